@@ -1,0 +1,1 @@
+"""procure-match: public-procurement matchmaking (공공구매 상담·매칭)."""

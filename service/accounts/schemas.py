@@ -1,0 +1,64 @@
+"""Request and response shapes of accounts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+import msgspec
+
+from service.registry.schemas import OrganizationIn, OrganizationOut
+
+
+class LoginIn(msgspec.Struct, kw_only=True):
+    email: str
+    password: str
+
+
+class UserIn(msgspec.Struct, kw_only=True):
+    email: str
+    password: str
+    name: str
+    phone: str | None = None
+    locale: str | None = None
+
+
+class RegisterIn(msgspec.Struct, kw_only=True):
+    kind: Literal["agency", "firm"]
+    user: UserIn
+    organization: OrganizationIn
+
+
+class UserOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: str
+    organization_id: uuid.UUID | None
+    phone: str | None = None
+    locale: str = "ko"
+
+
+class LoginOut(msgspec.Struct, kw_only=True):
+    token: str
+    expires_at: str
+    user: UserOut
+
+
+class RegisterOut(msgspec.Struct, kw_only=True):
+    user: UserOut
+    organization: OrganizationOut
+
+
+class MeOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: str
+    organization_id: uuid.UUID | None
+    locale: str
+    organization: OrganizationOut | None
+
+
+class RejectIn(msgspec.Struct, kw_only=True):
+    reason: str

@@ -1,0 +1,185 @@
+"""Account rules: registration, sign-in with throttling, bearer tokens and browser sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.models import AuthToken, LoginAttempt, Role, User
+from service.accounts.passwords import MIN_LENGTH, hash_password, verify_password
+from service.accounts.principal import Principal
+from service.accounts.schemas import RegisterIn, UserIn
+from service.config import SUPPORTED_LOCALES, AuthSettings
+from service.lib.clock import now
+from service.lib.errors import Conflict, FieldError, FieldErrors, TooManyAttempts, Unauthorized
+from service.registry.models import Organization, OrganizationKind
+from service.registry.service import OrganizationService
+from service.registry.validation import EMAIL_RE
+
+
+def hash_token(raw: str) -> bytes:
+    return hashlib.sha256(raw.encode()).digest()
+
+
+def validate_user(data: UserIn, errors: FieldErrors, prefix: str = "user.") -> None:
+    email = data.email.strip()
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        errors.add(prefix + "email", "not a valid email address")
+    if len(data.password) < MIN_LENGTH:
+        errors.add(prefix + "password", f"must be at least {MIN_LENGTH} characters")
+    if len(data.password) > 1024:
+        errors.add(prefix + "password", "must be at most 1,024 characters")
+    if not 1 <= len(data.name.strip()) <= 100:
+        errors.add(prefix + "name", "must be 1 to 100 characters")
+    if data.locale is not None and data.locale not in SUPPORTED_LOCALES:
+        errors.add(prefix + "locale", f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+
+
+class AccountService:
+    def __init__(self, session: AsyncSession, settings: AuthSettings) -> None:
+        self.session = session
+        self.settings = settings
+
+    # -- registration -------------------------------------------------------------
+    async def register(self, data: RegisterIn) -> tuple[User, Organization]:
+        """Create a pending organization with its first user."""
+        errors = FieldErrors()
+        validate_user(data.user, errors)
+        kind = OrganizationKind(data.kind)
+        organization = await OrganizationService(self.session).create(kind, data.organization, errors)
+        user = User(
+            email=data.user.email.strip(),
+            password_hash=hash_password(data.user.password),
+            name=data.user.name.strip(),
+            phone=(data.user.phone or "").strip() or None,
+            role=Role(data.kind),
+            organization_id=organization.id,
+            locale=data.user.locale or "ko",
+        )
+        await self._add_user(user)
+        return user, organization
+
+    async def create_staff(self, email: str, password: str, name: str) -> User:
+        errors = FieldErrors()
+        validate_user(UserIn(email=email, password=password, name=name), errors, prefix="")
+        errors.raise_if_any()
+        user = User(email=email.strip(), password_hash=hash_password(password), name=name, role=Role.STAFF)
+        await self._add_user(user)
+        return user
+
+    async def _add_user(self, user: User) -> None:
+        self.session.add(user)
+        try:
+            async with self.session.begin_nested():
+                await self.session.flush()
+        except IntegrityError as exc:
+            if "uq_users_email" in str(exc.orig):
+                raise Conflict(
+                    "This email address cannot be used for a new account.",
+                    errors=[FieldError("user.email", "cannot be used")],
+                ) from None
+            raise
+
+    # -- sign-in --------------------------------------------------------------------
+    async def login(self, email: str, password: str, ip: str, user_agent: str | None) -> tuple[str, AuthToken, User]:
+        """Check the password, throttled per account and per IP; return a new token."""
+        email = email.strip()
+        await self._check_throttle(email, ip)
+        user = await self.session.scalar(select(User).where(User.email == email))
+        ok = verify_password(user.password_hash if user else None, password)
+        self.session.add(LoginAttempt(email=email, ip=ip, succeeded=bool(ok and user), attempted_at=now()))
+        await self.session.flush()
+        if not ok or user is None or not user.is_active:
+            raise Unauthorized("Email or password is wrong.")
+        raw, token = await self.issue_token(user, user_agent)
+        return raw, token, user
+
+    async def _check_throttle(self, email: str, ip: str) -> None:
+        since = now() - timedelta(minutes=self.settings.login_window_minutes)
+        rows = await self.session.execute(
+            select(
+                func.count().filter(LoginAttempt.email == email),
+                func.count().filter(LoginAttempt.ip == ip),
+                func.min(LoginAttempt.attempted_at),
+            ).where(
+                LoginAttempt.attempted_at > since,
+                LoginAttempt.succeeded.is_(False),
+                or_(LoginAttempt.email == email, LoginAttempt.ip == ip),
+            )
+        )
+        by_email, by_ip, oldest = rows.one()
+        if max(by_email, by_ip) >= self.settings.login_max_failures:
+            retry = self.settings.login_window_minutes * 60
+            if oldest is not None:
+                retry = max(1, int((oldest - since).total_seconds()))
+            raise TooManyAttempts(
+                "Too many failed sign-in attempts. Try again later.",
+                headers={"Retry-After": str(retry)},
+            )
+
+    async def issue_token(self, user: User, user_agent: str | None = None) -> tuple[str, AuthToken]:
+        raw = secrets.token_urlsafe(32)
+        token = AuthToken(
+            user_id=user.id,
+            token_hash=hash_token(raw),
+            expires_at=now() + timedelta(hours=self.settings.token_hours),
+            user_agent=(user_agent or "")[:300] or None,
+        )
+        self.session.add(token)
+        await self.session.flush()
+        return raw, token
+
+    async def revoke(self, token_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(AuthToken).where(AuthToken.id == token_id, AuthToken.revoked_at.is_(None)).values(revoked_at=now())
+        )
+
+    async def principal_for_token(self, raw: str) -> Principal | None:
+        row = (
+            await self.session.execute(
+                select(AuthToken, User)
+                .join(User, User.id == AuthToken.user_id)
+                .where(
+                    AuthToken.token_hash == hash_token(raw),
+                    AuthToken.revoked_at.is_(None),
+                    AuthToken.expires_at > now(),
+                    User.is_active.is_(True),
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        token, user = row
+        return principal_of(user, token.id)
+
+    async def get_user(self, user_id: uuid.UUID) -> User:
+        user = await self.session.get(User, user_id)
+        if user is None:
+            raise Unauthorized("Sign in first.")
+        return user
+
+
+def principal_of(user: User, token_id: uuid.UUID) -> Principal:
+    org = user.organization
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role.value,
+        organization_id=user.organization_id,
+        organization_kind=org.kind.value if org else None,
+        organization_status=org.status.value if org else None,
+        organization_name=org.name if org else None,
+        locale=user.locale,
+        token_id=token_id,
+    )
+
+
+def expires_iso(moment: datetime) -> str:
+    return moment.isoformat()

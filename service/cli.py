@@ -1,0 +1,187 @@
+"""`procmatch`: serve, scheduler, db, create-staff, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+import click
+
+from service.config import SettingsError, get_settings, load_settings
+
+
+def _settings_or_exit() -> None:
+    try:
+        load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+
+
+def _prepare_database() -> str:
+    """Resolve (or start) the database, apply pending migrations; return its URL."""
+    from service.db.engine import resolve_database_url
+    from service.db.migrate import upgrade
+
+    _settings_or_exit()
+    url = resolve_database_url(get_settings())
+    upgrade(url)
+    # Workers and reloads are new processes: they reuse this server instead of starting one.
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) -> None:
+    import uvicorn
+
+    if not scheduler:
+        os.environ["SCHEDULER_ENABLED"] = "0"
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@click.group()
+def main() -> None:
+    """procure-match (공공구매 상담·매칭)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+@click.option("--no-scheduler", is_flag=True, help="Do not run the timed jobs in this process.")
+def serve(host: str, port: int, workers: int, reload: bool, no_scheduler: bool) -> None:
+    """Apply pending migrations and serve the pages and the API."""
+    _prepare_database()
+    _serve(host, port, workers, reload, not no_scheduler)
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the timed jobs alone (for a dedicated scheduler process)."""
+    from service.db.engine import make_engine, make_sessionmaker
+    from service.scheduler import start_scheduler
+
+    url = _prepare_database()
+    settings = get_settings()
+
+    async def run() -> None:
+        engine = make_engine(url, pool_size=4)
+        start_scheduler(make_sessionmaker(engine), settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="heads")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: all heads)."""
+    from service.db.engine import resolve_database_url
+    from service.db.migrate import upgrade
+
+    _settings_or_exit()
+    upgrade(resolve_database_url(get_settings()), revision)
+    click.echo("database is up to date")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (e.g. base)."""
+    from service.db.engine import resolve_database_url
+    from service.db.migrate import downgrade
+
+    _settings_or_exit()
+    downgrade(resolve_database_url(get_settings()), revision)
+    click.echo(f"downgraded to {revision}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the applied and the latest revisions."""
+    from service.db.engine import ensure_database, resolve_database_url
+    from service.db.migrate import current_revisions, head_revisions
+
+    _settings_or_exit()
+    url = resolve_database_url(get_settings())
+    asyncio.run(ensure_database(url))
+    current = asyncio.run(current_revisions(url))
+    heads = head_revisions(url)
+    click.echo(f"current: {', '.join(sorted(current)) or '(empty)'}")
+    click.echo(f"heads:   {', '.join(sorted(heads))}")
+    click.echo("up to date" if current == heads else "migrations pending")
+
+
+@main.command("create-staff")
+@click.argument("email")
+@click.option("--name", default="센터 직원", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_staff(email: str, name: str, password_stdin: bool) -> None:
+    """Create a support-center staff account."""
+    from service.accounts.service import AccountService
+    from service.db.engine import make_engine, make_sessionmaker
+    from service.lib.errors import DomainError
+
+    url = _prepare_database()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def run() -> None:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine).begin() as session:
+                await AccountService(session, get_settings().auth).create_staff(email, password, name)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"staff account {email} created")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    """Serve with a demo data set (loaded once) and print the demo accounts."""
+    from service.demo import ensure_demo_data
+
+    url = _prepare_database()
+    accounts = asyncio.run(ensure_demo_data(url, get_settings()))
+    click.echo(f"\nprocure-match demo: http://{host}:{port}\n")
+    click.echo("Demo accounts (email / password):")
+    for role, email, password in accounts:
+        click.echo(f"  {role:<8} {email:<32} {password}")
+    click.echo("")
+    _serve(host, port, 1, False, True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Settings read once from the environment into one typed, validated object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SmtpSecurity = Literal["starttls", "tls", "none"]
+SUPPORTED_LOCALES = ("ko", "en")
+
+
+class SettingsError(ValueError):
+    """A configuration variable is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str | None
+    pool_size: int = 10
+    slow_query_ms: int = 200
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str | None
+    port: int
+    username: str | None
+    password: str | None
+    security: SmtpSecurity
+    mail_from: str
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    secret_key: str
+    token_hours: int = 12
+    login_max_failures: int = 5
+    login_window_minutes: int = 10
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    base_url: str
+    data_dir: Path
+    timezone: str
+    default_locale: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    app: AppSettings
+    db: DatabaseSettings
+    smtp: SmtpSettings
+    auth: AuthSettings
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0, maximum: int = 1 << 31) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _secret_key(env: dict[str, str], data_dir: Path) -> str:
+    key = env.get("SECRET_KEY")
+    if key:
+        if len(key) < 16:
+            raise SettingsError("SECRET_KEY must be at least 16 characters long")
+        return key
+    # Local use: generate once and keep it beside the embedded database.
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build and validate the settings; raise SettingsError naming the bad variable."""
+    env = dict(os.environ if environ is None else environ)
+
+    data_dir = Path(env.get("DATA_DIR") or ".data").expanduser().resolve()
+
+    database_url = env.get("DATABASE_URL") or None
+    if database_url is not None:
+        scheme = urlsplit(database_url).scheme
+        if not scheme.startswith("postgres"):
+            raise SettingsError(f"DATABASE_URL must be a postgresql:// URL, got scheme {scheme!r}")
+
+    base_url = (env.get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+        raise SettingsError(f"BASE_URL must be an absolute http(s) URL, got {base_url!r}")
+
+    security = (env.get("SMTP_SECURITY") or "starttls").lower()
+    if security not in ("starttls", "tls", "none"):
+        raise SettingsError(f"SMTP_SECURITY must be one of starttls, tls, none; got {security!r}")
+    default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
+
+    timezone = env.get("TIMEZONE") or "Asia/Seoul"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"TIMEZONE is not a known IANA time zone: {timezone!r}") from None
+
+    locale = env.get("DEFAULT_LOCALE") or "ko"
+    if locale not in SUPPORTED_LOCALES:
+        raise SettingsError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}; got {locale!r}")
+
+    mail_from = env.get("MAIL_FROM") or "procure-match <noreply@procure-match.local>"
+    if "@" not in mail_from:
+        raise SettingsError(f"MAIL_FROM must contain an email address, got {mail_from!r}")
+
+    return Settings(
+        app=AppSettings(base_url=base_url, data_dir=data_dir, timezone=timezone, default_locale=locale),
+        db=DatabaseSettings(
+            url=database_url,
+            pool_size=_int(env, "DATABASE_POOL_SIZE", 10, 1, 200),
+            slow_query_ms=_int(env, "SLOW_QUERY_MS", 200, 1),
+        ),
+        smtp=SmtpSettings(
+            host=env.get("SMTP_HOST") or None,
+            port=_int(env, "SMTP_PORT", default_port, 1, 65535),
+            username=env.get("SMTP_USERNAME") or None,
+            password=env.get("SMTP_PASSWORD") or None,
+            security=security,  # type: ignore[arg-type]
+            mail_from=mail_from,
+        ),
+        auth=AuthSettings(
+            secret_key=_secret_key(env, data_dir),
+            token_hours=_int(env, "TOKEN_HOURS", 12, 1, 24 * 30),
+        ),
+        scheduler=SchedulerSettings(enabled=(env.get("SCHEDULER_ENABLED", "1") not in ("0", "false", "no"))),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

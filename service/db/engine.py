@@ -1,0 +1,101 @@
+"""Engine and session factory; creating the application database when it is missing."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from service.config import Settings
+from service.db.embedded import APP_DATABASE, socket_url, start_embedded
+
+log = logging.getLogger("service.db")
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The libpq URL of the application database, starting the embedded server when needed."""
+    if settings.db.url:
+        return settings.db.url
+    server = start_embedded(settings.app.data_dir / "pg")
+    return socket_url(server, APP_DATABASE)
+
+
+def sqlalchemy_url(libpq_url: str) -> URL:
+    """Turn a libpq URL (possibly with ?host=/socket/dir) into an asyncpg SQLAlchemy URL."""
+    parts = urlsplit(libpq_url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    url = make_url(libpq_url.split("?", 1)[0]).set(drivername="postgresql+asyncpg")
+    if "host" in query and query["host"].startswith("/"):
+        # asyncpg takes a socket directory as host; SQLAlchemy passes query args through.
+        url = url.set(query={"host": query["host"], **({"port": query["port"]} if "port" in query else {})})
+    elif query:
+        url = url.set(query=query)
+    return url
+
+
+async def connect_raw(libpq_url: str, database: str | None = None) -> asyncpg.Connection:
+    """A plain asyncpg connection (for DDL such as CREATE DATABASE and for benchmarks)."""
+    url = sqlalchemy_url(libpq_url)
+    kwargs: dict[str, Any] = {
+        "user": url.username or "postgres",
+        "password": url.password,
+        "database": database or url.database,
+    }
+    host = url.query.get("host")
+    if isinstance(host, str) and host.startswith("/"):
+        kwargs["host"] = host
+        kwargs["port"] = int(str(url.query.get("port") or url.port or 5432))
+    else:
+        kwargs["host"] = url.host or "localhost"
+        kwargs["port"] = url.port or 5432
+    return await asyncpg.connect(**kwargs)
+
+
+async def ensure_database(libpq_url: str) -> None:
+    """Create the target database (UTF-8 ctype, from template0) if it does not exist."""
+    name = sqlalchemy_url(libpq_url).database
+    assert name
+    conn = await connect_raw(libpq_url, database="postgres")
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' LOCALE 'C.UTF-8' TEMPLATE template0")
+    finally:
+        await conn.close()
+
+
+def make_engine(libpq_url: str, pool_size: int = 10, slow_query_ms: int = 200) -> AsyncEngine:
+    engine = create_async_engine(
+        sqlalchemy_url(libpq_url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=10,
+    )
+    _log_slow_queries(engine, slow_query_ms)
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _log_slow_queries(engine: AsyncEngine, threshold_ms: int) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _start(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        conn.info.setdefault("query_start", []).append(time.perf_counter())
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def _end(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        started = conn.info["query_start"].pop()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if elapsed_ms >= threshold_ms:
+            log.warning("slow query %.0f ms: %s", elapsed_ms, " ".join(statement.split())[:500])

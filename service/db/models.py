@@ -1,0 +1,7 @@
+"""Every table, imported once so that Alembic and the app see the whole schema."""
+
+from service.accounts import models as accounts_models  # noqa: F401
+from service.db.base import Base
+from service.registry import models as registry_models  # noqa: F401
+
+metadata = Base.metadata

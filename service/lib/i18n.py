@@ -1,0 +1,81 @@
+"""Translations from Babel .po catalogs (service/i18n/<locale>/*.po) and locale-aware formatting.
+
+Source strings are English; Korean is the default interface language. Every domain keeps
+its own catalog file so that they never collide; all files of a locale are merged.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from service.config import SUPPORTED_LOCALES
+
+CATALOG_DIR = Path(__file__).resolve().parent.parent / "i18n"
+_locale: ContextVar[str] = ContextVar("locale", default="ko")
+
+
+def current_locale() -> str:
+    return _locale.get()
+
+
+def set_locale(locale: str) -> None:
+    _locale.set(locale if locale in SUPPORTED_LOCALES else "ko")
+
+
+@lru_cache(maxsize=8)
+def catalog(locale: str) -> dict[str, str]:
+    messages: dict[str, str] = {}
+    folder = CATALOG_DIR / locale
+    if not folder.is_dir():
+        return messages
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale=locale):
+                if message.id and message.string and isinstance(message.id, str):
+                    messages[message.id] = str(message.string)
+    return messages
+
+
+def gettext(message: str, locale: str | None = None) -> str:
+    return catalog(locale or current_locale()).get(message, message)
+
+
+def ngettext(singular: str, plural: str, n: int, locale: str | None = None) -> str:
+    return gettext(singular if n == 1 else plural, locale)
+
+
+_ = gettext
+
+
+def format_krw(amount: int | None, locale: str | None = None) -> str:
+    """12,345,000원 (ko) / ₩12,345,000 (en)."""
+    if amount is None:
+        return ""
+    loc = locale or current_locale()
+    number = format_decimal(amount, locale=loc)
+    return f"{number}원" if loc == "ko" else f"₩{number}"
+
+
+def format_number(value: int | float, locale: str | None = None) -> str:
+    return format_decimal(value, locale=locale or current_locale())
+
+
+def format_day(value: date, locale: str | None = None) -> str:
+    return format_date(value, format="medium", locale=locale or current_locale())
+
+
+def format_moment(value: datetime, tz: str = "Asia/Seoul", locale: str | None = None) -> str:
+    return format_datetime(value, format="short", tzinfo=_zone(tz), locale=locale or current_locale())
+
+
+@lru_cache(maxsize=4)
+def _zone(tz: str) -> ZoneInfo:
+    return ZoneInfo(tz)

@@ -1,0 +1,94 @@
+"""Helpers for HTML controllers: render a page with the caller and the language in context."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import FormMultiDict
+from litestar.response import Redirect, Template
+
+from service.lib.errors import DomainError, FieldErrors
+from service.lib.i18n import current_locale
+
+
+def render(request: Request[Any, Any, Any], template_name: str, *, status_code: int = 200, **context: Any) -> Template:
+    context.setdefault("errors", {})
+    return Template(
+        template_name=template_name,
+        context={"principal": request.scope.get("user"), "locale": current_locale(), **context},
+        status_code=status_code,
+    )
+
+
+def field_errors(error: DomainError | FieldErrors, strip_prefix: str = "") -> dict[str, str]:
+    """{field: message} for showing each error next to its field."""
+    items = error.errors if isinstance(error, DomainError) else error.items
+    out: dict[str, str] = {}
+    for item in items:
+        name = item.field.removeprefix(strip_prefix)
+        out.setdefault(name, item.message)
+    if isinstance(error, DomainError) and not out:
+        out["_form"] = error.detail
+    return out
+
+
+def redirect(path: str) -> Redirect:
+    return Redirect(path=path, status_code=303)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site relative paths, never //host or a scheme."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+class FormReader:
+    """Typed reads of an urlencoded form, collecting errors instead of raising."""
+
+    def __init__(self, form: FormMultiDict, errors: FieldErrors) -> None:
+        self.form = form
+        self.errors = errors
+
+    def text(self, name: str) -> str | None:
+        value = self.form.get(name)
+        if value is None:
+            return None
+        value = str(value).strip()
+        return value or None
+
+    def many(self, name: str) -> list[str] | None:
+        values = [str(v).strip() for v in self.form.getall(name, []) if str(v).strip()]
+        return values or None
+
+    def integer(self, name: str) -> int | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            return int(raw.replace(",", "").replace(" ", ""))
+        except ValueError:
+            self.errors.add(name, "must be a whole number")
+            return None
+
+    def decimal(self, name: str) -> float | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            self.errors.add(name, "must be a number")
+            return None
+
+    def day(self, name: str) -> date | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            self.errors.add(name, "must be a date (YYYY-MM-DD)")
+            return None

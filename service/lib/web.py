@@ -1,0 +1,131 @@
+"""HTTP edges shared by every domain: problem+json errors, HTML error pages, security headers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.middleware import ASGIMiddleware
+from litestar.response import Redirect, Template
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from service.lib.errors import DomainError, FieldError, ServiceUnavailable, Unauthorized, ValidationFailed
+
+log = logging.getLogger("service.web")
+PROBLEM_JSON = "application/problem+json"
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/schema")) or path in ("/health", "/ready"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def problem_response(error: DomainError) -> Response[Any]:
+    return Response(
+        content=error.problem(),
+        status_code=error.status,
+        media_type=PROBLEM_JSON,
+        headers=error.headers,
+    )
+
+
+def _html_error(request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    if isinstance(error, Unauthorized):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(path="/login", query_params={"next": target}, status_code=303)
+    return Template(
+        template_name="error.html",
+        context={"error": error},
+        status_code=error.status,
+        headers=error.headers,
+    )
+
+
+def to_domain_error(exc: Exception) -> DomainError:
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, ValidationException):
+        errors = []
+        for item in exc.extra if isinstance(exc.extra, list) else []:
+            if isinstance(item, dict):
+                key = str(item.get("key") or item.get("source") or "body")
+                errors.append(FieldError(key, str(item.get("message", "invalid"))))
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
+        return ValidationFailed(detail, errors=errors)
+    if isinstance(exc, HTTPException):
+        klass = type(
+            "HTTPProblem",
+            (DomainError,),
+            {"status": exc.status_code, "code": f"http-{exc.status_code}", "title": _title(exc.status_code)},
+        )
+        error: DomainError = klass(str(exc.detail))
+        error.headers = dict(exc.headers or {})
+        return error
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionError)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        log.warning("database unavailable: %s", exc)
+        return ServiceUnavailable(
+            "The database is unavailable right now. Try again in a moment.", headers={"Retry-After": "5"}
+        )
+    log.exception("unhandled error", exc_info=exc)
+    internal = type("InternalProblem", (DomainError,), {"status": 500, "code": "internal", "title": "Internal error"})
+    result: DomainError = internal("Something went wrong on our side. The error was logged.")
+    return result
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    error = to_domain_error(exc)
+    if isinstance(exc, NotAuthorizedException) and "csrf" in str(exc.detail).lower():
+        error.detail = "The form expired or was sent from elsewhere (CSRF check failed). Reload the page and try again."
+    if wants_json(request):
+        return problem_response(error)
+    return _html_error(request, error)
+
+
+class SecurityHeadersMiddleware(ASGIMiddleware):
+    """CSP without inline script, no framing, nosniff, referrer policy, HSTS behind https."""
+
+    def __init__(self, https: bool) -> None:
+        self.https = https
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        docs = scope["path"].startswith("/schema")
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                if not docs:
+                    headers["Content-Security-Policy"] = (
+                        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                        "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+                        "base-uri 'self'; object-src 'none'"
+                    )
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "same-origin"
+                if self.https:
+                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+            await send(message)
+
+        await next_app(scope, receive, send_wrapper)
+
+
+JSON = MediaType.JSON

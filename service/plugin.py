@@ -1,0 +1,151 @@
+"""The application, assembled by one plugin: database, templates, CSRF, auth, errors, routes, jobs."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins import InitPluginProtocol
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from service.accounts.auth import AuthMiddleware
+from service.config import Settings, get_settings
+from service.db.engine import make_engine, make_sessionmaker, resolve_database_url
+from service.lib import i18n
+from service.lib.deps import DEPENDENCIES
+from service.lib.web import SecurityHeadersMiddleware, exception_handler
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# Each domain exposes ROUTES in api.py (JSON) and pages.py (HTML) when it has any.
+DOMAINS = (
+    "health",
+    "accounts",
+    "registry",
+    "needs",
+    "matching",
+    "fairs",
+    "notify",
+    "contracts",
+    "reports",
+)
+
+log = logging.getLogger("service")
+
+
+def domain_routes() -> list[Any]:
+    routes: list[Any] = []
+    for domain in DOMAINS:
+        for module_name in ("api", "pages"):
+            try:
+                module = importlib.import_module(f"service.{domain}.{module_name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"service.{domain}.{module_name}":
+                    raise
+                continue
+            routes.extend(getattr(module, "ROUTES", []))
+    return routes
+
+
+def jinja_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext,
+        i18n.ngettext,
+        newstyle=True,
+    )
+    env.globals.update(
+        krw=i18n.format_krw,
+        number=i18n.format_number,
+        day=i18n.format_day,
+        moment=i18n.format_moment,
+        current_locale=i18n.current_locale,
+    )
+    return env
+
+
+class AppPlugin(InitPluginProtocol):
+    """Wires the whole application; `create_app()` only instantiates Litestar with it."""
+
+    def __init__(self, settings: Settings | None = None, database_url: str | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.database_url = database_url or resolve_database_url(self.settings)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        settings = self.settings
+        engine = make_engine(self.database_url, settings.db.pool_size, settings.db.slow_query_ms)
+        sessionmaker = make_sessionmaker(engine)
+        app_config.state.update(
+            {"settings": settings, "engine": engine, "sessionmaker": sessionmaker, "database_url": self.database_url}
+        )
+        app_config.plugins.append(
+            SQLAlchemyPlugin(
+                config=SQLAlchemyAsyncConfig(
+                    engine_instance=engine,
+                    session_maker=sessionmaker,
+                    before_send_handler="autocommit_include_redirects",
+                    set_default_exception_handler=False,
+                )
+            )
+        )
+        app_config.template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(jinja_environment()))
+        app_config.csrf_config = CSRFConfig(
+            secret=settings.auth.secret_key,
+            cookie_secure=settings.app.secure_cookies,
+            cookie_httponly=True,
+            exclude=["/api/", "/health", "/ready", "/static/", "/schema"],
+        )
+        app_config.openapi_config = OpenAPIConfig(
+            title="procure-match API",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        )
+        app_config.middleware = [
+            SecurityHeadersMiddleware(https=settings.app.secure_cookies),
+            AuthMiddleware(sessionmaker, settings),
+            *app_config.middleware,
+        ]
+        app_config.dependencies = {**DEPENDENCIES, **app_config.dependencies}
+        app_config.exception_handlers = {Exception: exception_handler, **app_config.exception_handlers}
+        app_config.route_handlers.extend(domain_routes())
+        app_config.route_handlers.append(
+            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")
+        )
+        app_config.lifespan.append(self._lifespan)
+        return app_config
+
+    @asynccontextmanager
+    async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        scheduler = None
+        if self.settings.scheduler.enabled:
+            from service.scheduler import start_scheduler
+
+            scheduler = start_scheduler(app.state.sessionmaker, self.settings)
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            await app.state.engine.dispose()

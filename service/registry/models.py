@@ -1,0 +1,114 @@
+"""Organizations: the agencies (공공기관) and social-economy firms (사회적경제기업)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db.base import Base, Timestamps, UUIDPrimaryKey
+
+
+class OrganizationKind(enum.StrEnum):
+    AGENCY = "agency"
+    FIRM = "firm"
+
+
+class OrganizationStatus(enum.StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+
+class AgencyType(enum.StrEnum):
+    SEOUL_CITY = "seoul_city"
+    DISTRICT_OFFICE = "district_office"
+    CITY_AFFILIATE = "city_affiliate"
+    EDUCATION = "education"
+    CENTRAL_GOVERNMENT = "central_government"
+    PUBLIC_CORPORATION = "public_corporation"
+    OTHER = "other"
+
+
+class FirmType(enum.StrEnum):
+    SOCIAL_ENTERPRISE = "social_enterprise"
+    PRE_SOCIAL_ENTERPRISE = "pre_social_enterprise"
+    COOPERATIVE = "cooperative"
+    SOCIAL_COOPERATIVE = "social_cooperative"
+    VILLAGE_ENTERPRISE = "village_enterprise"
+    SELF_SUFFICIENCY = "self_sufficiency"
+    SOCIAL_VENTURE = "social_venture"
+
+
+def _values(enum_cls: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in enum_cls]
+
+
+class Organization(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint("kind = 'agency' OR business_number IS NOT NULL", name="firm_business_number"),
+        CheckConstraint("kind = 'firm' OR agency_type IS NOT NULL", name="agency_type_required"),
+        CheckConstraint(
+            "vulnerable_employee_ratio IS NULL OR (vulnerable_employee_ratio >= 0 AND vulnerable_employee_ratio <= 1)",
+            name="vulnerable_ratio_range",
+        ),
+        CheckConstraint("capacity_krw IS NULL OR capacity_krw >= 0", name="capacity_nonnegative"),
+        CheckConstraint("annual_target_krw IS NULL OR annual_target_krw >= 0", name="target_nonnegative"),
+        Index("uq_organizations_business_number", "business_number", unique=True),
+        Index("ix_organizations_kind_status", "kind", "status"),
+    )
+
+    kind: Mapped[OrganizationKind] = mapped_column(
+        Enum(OrganizationKind, name="organization_kind", values_callable=_values)
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[OrganizationStatus] = mapped_column(
+        Enum(OrganizationStatus, name="organization_status", values_callable=_values),
+        default=OrganizationStatus.PENDING,
+        server_default="pending",
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    district: Mapped[str] = mapped_column(String(40))
+    region_name: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Agency fields
+    agency_type: Mapped[AgencyType | None] = mapped_column(
+        Enum(AgencyType, name="agency_type", values_callable=_values)
+    )
+    annual_target_krw: Mapped[int | None] = mapped_column(BigInteger)
+    # Firm fields
+    business_number: Mapped[str | None] = mapped_column(String(10))
+    firm_types: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list, server_default=text("'{}'"))
+    certification_number: Mapped[str | None] = mapped_column(String(60))
+    certified_until: Mapped[date | None] = mapped_column(Date)
+    category_codes: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list, server_default=text("'{}'"))
+    capacity_krw: Mapped[int | None] = mapped_column(BigInteger)
+    employees: Mapped[int | None] = mapped_column(Integer)
+    vulnerable_employee_ratio: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    keywords: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list, server_default=text("'{}'"))
+    website: Mapped[str | None] = mapped_column(String(300))
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == OrganizationStatus.VERIFIED

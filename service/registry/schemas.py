@@ -1,0 +1,105 @@
+"""Request and response shapes of organizations (agency and firm profiles)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+import msgspec
+
+from service.registry.business_number import display
+from service.registry.models import Organization
+
+
+class OrganizationIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
+    """Profile fields; which are required depends on the kind (agency or firm)."""
+
+    name: str | None = None
+    district: str | None = None
+    region_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    # agency
+    agency_type: str | None = None
+    annual_target_krw: int | None = None
+    # firm
+    business_number: str | None = None
+    firm_types: list[str] | None = None
+    certification_number: str | None = None
+    certified_until: date | None = None
+    category_codes: list[str] | None = None
+    capacity_krw: int | None = None
+    employees: int | None = None
+    vulnerable_employee_ratio: float | None = None
+    description: str | None = None
+    keywords: list[str] | None = None
+    website: str | None = None
+
+
+class OrganizationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: uuid.UUID
+    kind: Literal["agency", "firm"]
+    name: str
+    status: str
+    status_reason: str | None
+    district: str
+    region_name: str | None
+    phone: str | None
+    email: str | None
+    created_at: datetime
+    agency_type: str | None = None
+    annual_target_krw: int | None = None
+    business_number: str | None = None
+    firm_types: list[str] | None = None
+    certification_number: str | None = None
+    certified_until: date | None = None
+    certification_valid: bool | None = None
+    category_codes: list[str] | None = None
+    capacity_krw: int | None = None
+    employees: int | None = None
+    vulnerable_employee_ratio: float | None = None
+    description: str | None = None
+    keywords: list[str] | None = None
+    website: str | None = None
+
+
+def organization_out(org: Organization, *, today: date, show_contact: bool = True) -> OrganizationOut:
+    common: dict[str, Any] = {
+        "id": org.id,
+        "kind": str(org.kind),
+        "name": org.name,
+        "status": str(org.status),
+        "status_reason": org.status_reason,
+        "district": org.district,
+        "region_name": org.region_name,
+        "phone": org.phone if show_contact else None,
+        "email": org.email if show_contact else None,
+        "created_at": org.created_at,
+    }
+    if org.kind == "agency":
+        return OrganizationOut(**common, agency_type=str(org.agency_type), annual_target_krw=org.annual_target_krw)
+    return OrganizationOut(
+        **common,
+        business_number=display(org.business_number) if org.business_number else None,
+        firm_types=list(org.firm_types),
+        certification_number=org.certification_number,
+        certified_until=org.certified_until,
+        certification_valid=certification_valid(org, today),
+        category_codes=list(org.category_codes),
+        capacity_krw=org.capacity_krw,
+        employees=org.employees,
+        vulnerable_employee_ratio=(
+            float(org.vulnerable_employee_ratio) if org.vulnerable_employee_ratio is not None else None
+        ),
+        description=org.description,
+        keywords=list(org.keywords),
+        website=org.website if show_contact else None,
+    )
+
+
+def certification_valid(org: Organization, today: date) -> bool | None:
+    """None when the firm claims no certification; else whether it is still in force."""
+    if "social_enterprise" not in (org.firm_types or []):
+        return None
+    return org.certified_until is not None and org.certified_until >= today

@@ -1,0 +1,150 @@
+"""Organization rules: creation, profile edits (audited), and the verification workflow."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.audit import diff, record_audit
+from service.accounts.principal import Principal
+from service.lib.clock import now
+from service.lib.errors import Conflict, FieldError, FieldErrors, Forbidden, NotFound, ValidationFailed
+from service.registry.models import Organization, OrganizationKind, OrganizationStatus
+from service.registry.schemas import OrganizationIn
+from service.registry.validation import clean_profile
+
+# Which status changes staff may make, and the audit action of each.
+TRANSITIONS: dict[str, tuple[set[OrganizationStatus], OrganizationStatus]] = {
+    "verify": ({OrganizationStatus.PENDING, OrganizationStatus.REJECTED}, OrganizationStatus.VERIFIED),
+    "reject": ({OrganizationStatus.PENDING, OrganizationStatus.VERIFIED}, OrganizationStatus.REJECTED),
+    "suspend": ({OrganizationStatus.VERIFIED}, OrganizationStatus.SUSPENDED),
+    "reinstate": ({OrganizationStatus.SUSPENDED}, OrganizationStatus.VERIFIED),
+}
+
+
+class OrganizationService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, organization_id: uuid.UUID, kind: OrganizationKind | None = None) -> Organization:
+        org = await self.session.get(Organization, organization_id)
+        if org is None or (kind is not None and org.kind != kind):
+            raise NotFound("No such organization.")
+        return org
+
+    async def known_category_codes(self) -> set[str] | None:
+        """The taxonomy's codes; None means categories are not checked (no taxonomy yet)."""
+        return None
+
+    async def create(self, kind: OrganizationKind, data: OrganizationIn, errors: FieldErrors) -> Organization:
+        fields = clean_profile(kind, data, errors, known_categories=await self.known_category_codes())
+        errors.raise_if_any()
+        if kind == OrganizationKind.FIRM:
+            await self._ensure_unique_business_number(fields["business_number"], None)
+        org = Organization(kind=kind, status=OrganizationStatus.PENDING, **fields)
+        self.session.add(org)
+        await self._flush_unique()
+        return org
+
+    async def update_profile(self, actor: Principal, org: Organization, data: OrganizationIn) -> Organization:
+        if not (actor.is_staff or actor.owns(org.id)):
+            raise NotFound("No such organization.")
+        errors = FieldErrors()
+        fields = clean_profile(
+            org.kind, data, errors, prefix="", partial=True, known_categories=await self.known_category_codes()
+        )
+        merged_types = fields.get("firm_types", org.firm_types)
+        if org.kind == OrganizationKind.FIRM and "social_enterprise" in merged_types:
+            if not fields.get("certification_number", org.certification_number):
+                errors.add("certification_number", "required for a certified social enterprise")
+            if not fields.get("certified_until", org.certified_until):
+                errors.add("certified_until", "required for a certified social enterprise")
+        errors.raise_if_any()
+        if "business_number" in fields:
+            await self._ensure_unique_business_number(fields["business_number"], org.id)
+        before = {key: getattr(org, key) for key in fields}
+        changes = diff(before, fields)
+        if not changes:
+            return org
+        for key, value in fields.items():
+            setattr(org, key, value)
+        await self._flush_unique()
+        await record_audit(
+            self.session,
+            actor_id=actor.user_id,
+            action="organization.update",
+            target_type="organization",
+            target_id=org.id,
+            changes=changes,
+        )
+        return org
+
+    async def change_status(
+        self, actor: Principal, org: Organization, action: str, reason: str | None = None
+    ) -> Organization:
+        """verify / reject / suspend / reinstate: a staff action, audited."""
+        if not actor.is_staff:
+            raise Forbidden("Only support-center staff may change an organization's status.")
+        allowed_from, target = TRANSITIONS[action]
+        if action in ("reject", "suspend"):
+            reason = (reason or "").strip()
+            if not reason:
+                raise ValidationFailed.single("reason", "a reason is required")
+            if len(reason) > 2000:
+                raise ValidationFailed.single("reason", "must be at most 2,000 characters")
+        if org.status not in allowed_from:
+            raise Conflict(f"Cannot {action} an organization whose status is {org.status.value}.")
+        old = org.status
+        org.status = target
+        org.status_reason = reason if action in ("reject", "suspend") else None
+        org.status_changed_at = now()
+        await self.session.flush()
+        await record_audit(
+            self.session,
+            actor_id=actor.user_id,
+            action=f"organization.{action}",
+            target_type="organization",
+            target_id=org.id,
+            changes={"status": {"old": old.value, "new": target.value}},
+            reason=reason,
+        )
+        await self._after_status_change(org, action)
+        return org
+
+    async def _after_status_change(self, org: Organization, action: str) -> None:
+        """Hook for notifications (the notify domain subscribes here)."""
+        from service.lib.events import publish
+
+        await publish(self.session, f"organization.{action}", organization=org)
+
+    async def pending(self) -> list[Organization]:
+        rows = await self.session.scalars(
+            select(Organization)
+            .where(Organization.status == OrganizationStatus.PENDING)
+            .order_by(Organization.created_at, Organization.id)
+        )
+        return list(rows)
+
+    async def _ensure_unique_business_number(self, number: str, own_id: uuid.UUID | None) -> None:
+        existing = await self.session.scalar(select(Organization.id).where(Organization.business_number == number))
+        if existing is not None and existing != own_id:
+            raise _duplicate_business_number()
+
+    async def _flush_unique(self) -> None:
+        try:
+            async with self.session.begin_nested():
+                await self.session.flush()
+        except IntegrityError as exc:
+            if "business_number" in str(exc.orig):
+                raise _duplicate_business_number() from None
+            raise
+
+
+def _duplicate_business_number() -> Conflict:
+    return Conflict(
+        "A firm with this business number is already registered.",
+        errors=[FieldError("business_number", "already registered")],
+    )

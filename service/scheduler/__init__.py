@@ -1,0 +1,66 @@
+"""APScheduler wiring only. Each job calls a domain service; the work is idempotent and
+coordinated through PostgreSQL (SKIP LOCKED, advisory locks, sent_at flags), so every app
+instance may run the scheduler (PITFALLS #4)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.config import Settings
+
+log = logging.getLogger("service.scheduler")
+JobFunc = Callable[[async_sessionmaker[AsyncSession], Settings], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: JobFunc
+    seconds: int
+
+
+def collect_jobs() -> list[JobSpec]:
+    from service.plugin import DOMAINS
+
+    jobs: list[JobSpec] = []
+    for domain in DOMAINS:
+        try:
+            module = importlib.import_module(f"service.{domain}.jobs")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"service.{domain}.jobs":
+                raise
+            continue
+        jobs.extend(getattr(module, "JOBS", []))
+    return jobs
+
+
+def start_scheduler(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=settings.app.timezone)
+    for job in collect_jobs():
+        scheduler.add_job(
+            _run,
+            "interval",
+            seconds=job.seconds,
+            args=[job, sessionmaker, settings],
+            id=job.id,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=job.seconds,
+        )
+    scheduler.start()
+    log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
+    return scheduler
+
+
+async def _run(job: JobSpec, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    try:
+        await job.func(sessionmaker, settings)
+    except Exception:  # a failing job must not stop the scheduler; it runs again next tick
+        log.exception("job %s failed", job.id)

@@ -1,0 +1,130 @@
+"""Test harness: real PostgreSQL built by the Alembic migrations.
+
+The embedded server (or DATABASE_URL's) holds one template database migrated to head at
+the start of the session; every test gets its own clone of it, so tests are isolated even
+when they commit, race on separate connections, or run the app over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from service.app import create_app
+from service.config import Settings, load_settings
+from service.db.embedded import socket_url, start_embedded
+from service.db.engine import connect_raw, make_engine, make_sessionmaker, sqlalchemy_url
+from service.db.migrate import upgrade
+from service.lib import clock
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DB = "procmatch_test_template"
+
+
+def _server_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return start_embedded(ROOT / ".data" / "test-pg")
+
+
+def _with_database(server_url: str, name: str) -> str:
+    if "?host=/" in server_url or server_url.startswith("postgresql://postgres@/"):
+        return socket_url(server_url, name)
+    head, sep, query = server_url.partition("?")
+    return f"{head.rsplit('/', 1)[0]}/{name}{sep}{query}"
+
+
+async def _recreate(admin_url: str, name: str, template: str | None = None) -> None:
+    conn = await connect_raw(admin_url, database="postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if template:
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        else:
+            await conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' LOCALE 'C.UTF-8' TEMPLATE template0")
+    finally:
+        await conn.close()
+
+
+async def _drop(admin_url: str, name: str) -> None:
+    conn = await connect_raw(admin_url, database="postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _server_url()
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url: str) -> str:
+    """A database migrated from empty to head once per session (migrations always exercised)."""
+    url = _with_database(server_url, TEMPLATE_DB)
+    asyncio.run(_recreate(server_url, TEMPLATE_DB))
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def database_url(server_url: str, template_url: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_recreate(server_url, name, template=TEMPLATE_DB))
+    yield _with_database(server_url, name)
+    asyncio.run(_drop(server_url, name))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(
+        {
+            "DATA_DIR": str(tmp_path / "data"),
+            "SECRET_KEY": "test-secret-key-0123456789abcdef",
+            "BASE_URL": "http://127.0.0.1:8000",
+            "SCHEDULER_ENABLED": "0",
+        }
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, database_url: str) -> Litestar:
+    return create_app(settings, database_url)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app, base_url="http://127.0.0.1:8000") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_clock() -> Iterator[None]:
+    yield
+    clock.set_now(None)
+    clock._offset = clock.timedelta(0)
+
+
+__all__ = ["sqlalchemy_url"]
