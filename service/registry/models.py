@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    ForeignKey,
     Index,
     Integer,
     Numeric,
@@ -112,3 +113,14 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     @property
     def is_verified(self) -> bool:
         return self.status == OrganizationStatus.VERIFIED
+
+
+class CategoryRow(Base):
+    """The taxonomy as loaded by migration (source: service/registry/taxonomy.py)."""
+
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name_ko: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    parent_code: Mapped[str | None] = mapped_column(String(20), ForeignKey("categories.code"), index=True)

@@ -12,7 +12,7 @@ from service.accounts.audit import diff, record_audit
 from service.accounts.principal import Principal
 from service.lib.clock import now
 from service.lib.errors import Conflict, FieldError, FieldErrors, Forbidden, NotFound, ValidationFailed
-from service.registry.models import Organization, OrganizationKind, OrganizationStatus
+from service.registry.models import CategoryRow, Organization, OrganizationKind, OrganizationStatus
 from service.registry.schemas import OrganizationIn
 from service.registry.validation import clean_profile
 
@@ -35,9 +35,10 @@ class OrganizationService:
             raise NotFound("No such organization.")
         return org
 
-    async def known_category_codes(self) -> set[str] | None:
-        """The taxonomy's codes; None means categories are not checked (no taxonomy yet)."""
-        return None
+    async def known_category_codes(self) -> set[str]:
+        """Leaf codes of the taxonomy (firms and needs name leaves, not groups)."""
+        rows = await self.session.scalars(select(CategoryRow.code).where(CategoryRow.parent_code.is_not(None)))
+        return set(rows)
 
     async def create(self, kind: OrganizationKind, data: OrganizationIn, errors: FieldErrors) -> Organization:
         fields = clean_profile(kind, data, errors, known_categories=await self.known_category_codes())

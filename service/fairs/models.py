@@ -1,0 +1,218 @@
+"""Consultation fairs (상담회): the slot grid, participants, meetings and meeting requests.
+
+The database guards the core invariant: no agency and no firm is in two live meetings whose
+times overlap, whichever path created them (exclusion constraints over tstzrange, btree_gist).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSTZRANGE, UUID, ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db.base import Base, Timestamps, UUIDPrimaryKey
+from service.registry.models import _values
+
+
+class FairMode(enum.StrEnum):
+    FIRST_COME = "first_come"
+    REQUESTS = "requests"
+
+
+class AgendaStatus(enum.StrEnum):
+    """Request mode: staff publish a provisional agenda, then the final one."""
+
+    NONE = "none"
+    PROVISIONAL = "provisional"
+    FINAL = "final"
+
+
+class MeetingStatus(enum.StrEnum):
+    BOOKED = "booked"
+    HELD = "held"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+class RequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    SCHEDULED = "scheduled"
+    UNSCHEDULED = "unscheduled"
+    WITHDRAWN = "withdrawn"
+
+
+class MeetingRating(enum.StrEnum):
+    DID_NOT_TAKE_PLACE = "did_not_take_place"
+    INSUFFICIENT_INTEREST = "insufficient_interest"
+    INFORMATIVE_NO_COOPERATION = "informative_no_cooperation"
+    COOPERATION_POSSIBLE = "cooperation_possible"
+
+
+class Fair(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "fairs"
+    __table_args__ = (
+        CheckConstraint("slot_minutes BETWEEN 5 AND 240", name="slot_minutes_range"),
+        CheckConstraint("booking_opens_at < booking_closes_at", name="booking_window_order"),
+        CheckConstraint("max_meetings_per_firm IS NULL OR max_meetings_per_firm > 0", name="limit_positive"),
+    )
+
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    mode: Mapped[FairMode] = mapped_column(Enum(FairMode, name="fair_mode", values_callable=_values))
+    # [{"date": "2021-10-20", "start": "10:00", "end": "17:00", "breaks": [{"start": "12:00", "end": "13:00"}]}]
+    days: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    slot_minutes: Mapped[int] = mapped_column(Integer)
+    booking_opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    booking_closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    max_meetings_per_firm: Mapped[int | None] = mapped_column(Integer)
+    # "{base_url}/rooms/{fair_id}/{agency_id}" style template; None → a unique room per agency table.
+    room_url_template: Mapped[str | None] = mapped_column(String(500))
+    agenda_status: Mapped[AgendaStatus] = mapped_column(
+        Enum(AgendaStatus, name="agenda_status", values_callable=_values),
+        default=AgendaStatus.NONE,
+        server_default="none",
+    )
+    # Set once the auto-scheduler ran after the window closed (makes the job idempotent).
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class FairParticipant(UUIDPrimaryKey, Base):
+    __tablename__ = "fair_participants"
+    __table_args__ = (UniqueConstraint("fair_id", "organization_id", name="uq_fair_participants_fair_org"),)
+
+    fair_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("fairs.id", ondelete="CASCADE"))
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))  # "agency" | "firm", copied from the organization
+    room_url: Mapped[str | None] = mapped_column(String(500))  # agencies: their table's online room
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    added_by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+
+class Unavailability(Base):
+    """A slot (by its start) that a participant cannot attend."""
+
+    __tablename__ = "fair_unavailability"
+
+    fair_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("fairs.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+
+
+LIVE = "status <> 'cancelled'"
+
+
+class Meeting(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "meetings"
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="time_order"),
+        CheckConstraint("agency_id <> firm_id", name="two_parties"),
+        ExcludeConstraint(
+            ("agency_id", "="), ("during", "&&"), where=LIVE, using="gist", name="ex_meetings_agency_overlap"
+        ),
+        ExcludeConstraint(
+            ("firm_id", "="), ("during", "&&"), where=LIVE, using="gist", name="ex_meetings_firm_overlap"
+        ),
+        Index("ix_meetings_fair_status", "fair_id", "status"),
+        Index("ix_meetings_firm", "firm_id", "starts_at"),
+        Index("ix_meetings_agency", "agency_id", "starts_at"),
+    )
+
+    fair_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("fairs.id", ondelete="CASCADE"))
+    agency_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"))
+    firm_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    during: Mapped[Any] = mapped_column(TSTZRANGE, Computed("tstzrange(starts_at, ends_at, '[)')", persisted=True))
+    status: Mapped[MeetingStatus] = mapped_column(
+        Enum(MeetingStatus, name="meeting_status", values_callable=_values),
+        default=MeetingStatus.BOOKED,
+        server_default="booked",
+    )
+    room_url: Mapped[str | None] = mapped_column(String(500))
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # iCalendar SEQUENCE
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    request_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("meeting_requests.id", ondelete="SET NULL")
+    )
+    booked_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"))
+    by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    agency_rating: Mapped[MeetingRating | None] = mapped_column(
+        Enum(MeetingRating, name="meeting_rating", values_callable=_values)
+    )
+    firm_rating: Mapped[MeetingRating | None] = mapped_column(
+        Enum(MeetingRating, name="meeting_rating", values_callable=_values, create_type=False)
+    )
+
+
+class MeetingEvent(UUIDPrimaryKey, Base):
+    """History of a meeting: booked, moved, cancelled, held, no_show, rated."""
+
+    __tablename__ = "meeting_events"
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"))
+    by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class MeetingRequest(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "meeting_requests"
+    __table_args__ = (
+        CheckConstraint("priority BETWEEN 1 AND 3", name="priority_range"),
+        Index(
+            "uq_meeting_requests_open_pair",
+            "fair_id",
+            "firm_id",
+            "agency_id",
+            unique=True,
+            postgresql_where="status <> 'withdrawn' AND status <> 'declined'",
+        ),
+        Index("ix_meeting_requests_agency_status", "agency_id", "status"),
+    )
+
+    fair_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("fairs.id", ondelete="CASCADE"))
+    firm_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"))
+    agency_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"))
+    priority: Mapped[int] = mapped_column(SmallInteger)
+    message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    status: Mapped[RequestStatus] = mapped_column(
+        Enum(RequestStatus, name="request_status", values_callable=_values),
+        default=RequestStatus.PENDING,
+        server_default="pending",
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unscheduled_reason: Mapped[str | None] = mapped_column(String(200))

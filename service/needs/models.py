@@ -1,0 +1,53 @@
+"""Purchase needs (구매 수요) posted by agencies."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date
+
+from sqlalchemy import ARRAY, BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db.base import Base, Timestamps, UUIDPrimaryKey
+from service.registry.models import _values
+
+
+class NeedStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    AWARDED = "awarded"
+
+
+class Need(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "needs"
+    __table_args__ = (
+        CheckConstraint("budget_krw >= 0 AND budget_krw <= 10000000000000", name="budget_range"),
+        CheckConstraint("quantity IS NULL OR quantity > 0", name="quantity_positive"),
+        Index("ix_needs_agency_status", "agency_id", "status"),
+        Index("ix_needs_category_codes", "category_codes", postgresql_using="gin"),
+    )
+
+    agency_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    category_codes: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list, server_default=text("'{}'"))
+    budget_krw: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    needed_by: Mapped[date] = mapped_column(Date)
+    delivery_district: Mapped[str | None] = mapped_column(String(40))
+    preferred_firm_types: Mapped[list[str]] = mapped_column(
+        ARRAY(String(40)), default=list, server_default=text("'{}'")
+    )
+    status: Mapped[NeedStatus] = mapped_column(
+        Enum(NeedStatus, name="need_status", values_callable=_values),
+        default=NeedStatus.OPEN,
+        server_default="open",
+    )
+    awarded_firm_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="SET NULL")
+    )
