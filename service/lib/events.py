@@ -3,6 +3,7 @@ caller's transaction, so whatever they write commits or rolls back with the chan
 
 from __future__ import annotations
 
+import importlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,6 +23,25 @@ def subscribe(event: str) -> Callable[[Handler], Handler]:
     return register
 
 
+_loaded = False
+DOMAINS_WITH_SUBSCRIBERS = ("notify", "matching", "fairs", "contracts", "reports", "registry", "needs")
+
+
+def load_subscribers() -> None:
+    """Import every `service.<domain>.subscribers` module once, registering its handlers."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for domain in DOMAINS_WITH_SUBSCRIBERS:
+        try:
+            importlib.import_module(f"service.{domain}.subscribers")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"service.{domain}.subscribers":
+                raise
+
+
 async def publish(session: AsyncSession, event: str, **payload: Any) -> None:
+    load_subscribers()
     for handler in _subscribers.get(event, []):
         await handler(session, **payload)

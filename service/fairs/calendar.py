@@ -1,0 +1,75 @@
+"""iCalendar invites for meetings (icalendar library).
+
+Stable UID per meeting, SEQUENCE growing with each move, METHOD:REQUEST (CANCEL when
+cancelled), an Asia/Seoul VTIMEZONE, the online room as LOCATION and URL, both parties
+as attendees.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+@dataclass(frozen=True)
+class Attendee:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class InviteData:
+    meeting_id: uuid.UUID
+    sequence: int
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+    description: str
+    room_url: str | None
+    organizer: Attendee
+    attendees: tuple[Attendee, ...]
+    stamp: datetime
+
+
+def meeting_uid(meeting_id: uuid.UUID, domain: str = "procure-match") -> str:
+    return f"meeting-{meeting_id.hex}@{domain}"
+
+
+def meeting_invite(data: InviteData, method: Literal["REQUEST", "CANCEL"] = "REQUEST") -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//procure-match//공공구매 상담·매칭//KO")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    calendar.add_component(Timezone.from_tzid("Asia/Seoul"))
+
+    event = Event()
+    event.add("uid", meeting_uid(data.meeting_id))
+    event.add("sequence", data.sequence)
+    event.add("dtstamp", data.stamp)
+    event.add("dtstart", data.starts_at.astimezone(SEOUL))
+    event.add("dtend", data.ends_at.astimezone(SEOUL))
+    event.add("summary", data.summary)
+    event.add("description", data.description)
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    if data.room_url:
+        event.add("location", data.room_url)
+        event.add("url", data.room_url)
+    organizer = vCalAddress(f"mailto:{data.organizer.email}")
+    organizer.params["cn"] = vText(data.organizer.name)
+    event["organizer"] = organizer
+    for person in data.attendees:
+        attendee = vCalAddress(f"mailto:{person.email}")
+        attendee.params["cn"] = vText(person.name)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        attendee.params["partstat"] = vText("ACCEPTED")
+        event.add("attendee", attendee, encode=0)
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())
