@@ -70,6 +70,6 @@ def meeting_invite(data: InviteData, method: Literal["REQUEST", "CANCEL"] = "REQ
         attendee.params["cn"] = vText(person.name)
         attendee.params["role"] = vText("REQ-PARTICIPANT")
         attendee.params["partstat"] = vText("ACCEPTED")
-        event.add("attendee", attendee, encode=0)
+        event.add("attendee", attendee, encode=False)
     calendar.add_component(event)
     return bytes(calendar.to_ical())
