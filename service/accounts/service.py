@@ -93,12 +93,16 @@ class AccountService:
         await self._check_throttle(email, ip)
         user = await self.session.scalar(select(User).where(User.email == email))
         ok = verify_password(user.password_hash if user else None, password)
-        self.session.add(LoginAttempt(email=email, ip=ip, succeeded=bool(ok and user), attempted_at=now()))
-        await self.session.flush()
+        await self._log_attempt(LoginAttempt(email=email, ip=ip, succeeded=bool(ok and user), attempted_at=now()))
         if not ok or user is None or not user.is_active:
             raise Unauthorized("Email or password is wrong.")
         raw, token = await self.issue_token(user, user_agent)
         return raw, token, user
+
+    async def _log_attempt(self, attempt: LoginAttempt) -> None:
+        """In its own transaction: a failed sign-in rolls the request back, its record must stay."""
+        async with AsyncSession(bind=self.session.bind) as own, own.begin():
+            own.add(attempt)
 
     async def _check_throttle(self, email: str, ip: str) -> None:
         since = now() - timedelta(minutes=self.settings.login_window_minutes)

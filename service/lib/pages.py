@@ -34,6 +34,16 @@ def field_errors(error: DomainError | FieldErrors, strip_prefix: str = "") -> di
     return out
 
 
+def form_values(form: FormMultiDict) -> dict[str, Any]:
+    """What the user typed, to refill a form shown again with errors (`<name>_list` for multi-values)."""
+    values: dict[str, Any] = {}
+    for key in form:
+        items = [str(v) for v in form.getall(key)]
+        values[key] = items[-1] if items else ""
+        values[f"{key}_list"] = items
+    return values
+
+
 def redirect(path: str) -> Redirect:
     return Redirect(path=path, status_code=303)
 

@@ -1,0 +1,82 @@
+"""Two `procmatch serve` processes on different ports share one database and both work."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.factories import PASSWORD, agency_payload
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 40) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{base} not ready in {timeout}s")
+
+
+@pytest.fixture
+def two_servers(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "shared-secret-key-for-both-processes",
+    }
+    processes, bases = [], []
+    for _ in range(2):
+        port = free_port()
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--no-scheduler"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        bases.append(f"http://127.0.0.1:{port}")
+    try:
+        for base, process in zip(bases, processes, strict=True):
+            wait_ready(base, process)
+        yield bases[0], bases[1]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)
+
+
+@pytest.mark.slow
+def test_two_processes_share_accounts_and_sessions(two_servers):
+    first, second = two_servers
+    payload = agency_payload()
+    assert httpx.post(f"{first}/api/v1/register", json=payload).status_code == 201
+    login = httpx.post(f"{second}/api/v1/auth/login", json={"email": payload["user"]["email"], "password": PASSWORD})
+    assert login.status_code == 200
+    token = login.json()["token"]
+    # a token issued by one process is honoured by the other, and logout on one ends it on both
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{first}/api/v1/me", headers=headers).status_code == 200
+    assert httpx.post(f"{first}/api/v1/auth/logout", headers=headers).status_code == 204
+    assert httpx.get(f"{second}/api/v1/me", headers=headers).status_code == 401
