@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -45,10 +46,8 @@ def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     upgrade(url)
     server = Server(pgdata, url)
     yield server
-    try:
+    with contextlib.suppress(Exception):  # already stopped by the test
         server.stop()
-    except Exception:  # already stopped by the test
-        pass
     shutil.rmtree(base, ignore_errors=True)
 
 
