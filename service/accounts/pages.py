@@ -19,6 +19,7 @@ from service.config import SUPPORTED_LOCALES, Settings
 from service.lib.clock import today
 from service.lib.errors import DomainError, FieldErrors
 from service.lib.pages import FormReader, field_errors, form_values, redirect, render, safe_next
+from service.registry import taxonomy
 from service.registry.districts import OTHER, SEOUL_DISTRICTS
 from service.registry.forms import organization_from_form
 from service.registry.models import AgencyType, FirmType, OrganizationKind
@@ -33,6 +34,8 @@ def form_choices() -> dict[str, Any]:
         "districts": [*SEOUL_DISTRICTS, OTHER],
         "agency_types": [t.value for t in AgencyType],
         "firm_types": [t.value for t in FirmType],
+        "groups": taxonomy.GROUPS,
+        "leaves": taxonomy.LEAVES,
     }
 
 

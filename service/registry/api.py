@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import uuid
 
+import msgspec
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.principal import Principal, require_principal, require_staff
 from service.accounts.schemas import RejectIn
 from service.lib.clock import today
-from service.registry.models import OrganizationKind
+from service.lib.errors import NotFound
+from service.lib.pagination import Page, check_page
+from service.registry.directory import DirectoryQuery, DirectoryService
+from service.registry.models import CategoryRow, OrganizationKind
 from service.registry.schemas import OrganizationIn, OrganizationOut, organization_out
 from service.registry.service import OrganizationService
 
@@ -20,6 +25,46 @@ from service.registry.service import OrganizationService
 def can_see_contact(viewer: Principal, organization_id: uuid.UUID) -> bool:
     """Contact details of a firm: only for verified agencies, staff and the firm itself."""
     return viewer.is_staff or viewer.owns(organization_id) or (viewer.is_agency and viewer.is_verified)
+
+
+class CategoryOut(msgspec.Struct, kw_only=True):
+    code: str
+    name_ko: str
+    name_en: str
+    parent_code: str | None
+
+
+class DirectoryController(Controller):
+    path = "/api/v1"
+    tags = ["registry"]
+
+    @get("/categories")
+    async def list_categories(self, db_session: NamedDependency[AsyncSession]) -> list[CategoryOut]:
+        """The category taxonomy: groups (parent_code null) and their leaves."""
+        rows = await db_session.scalars(select(CategoryRow).order_by(CategoryRow.code))
+        return [CategoryOut(code=r.code, name_ko=r.name_ko, name_en=r.name_en, parent_code=r.parent_code) for r in rows]
+
+    @get("/firms")
+    async def list_firms(
+        self,
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        q: FromQuery[str | None] = None,
+        category: FromQuery[str | None] = None,
+        district: FromQuery[str | None] = None,
+        firm_type: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
+        page_size: FromQuery[int] = 50,
+    ) -> Page[OrganizationOut]:
+        """Verified firms: Korean free text (typos and partial words too) and filters; stable order."""
+        viewer = require_principal(principal)
+        viewer.require_verified()
+        offset, limit = check_page(page, page_size)
+        firms, total = await DirectoryService(db_session).search(
+            DirectoryQuery(q=q, category=category, district=district, firm_type=firm_type), offset, limit
+        )
+        items = [organization_out(f, today=today(), show_contact=can_see_contact(viewer, f.id)) for f in firms]
+        return Page(items=items, total=total, page=page, page_size=page_size)
 
 
 class OrganizationStatusController(Controller):
@@ -109,8 +154,6 @@ async def _get_profile(
     if not own:
         viewer.require_verified()
         if not org.is_verified:
-            from service.lib.errors import NotFound
-
             raise NotFound("No such organization.")
     return organization_out(org, today=today(), show_contact=can_see_contact(viewer, org.id) or kind == "agency")
 
@@ -128,4 +171,4 @@ async def _update_profile(
     return organization_out(org, today=today())
 
 
-ROUTES = [OrganizationStatusController, ProfileController]
+ROUTES = [DirectoryController, OrganizationStatusController, ProfileController]

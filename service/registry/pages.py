@@ -7,15 +7,22 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal, require_staff
+from service.accounts.principal import Principal, require_principal, require_staff
 from service.lib.clock import today
-from service.lib.errors import DomainError
+from service.lib.errors import DomainError, NotFound
 from service.lib.pages import redirect, render
+from service.registry import taxonomy
+from service.registry.api import can_see_contact
+from service.registry.directory import DirectoryQuery, DirectoryService
+from service.registry.districts import OTHER, SEOUL_DISTRICTS, district_name
+from service.registry.models import FirmType, OrganizationKind
+from service.registry.schemas import organization_out
 from service.registry.service import OrganizationService
+from service.registry.taxonomy import category_name
 
 
 class VerificationPages(Controller):
@@ -67,4 +74,98 @@ class VerificationPages(Controller):
         return redirect("/staff/organizations?done=" + action)
 
 
-ROUTES = [VerificationPages]
+class DirectoryPages(Controller):
+    tags = ["pages"]
+    include_in_schema = False
+
+    @get("/firms")
+    async def directory(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        q: FromQuery[str | None] = None,
+        category: FromQuery[str | None] = None,
+        district: FromQuery[str | None] = None,
+        firm_type: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        viewer = require_principal(principal)
+        viewer.require_verified()
+        query = DirectoryQuery(
+            q=q or None, category=category or None, district=district or None, firm_type=firm_type or None
+        )
+        page = max(page, 1)
+        try:
+            firms, total = await DirectoryService(db_session).search(query, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+            error = None
+        except DomainError as exc:
+            firms, total, error = [], 0, exc
+        template = "registry/_results.html" if request.headers.get("hx-request") else "registry/directory.html"
+        return render(
+            request,
+            template,
+            firms=firms,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // PAGE_SIZE)),
+            query=query,
+            error=error,
+            groups=taxonomy.GROUPS,
+            leaves=taxonomy.LEAVES,
+            districts=[*SEOUL_DISTRICTS, OTHER],
+            firm_types=[t.value for t in FirmType],
+            district_name=district_name,
+            category_name=category_name,
+            today=today(),
+        )
+
+    @get("/firms/{organization_id:uuid}")
+    async def firm_profile(
+        self,
+        request: Request[Any, Any, Any],
+        organization_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        return await _profile_page(request, principal, db_session, organization_id, OrganizationKind.FIRM)
+
+    @get("/agencies/{organization_id:uuid}")
+    async def agency_profile(
+        self,
+        request: Request[Any, Any, Any],
+        organization_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        return await _profile_page(request, principal, db_session, organization_id, OrganizationKind.AGENCY)
+
+
+async def _profile_page(
+    request: Request[Any, Any, Any],
+    principal: Principal | None,
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    kind: OrganizationKind,
+) -> Template:
+    viewer = require_principal(principal)
+    org = await OrganizationService(session).get(organization_id, kind)
+    own = viewer.is_staff or viewer.owns(org.id)
+    if not own:
+        viewer.require_verified()
+        if not org.is_verified:
+            raise NotFound("No such organization.")
+    history = await OrganizationService(session).history(org.id) if viewer.is_staff else []
+    return render(
+        request,
+        "registry/profile.html",
+        org=org,
+        profile=organization_out(org, today=today(), show_contact=kind == "agency" or can_see_contact(viewer, org.id)),
+        history=history,
+        district_name=district_name,
+        category_name=category_name,
+    )
+
+
+PAGE_SIZE = 20
+ROUTES = [VerificationPages, DirectoryPages]

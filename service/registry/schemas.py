@@ -45,9 +45,9 @@ class OrganizationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     status_reason: str | None
     district: str
     region_name: str | None
-    phone: str | None
-    email: str | None
     created_at: datetime
+    phone: str | None = None
+    email: str | None = None
     agency_type: str | None = None
     annual_target_krw: int | None = None
     business_number: str | None = None

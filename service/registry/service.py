@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.audit import diff, record_audit
+from service.accounts.models import AuditEvent
 from service.accounts.principal import Principal
 from service.lib.clock import now
 from service.lib.errors import Conflict, FieldError, FieldErrors, Forbidden, NotFound, ValidationFailed
@@ -120,6 +121,15 @@ class OrganizationService:
         from service.lib.events import publish
 
         await publish(self.session, f"organization.{action}", organization=org)
+
+    async def history(self, organization_id: uuid.UUID) -> list[AuditEvent]:
+        """The audit trail of an organization, newest first (shown to staff)."""
+        rows = await self.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.target_type == "organization", AuditEvent.target_id == organization_id)
+            .order_by(AuditEvent.at.desc())
+        )
+        return list(rows)
 
     async def pending(self) -> list[Organization]:
         rows = await self.session.scalars(

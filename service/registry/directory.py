@@ -1,0 +1,84 @@
+"""The firm directory: Korean free text over name, description and keywords (pg_trgm), and filters.
+
+A query word matches a firm when it is a substring of the firm's text or, for typos,
+when its trigram word-similarity reaches WORD_SIMILARITY. Every word must match. Results
+are ordered by similarity, then name and id, so pages are stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, func, literal, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.lib.errors import ValidationFailed
+from service.registry import taxonomy
+from service.registry.districts import BY_CODE
+from service.registry.models import FirmType, Organization, OrganizationKind, OrganizationStatus
+
+WORD_SIMILARITY = 0.3
+MAX_QUERY_WORDS = 8
+
+
+@dataclass(frozen=True)
+class DirectoryQuery:
+    q: str | None = None
+    category: str | None = None
+    district: str | None = None
+    firm_type: str | None = None
+
+
+def search_text() -> Any:
+    return func.pm_search_text(Organization.name, Organization.description, Organization.keywords)
+
+
+def category_filter_codes(code: str) -> list[str]:
+    """A group code matches its leaves (and itself); a leaf matches itself."""
+    if code not in taxonomy.BY_CODE:
+        raise ValidationFailed.single("category", "unknown category code")
+    return [code, *taxonomy.leaves_of(code)] if taxonomy.BY_CODE[code].parent_code is None else [code]
+
+
+def build_query(query: DirectoryQuery) -> tuple[Select[tuple[Organization]], Any]:
+    """The filtered statement and its relevance expression (validated input only)."""
+    statement = select(Organization).where(
+        Organization.kind == OrganizationKind.FIRM, Organization.status == OrganizationStatus.VERIFIED
+    )
+    relevance: Any = literal(0.0)
+    if query.category:
+        statement = statement.where(Organization.category_codes.overlap(category_filter_codes(query.category)))
+    if query.district:
+        if query.district not in BY_CODE:
+            raise ValidationFailed.single("district", "unknown district code")
+        statement = statement.where(Organization.district == query.district)
+    if query.firm_type:
+        if query.firm_type not in {t.value for t in FirmType}:
+            raise ValidationFailed.single("firm_type", "unknown firm type")
+        statement = statement.where(Organization.firm_types.contains([query.firm_type]))
+    words = (query.q or "").lower().split()[:MAX_QUERY_WORDS]
+    if words:
+        haystack = search_text()
+        conditions = []
+        for word in words:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(or_(haystack.like(f"%{escaped}%"), haystack.op("%>")(word)))
+        statement = statement.where(and_(*conditions))
+        relevance = func.word_similarity(" ".join(words), haystack)
+    return statement, relevance
+
+
+class DirectoryService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def search(self, query: DirectoryQuery, offset: int, limit: int) -> tuple[list[Organization], int]:
+        statement, relevance = build_query(query)
+        # `%>` uses this threshold; SET LOCAL keeps it to this transaction.
+        await self.session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY}"))
+        total = await self.session.scalar(select(func.count()).select_from(statement.subquery()))
+        rows = await self.session.scalars(
+            statement.order_by(relevance.desc(), Organization.name, Organization.id).offset(offset).limit(limit)
+        )
+        return list(rows), int(total or 0)
