@@ -101,6 +101,8 @@ class TestVisibility:
         clean = firms["clean"].organization_id
         by_agency = (await client.get(f"/api/v1/firms/{clean}", headers=agency.headers)).json()
         assert by_agency["phone"] == "02-111-2222"
+        by_staff = (await client.get(f"/api/v1/firms/{clean}", headers=staff.headers)).json()
+        assert by_staff["phone"] == "02-111-2222"
         other_firm = firms["print"]
         by_firm = (await client.get(f"/api/v1/firms/{clean}", headers=other_firm.headers)).json()
         assert "phone" not in by_firm
