@@ -49,7 +49,8 @@ def run(scale: int, time_limit: float) -> dict[str, float]:
     g, h, e = greedy(problem), heuristic(problem), solve(problem, time_limit=time_limit)
     gap = (e.bound - e.meetings) / e.bound if e.bound else 0.0
     print(
-        f"scale {scale}×: {len(problem.pairs)} requests | greedy {g.meetings} ({unserved(problem, g)} firms unserved) | "
+        f"scale {scale}×: {len(problem.pairs)} requests | "
+        f"greedy {g.meetings} ({unserved(problem, g)} firms unserved) | "
         f"heuristic {h.meetings} ({unserved(problem, h)}) | exact {e.meetings} ({unserved(problem, e)}) "
         f"bound {e.bound:.0f} gap {gap:.4%} optimal={e.optimal} in {e.seconds:.2f}s"
     )
