@@ -109,6 +109,9 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     keywords: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list, server_default=text("'{}'"))
     website: Mapped[str | None] = mapped_column(String(300))
+    # Maintained by the contracts domain when contracts are confirmed (track record for matching).
+    confirmed_contracts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    confirmed_sales_krw: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     @property
     def is_verified(self) -> bool:

@@ -1,0 +1,148 @@
+"""Purchase-need rules: verified agencies post and manage their needs; who may see which."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.principal import Principal
+from service.lib.clock import today
+from service.lib.errors import Conflict, FieldErrors, Forbidden, NotFound
+from service.needs.models import Need, NeedStatus
+from service.needs.schemas import NeedIn
+from service.registry import taxonomy
+from service.registry.districts import BY_CODE
+from service.registry.models import FirmType, Organization
+from service.registry.validation import MAX_KRW
+
+
+def clean_need(data: NeedIn, errors: FieldErrors, *, partial: bool) -> dict[str, Any]:
+    given = {f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not None}
+    out: dict[str, Any] = {}
+    for field in ("title", "category_codes", "budget_krw", "needed_by"):
+        if not partial and field not in given:
+            errors.add(field, "required")
+    if "title" in given:
+        title = given["title"].strip()
+        if not 2 <= len(title) <= 200:
+            errors.add("title", "must be 2 to 200 characters")
+        out["title"] = title
+    if "description" in given:
+        if len(given["description"]) > 5000:
+            errors.add("description", "must be at most 5,000 characters")
+        out["description"] = given["description"].strip()
+    if "category_codes" in given:
+        codes = list(dict.fromkeys(given["category_codes"]))
+        unknown = [c for c in codes if c not in taxonomy.BY_CODE or taxonomy.BY_CODE[c].parent_code is None]
+        if not codes:
+            errors.add("category_codes", "at least one category is required")
+        elif unknown:
+            errors.add("category_codes", f"unknown category code(s): {', '.join(unknown)}")
+        out["category_codes"] = codes
+    if "budget_krw" in given:
+        if not 0 < given["budget_krw"] <= MAX_KRW:
+            errors.add("budget_krw", "must be a positive amount up to 10,000,000,000,000 원")
+        out["budget_krw"] = given["budget_krw"]
+    if "quantity" in given:
+        if given["quantity"] <= 0:
+            errors.add("quantity", "must be positive")
+        out["quantity"] = given["quantity"]
+    if "needed_by" in given:
+        if given["needed_by"] < today():
+            errors.add("needed_by", "must not be in the past")
+        out["needed_by"] = given["needed_by"]
+    if "delivery_district" in given:
+        if given["delivery_district"] not in BY_CODE:
+            errors.add("delivery_district", "unknown district code")
+        out["delivery_district"] = given["delivery_district"]
+    if "preferred_firm_types" in given:
+        bad = [t for t in given["preferred_firm_types"] if t not in {x.value for x in FirmType}]
+        if bad:
+            errors.add("preferred_firm_types", f"unknown firm type(s): {', '.join(bad)}")
+        out["preferred_firm_types"] = list(dict.fromkeys(given["preferred_firm_types"]))
+    return out
+
+
+class NeedService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, actor: Principal, data: NeedIn) -> Need:
+        if not actor.is_agency:
+            raise Forbidden("Only agencies post purchase needs.")
+        actor.require_verified()
+        errors = FieldErrors()
+        fields = clean_need(data, errors, partial=False)
+        errors.raise_if_any()
+        need = Need(agency_id=actor.organization_id, created_by=actor.user_id, **fields)
+        self.session.add(need)
+        await self.session.flush()
+        return need
+
+    async def get_for(self, actor: Principal, need_id: uuid.UUID) -> Need:
+        """The need if the caller may see it: its agency, staff, or a verified firm while it is open."""
+        need = await self.session.get(Need, need_id)
+        if need is None:
+            raise NotFound("No such need.")
+        if actor.is_staff or actor.owns(need.agency_id):
+            return need
+        actor.require_verified()
+        if actor.is_firm and need.status == NeedStatus.OPEN:
+            return need
+        raise NotFound("No such need.")
+
+    async def get_own(self, actor: Principal, need_id: uuid.UUID) -> Need:
+        need = await self.session.get(Need, need_id)
+        if need is None or not (actor.is_staff or actor.owns(need.agency_id)):
+            raise NotFound("No such need.")
+        if not actor.is_staff:
+            actor.require_verified()
+        return need
+
+    async def update(self, actor: Principal, need_id: uuid.UUID, data: NeedIn) -> Need:
+        need = await self.get_own(actor, need_id)
+        if need.status != NeedStatus.OPEN:
+            raise Conflict("Only open needs can be edited.")
+        errors = FieldErrors()
+        fields = clean_need(data, errors, partial=True)
+        errors.raise_if_any()
+        for key, value in fields.items():
+            setattr(need, key, value)
+        await self.session.flush()
+        return need
+
+    async def close(self, actor: Principal, need_id: uuid.UUID) -> Need:
+        need = await self.get_own(actor, need_id)
+        if need.status != NeedStatus.OPEN:
+            raise Conflict(f"The need is already {need.status.value}.")
+        need.status = NeedStatus.CLOSED
+        await self.session.flush()
+        return need
+
+    async def award(self, actor: Principal, need_id: uuid.UUID, firm_id: uuid.UUID | None) -> Need:
+        need = await self.get_own(actor, need_id)
+        if need.status == NeedStatus.AWARDED:
+            raise Conflict("The need is already awarded.")
+        if firm_id is not None:
+            firm = await self.session.get(Organization, firm_id)
+            if firm is None or firm.kind != "firm":
+                raise NotFound("No such firm.")
+        need.status = NeedStatus.AWARDED
+        need.awarded_firm_id = firm_id
+        await self.session.flush()
+        return need
+
+    async def list_own(self, actor: Principal, status: str | None, offset: int, limit: int) -> tuple[list[Need], int]:
+        statement = select(Need)
+        if not actor.is_staff:
+            statement = statement.where(Need.agency_id == actor.organization_id)
+        if status:
+            statement = statement.where(Need.status == status)
+        total = await self.session.scalar(select(func.count()).select_from(statement.subquery()))
+        rows = await self.session.scalars(
+            statement.order_by(Need.created_at.desc(), Need.id).offset(offset).limit(limit)
+        )
+        return list(rows), int(total or 0)
