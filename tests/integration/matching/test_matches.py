@@ -80,7 +80,7 @@ class TestNeeds:
 
 class TestMatches:
     async def test_local_certified_disinfection_firm_first_with_reasons(self, client, market):
-        _, agency, local, far, printer, unverified = market
+        _, agency, *_ = market
         need = (await client.post("/api/v1/needs", json=NEED, headers=agency.headers)).json()
         response = await client.get(f"/api/v1/needs/{need['id']}/matches", headers=agency.headers)
         assert response.status_code == 200
@@ -102,7 +102,7 @@ class TestMatches:
         assert (await client.get(f"/api/v1/needs/{need['id']}/matches", headers=other.headers)).status_code == 404
 
     async def test_firm_sees_needs_that_fit_it_with_reasons(self, client, market):
-        _, agency, local, far, printer, _ = market
+        _, agency, local, _far, printer, _ = market
         await client.post("/api/v1/needs", json=NEED, headers=agency.headers)
         fitting = (await client.get("/api/v1/needs", headers=local.headers)).json()
         assert fitting["total"] == 1 and fitting["items"][0]["score"] > 0
