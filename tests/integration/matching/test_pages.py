@@ -1,0 +1,77 @@
+"""Needs pages: post with errors next to fields, matches with reasons, shortlist, firm's view."""
+
+import re
+from datetime import date, timedelta
+
+from tests.factories import PASSWORD, create_staff, verified_agency, verified_firm
+
+
+def csrf(html: str) -> str:
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+async def sign_in(client, email):
+    client.cookies.clear()
+    token = csrf((await client.get("/login")).text)
+    response = await client.post("/login", data={"email": email, "password": PASSWORD, "_csrf_token": token})
+    assert response.status_code in (200, 303)
+
+
+async def test_agency_posts_a_need_and_shortlists_from_matches(client, sessionmaker, settings):
+    staff = await create_staff(client, sessionmaker, settings)
+    agency = await verified_agency(client, staff, district="eunpyeong")
+    firm = await verified_firm(
+        client,
+        staff,
+        name="은평방역협동조합",
+        district="eunpyeong",
+        category_codes=["CLN-DIS"],
+        description="방역 소독",
+    )
+    await sign_in(client, agency.email)
+    form = await client.get("/needs/new")
+    bad = await client.post(
+        "/needs/new", data={"_csrf_token": csrf(form.text), "title": "방역", "budget_krw": "삼천만"}
+    )
+    assert bad.status_code == 422
+    assert 'id="e-budget_krw"' in bad.text and 'id="e-needed_by"' in bad.text
+    created = await client.post(
+        "/needs/new",
+        data={
+            "_csrf_token": csrf(form.text),
+            "title": "구청 청사 방역 소독 용역",
+            "category_codes": "CLN-DIS",
+            "budget_krw": "30,000,000",
+            "needed_by": str(date.today() + timedelta(days=20)),
+            "delivery_district": "eunpyeong",
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    detail = await client.get(created.headers["location"])
+    assert "30,000,000원" in detail.text
+    assert "은평방역협동조합" in detail.text and "세부품목 일치: 방역·소독" in detail.text
+    assert "수의계약" in detail.text
+    shortlist = await client.post(
+        created.headers["location"] + "/shortlist",
+        data={"_csrf_token": csrf(detail.text), "firm_id": firm.organization_id, "invite": "contact"},
+        follow_redirects=False,
+    )
+    assert shortlist.status_code == 303
+    await sign_in(client, firm.email)
+    page = await client.get("/needs")
+    assert "구청 청사 방역 소독 용역" in page.text and "연락 요청" in page.text
+
+
+async def test_staff_weights_page(client, sessionmaker, settings):
+    staff = await create_staff(client, sessionmaker, settings)
+    await sign_in(client, staff.email)
+    page = await client.get("/staff/matching")
+    assert page.status_code == 200 and "품목 적합도" in page.text
+    saved = await client.post(
+        "/staff/matching", data={"_csrf_token": csrf(page.text), "district": "25"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    assert (await client.get("/api/v1/matching/settings", headers=staff.headers)).json()["weights"]["district"] == 25
