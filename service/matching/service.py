@@ -3,10 +3,11 @@ the pure `scoring` module, fair exposure among near-equal matches, shortlists an
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.principal import Principal
@@ -14,13 +15,23 @@ from service.lib.clock import now, today
 from service.lib.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from service.lib.events import publish
 from service.matching.models import MatchExposure, MatchingSettings, Shortlist
-from service.matching.scoring import DEFAULT_WEIGHTS, FACTORS, FirmFacts, NeedFacts, Score, fair_order, score
+from service.matching.scoring import (
+    DEFAULT_WEIGHTS,
+    FACTORS,
+    TRACK_RECORD_SATURATION,
+    FirmFacts,
+    NeedFacts,
+    Score,
+    fair_order,
+    score,
+)
 from service.needs.models import Need, NeedStatus
 from service.registry import taxonomy
 from service.registry.models import Organization, OrganizationKind, OrganizationStatus
 
 EXPOSURE_WINDOW = timedelta(days=90)
 MAX_MATCHES = 100
+RERANK = 120  # candidates that get the full score with text relevance
 
 
 def widen(codes: list[str]) -> list[str]:
@@ -110,16 +121,8 @@ class MatchingService:
             raise NotFound("No such need.")
         if not 1 <= limit <= MAX_MATCHES:
             raise ValidationFailed.single("limit", f"must be between 1 and {MAX_MATCHES}")
-        candidates = list(
-            await self.session.scalars(
-                select(Organization).where(
-                    Organization.kind == OrganizationKind.FIRM,
-                    Organization.status == OrganizationStatus.VERIFIED,
-                    Organization.category_codes.overlap(widen(list(need.category_codes))),
-                )
-            )
-        )
-        weights = (await self.settings()).weights
+        weights = {**DEFAULT_WEIGHTS, **(await self.settings()).weights}
+        candidates = await self._candidates(need, weights, RERANK)
         facts = need_facts(need)
         on_day = today()
         scored = {firm.id: (firm, score(facts, firm_facts(firm), on_day, weights, locale)) for firm in candidates}
@@ -133,6 +136,56 @@ class MatchingService:
             self.session.add_all(MatchExposure(firm_id=firm.id, need_id=need.id, shown_at=now()) for firm, _ in ranked)
             await self.session.flush()
         return ranked
+
+    async def _candidates(self, need: Need, weights: dict[str, float], limit: int) -> list[Organization]:
+        """First stage, in SQL over indexes: verified firms in the need's categories or their groups
+        (GIN on category_codes), ordered by every factor except text relevance; the best `limit` go on
+        to the full score. Text can add at most its weight, so the re-rank window is kept wide."""
+        leaves = list(need.category_codes)
+        on_day = today()
+        district_points = (
+            case(
+                (Organization.district == need.delivery_district, 1.0),
+                (Organization.district != "other", 0.55),
+                else_=0.0,
+            )
+            if need.delivery_district
+            else case((Organization.district != "other", 0.7), else_=0.0)
+        )
+        preferred = list(need.preferred_firm_types)
+        type_points = case((Organization.firm_types.overlap(preferred), 1.0), else_=0.0) if preferred else literal(0.5)
+        capacity_points = case(
+            (Organization.capacity_krw.is_(None), 0.5),
+            (Organization.capacity_krw >= need.budget_krw, 1.0),
+            else_=cast(Organization.capacity_krw, Float) / float(max(need.budget_krw, 1)),
+        )
+        track_points = func.least(
+            1.0, func.ln(1.0 + Organization.confirmed_contracts) / math.log1p(TRACK_RECORD_SATURATION)
+        )
+        cert_points = case(
+            (~Organization.firm_types.contains(["social_enterprise"]), 0.5),
+            (Organization.certified_until >= on_day, 1.0),
+            else_=0.0,
+        )
+        cheap = (
+            weights["category"] * case((Organization.category_codes.overlap(leaves), 1.0), else_=0.55)
+            + weights["district"] * district_points
+            + weights["firm_type"] * type_points
+            + weights["capacity"] * capacity_points
+            + weights["track_record"] * track_points
+            + weights["certification"] * cert_points
+        )
+        rows = await self.session.scalars(
+            select(Organization)
+            .where(
+                Organization.kind == OrganizationKind.FIRM,
+                Organization.status == OrganizationStatus.VERIFIED,
+                Organization.category_codes.overlap(widen(leaves)),
+            )
+            .order_by(cheap.desc(), Organization.id)
+            .limit(limit)
+        )
+        return list(rows)
 
     async def needs_for_firm(self, actor: Principal, locale: str) -> list[tuple[Need, Score]]:
         """Open needs that fit the firm, best first."""
