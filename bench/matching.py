@@ -34,9 +34,27 @@ from service.registry.business_number import check_digit
 from service.registry.districts import SEOUL_DISTRICTS
 from service.registry.taxonomy import GROUPS, LEAVES
 
-WORDS = (
-    "방역 소독 청소 인쇄 제본 도시락 케이터링 교육 연수 홈페이지 영상 디자인 조경 가구 근무복 돌봄 여행 행사 무대"
-).split()
+WORDS = [
+    "방역",
+    "소독",
+    "청소",
+    "인쇄",
+    "제본",
+    "도시락",
+    "케이터링",
+    "교육",
+    "연수",
+    "홈페이지",
+    "영상",
+    "디자인",
+    "조경",
+    "가구",
+    "근무복",
+    "돌봄",
+    "여행",
+    "행사",
+    "무대",
+]
 TYPES = ["social_enterprise", "pre_social_enterprise", "cooperative", "social_cooperative", "village_enterprise"]
 
 
