@@ -272,7 +272,10 @@ class PurchaseService:
                 errors.add(prefix + "note", "must be at most 2,000 characters")
             if len(errors.items) > before:
                 continue
-            assert agency_id is not None and year is not None and kind is not None and amount is not None
+            assert agency_id is not None
+            assert year is not None
+            assert kind is not None
+            assert amount is not None
             if kind == "target":
                 first = seen_targets.setdefault((agency_id, year), index)
                 if first != index:

@@ -200,9 +200,9 @@ class ContractService:
         sent = patch.fields()
         merged = {field: getattr(contract, field) for field in EDITABLE}
         merged.update(sent)
-        if "meeting_id" in sent and "channel" not in sent and sent["meeting_id"] is None:
-            if merged["channel"] == ContractChannel.FAIR:
-                merged["channel"] = None  # falls back to the default for an unlinked contract
+        unlinked = "meeting_id" in sent and sent["meeting_id"] is None and "channel" not in sent
+        if unlinked and merged["channel"] == ContractChannel.FAIR:
+            merged["channel"] = None  # falls back to the default for an unlinked contract
         values = await self._validate(contract.agency_id, contract.firm_id, merged)
         before = {field: getattr(contract, field) for field in values}
         changes = diff(before, values)
