@@ -178,7 +178,8 @@ async def check_example(url: str, cache: dict[str, World], contracts: list[dict[
                         "id": uuid.uuid4(), "agency_id": world.agencies[c["agency"]], "firm_id": world.firms[c["firm"]],
                         "amount_krw": c["amount"], "contract_date": day, "title": "t", "category_code": c["category"],
                         "meeting_id": meeting, "fair_id": world.fairs[c["fair"]] if c["fair"] is not None else None,
-                        "channel": "fair" if meeting else "other", "status": "confirmed" if c["confirmed"] else "reported",
+                        "channel": "fair" if meeting else "other",
+                        "status": "confirmed" if c["confirmed"] else "reported",
                         "reported_side": "firm", "confirmed_at": datetime.now(UTC) if c["confirmed"] else None,
                     }
                 )  # fmt: skip
