@@ -6,9 +6,10 @@ import csv
 import io
 import json
 import uuid
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jsonschema import Draft4Validator, FormatChecker
 from litestar import Litestar
@@ -226,6 +227,12 @@ class TestOcds:
         errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
         assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
         assert len(document["releases"]) == 3
+        # this jsonschema has no date-time or uri format checkers installed: check those by hand
+        assert urlsplit(document["uri"]).scheme == "http"
+        moments = [document["publishedDate"]]
+        for release in document["releases"]:
+            moments += [release["date"], release["awards"][0]["date"], release["contracts"][0]["dateSigned"]]
+        assert all(datetime.fromisoformat(m).tzinfo is not None for m in moments)
         for release in document["releases"]:
             assert _undeclared(release, release_schema, release_schema, "release") == []
             assert release["ocid"].startswith("ocds-pmatch-")

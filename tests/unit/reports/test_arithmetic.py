@@ -111,7 +111,7 @@ class TestGrouping:
                 purchases_krw=amounts,
             ),
             max_size=20,
-        )  # fmt: skip
+        )
     )
     def test_target_totals(self, items: list[TargetRow]) -> None:
         total = target_totals(items)
