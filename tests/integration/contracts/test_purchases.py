@@ -21,7 +21,9 @@ CSV_TYPE = {"Content-Type": "text/csv"}
 
 
 class TestEntry:
-    async def test_target_purchases_and_achievement(self, client: Client, sessionmaker: Maker, settings: Settings) -> None:
+    async def test_target_purchases_and_achievement(
+        self, client: Client, sessionmaker: Maker, settings: Settings
+    ) -> None:
         staff = await create_staff(client, sessionmaker, settings)
         agency = await verified_agency(client, staff, name="은평구청")
         firm = await verified_firm(client, staff)
@@ -82,7 +84,7 @@ class TestImport:
         agency = await verified_agency(client, staff, name="서울시설공단")
         body = _csv(
             "기관,연도,구분,금액,비고\r\n"
-            "성동구청,2021,목표,\"1,000,000\",\r\n"
+            '성동구청,2021,목표,"1,000,000",\r\n'
             f"{agency.organization_id},2021,구매,250000,공공구매 실적\r\n"
             "서울시설공단,2021,purchase,250000원,\r\n"
         )
@@ -137,7 +139,9 @@ class TestImport:
         assert response.json()["purchases_krw"] == 1_234_000
         broken = await client.post("/api/v1/purchases/import", content=b"PK\x03\x04junk", headers=staff.headers)
         assert broken.status_code == 422
-        headerless = await client.post("/api/v1/purchases/import", content=_csv("a,b\r\n1,2\r\n"), headers=staff.headers)
+        headerless = await client.post(
+            "/api/v1/purchases/import", content=_csv("a,b\r\n1,2\r\n"), headers=staff.headers
+        )
         assert headerless.status_code == 422
         latin = await client.post("/api/v1/purchases/import", content="기관".encode("cp949"), headers=staff.headers)
         assert latin.status_code == 422
