@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -327,23 +327,26 @@ class ExportController(Controller):
         await service.audit(viewer, kind, {**f.describe(), "lang": lang}, total)
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         name = f"contracts-{f.year or 'all'}"
+        headers = exports.header("contracts", lang)
         if kind == "contracts_xlsx":
             path = temp_path(".xlsx")
-            await exports.contracts_xlsx(repo.stream_contract_rows(session, f), path, lang)
+            rows, amount = await repo.contract_totals(session, f)
+
+            async def copy(won_xf: int, cheonwon_xf: int, output: Callable[[bytes], Awaitable[None]]) -> None:
+                await repo.copy_export_xlsx_rows(session, f, lang, won_xf, cheonwon_xf, output)
+
+            await exports.contracts_xlsx_rows(copy, path, lang, rows, amount)
             return file_stream(path, name + ".xlsx", XLSX)
 
         async def body() -> AsyncIterator[bytes]:
             # Its own connection: the request's session is finished once streaming starts.
             async with sessionmaker() as own:
-                rows = repo.stream_contract_rows(own, f)
                 if kind == "ocds":
-                    uri = str(request.url)
-                    async for chunk in exports.ocds_chunks(rows, uri):
+                    async for chunk in exports.ocds_chunks(repo.stream_contract_rows(own, f), str(request.url)):
                         yield chunk
                 else:
-                    async for chunk in exports.csv_chunks_async(
-                        exports.header("contracts", lang), _as_rows(rows, lang)
-                    ):
+                    yield exports.BOM.encode("utf-8")
+                    async for chunk in repo.copy_export_csv(own, f, lang, headers):
                         yield chunk
 
         if kind == "ocds":
@@ -432,11 +435,6 @@ class ExportController(Controller):
         media = {"contracts_csv": CSV, "contracts_xlsx": XLSX, "ocds": "application/json"}[job.kind]
         year = job.params.get("year") or "all"
         return file_stream(path, f"{job.kind.replace('_', '-')}-{year}{path.suffix}", media, remove=False)
-
-
-async def _as_rows(rows: AsyncIterator[Any], lang: str) -> AsyncIterator[list[Any]]:
-    async for row in rows:
-        yield exports.contract_row(row, lang)
 
 
 ROUTES = [ReportController, ExportController]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from service.contracts.models import ExportJob, ExportStatus
 from service.lib.clock import now
 from service.lib.errors import NotFound, ValidationFailed
 from service.reports import repository as repo
-from service.reports.exports import contract_row, contracts_xlsx, csv_chunks_async, header, ocds_chunks
+from service.reports.exports import BOM, contracts_xlsx_rows, header, ocds_chunks
 from service.reports.repository import SalesFilter
 
 log = logging.getLogger("service.reports.exports")
@@ -134,16 +134,30 @@ async def run_one(sessionmaker: async_sessionmaker[AsyncSession], settings: Sett
 
     try:
         async with sessionmaker() as session:
-            rows = _counted(repo.stream_contract_rows(session, f), progress)
+            headers = header("contracts", lang)
             if job.kind == "contracts_xlsx":
-                count = await contracts_xlsx(rows, partial, lang)
+                rows, amount = await repo.contract_totals(session, f)
+
+                async def copy(won_xf: int, cheonwon_xf: int, output: Callable[[bytes], Awaitable[None]]) -> None:
+                    lines = 0
+
+                    async def counted(chunk: bytes) -> None:
+                        nonlocal lines
+                        await output(chunk)
+                        before, lines = lines, lines + chunk.count(b"\n")
+                        if lines // 10_000 > before // 10_000:
+                            await progress(lines)
+
+                    await repo.copy_export_xlsx_rows(session, f, lang, won_xf, cheonwon_xf, counted)
+
+                count = await contracts_xlsx_rows(copy, partial, lang, rows, amount)
             else:
                 chunks: AsyncIterator[bytes]
                 if job.kind == "ocds":
                     uri = f"{settings.app.base_url}/api/v1/exports/jobs/{job.id}/download"
-                    chunks = ocds_chunks(rows, uri)
+                    chunks = ocds_chunks(_counted(repo.stream_contract_rows(session, f), progress), uri)
                 else:
-                    chunks = csv_chunks_async(header("contracts", lang), _contract_rows(rows, lang))
+                    chunks = _with_bom(repo.copy_export_csv(session, f, lang, headers), progress, job.total_rows)
                 with partial.open("wb") as handle:
                     async for chunk in chunks:
                         handle.write(chunk)
@@ -175,9 +189,16 @@ async def _counted(rows: AsyncIterator[Any], progress: Any, every: int = 10_000)
             await progress(count)
 
 
-async def _contract_rows(rows: AsyncIterator[Any], lang: str) -> AsyncIterator[list[Any]]:
-    async for row in rows:
-        yield contract_row(row, lang)
+async def _with_bom(chunks: AsyncIterator[bytes], progress: Any, total: int) -> AsyncIterator[bytes]:
+    """The BOM, then PostgreSQL's CSV; progress estimated from the lines written."""
+    yield BOM.encode("utf-8")
+    lines = reported = 0
+    async for chunk in chunks:
+        yield chunk
+        lines += chunk.count(b"\n")
+        if lines - reported >= 10_000:
+            reported = lines
+            await progress(min(max(lines - 1, 0), total))
 
 
 async def purge_old_files(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], days: int = 7) -> int:

@@ -158,6 +158,10 @@ class TestFiles:
         rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
         assert len(rows) == 3
         assert sum(int(r["amount_krw"]) for r in rows) == 15_001_000
+        assert {r["firm"] for r in rows} == {"'=cmd|' /C calc'!A0", "마포협동조합"}  # neutralised by the query
+        assert {r["agency_type"] for r in rows} == {"District office", "City affiliate"}
+        assert {r["firm_types"] for r in rows} == {"Social enterprise", "Cooperative"}
+        assert all(len(r["business_number"]) == 12 and r["business_number"][3] == "-" for r in rows)
         mine = await client.get("/api/v1/exports/contracts.csv", params={"year": 2021}, headers=small.a2.headers)
         assert len(list(csv.reader(io.StringIO(mine.content.decode("utf-8-sig"))))) == 2  # header + its one
 
@@ -171,6 +175,11 @@ class TestFiles:
         assert len(values) == 1 + 3 + 1
         assert values[-1][0] == "합계"
         assert values[-1][12] == 15_001_000
+        assert values[0][12:] == ("금액(원)", "금액(천원)")
+        assert sorted(v[12] for v in values[1:-1]) == [1_000, 5_000_000, 10_000_000]
+        assert "'=cmd|' /C calc'!A0" in {v[4] for v in values}
+        assert {v[3] for v in values[1:-1]} == {"자치구", "투자·출연기관"}
+        assert sheet.cell(2, 14).number_format == '#,##0,"천원"'
 
 
 def _ocds_validator() -> tuple[Draft4Validator, dict[str, Any]]:
