@@ -351,11 +351,18 @@ def export_cells_sql(where: str, lang: str, headers: list[str]) -> str:
 
 def _xml_text(expr: str) -> str:
     """XML-escaped text with no backslash, tab or line break left (they become character references),
-    so that COPY's text format passes each row through unchanged."""
+    so that COPY's text format passes each row through unchanged. One regex test per cell; the
+    replacements run only on the rare text that needs them."""
     escaped = f"replace(replace(replace({expr}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
     for char, reference in (("E'\\\\'", "&#92;"), ("chr(9)", "&#9;"), ("chr(10)", "&#10;"), ("chr(13)", "&#13;")):
         escaped = f"replace({escaped}, {char}, '{reference}')"
-    return f"regexp_replace({escaped}, '[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f]', '', 'g')"
+    cleaned = f"regexp_replace({escaped}, '[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f]', '', 'g')"
+    return f"(CASE WHEN {expr} ~ '[&<>\\\\\\x01-\\x1f]' THEN {cleaned} ELSE {expr} END)"
+
+
+# Cells whose text comes from our own code lists, UUIDs, dates or digits: never escaped, never empty.
+_PLAIN_COLUMNS = {0, 1, 3, 5, 6, 7, 9, 10}
+_MAYBE_EMPTY = {3, 5, 6, 9, 11}
 
 
 def export_xlsx_rows_sql(where: str, lang: str) -> str:
@@ -366,11 +373,13 @@ def export_xlsx_rows_sql(where: str, lang: str) -> str:
     """
     label_cte, columns, source = _export_parts(where, lang)
     values = ", ".join(f"{expr} AS v{i}" for i, expr in enumerate(columns))
-    cells = [
-        f"""CASE WHEN v{i} = '' THEN '' ELSE '<c r="{letter}' || n || '" t="inlineStr"><is><t>'"""
-        f" || {_xml_text(f'v{i}')} || '</t></is></c>' END"
-        for i, letter in enumerate("ABCDEFGHIJKL")
-    ]
+    cells = []
+    for i, letter in enumerate("ABCDEFGHIJKL"):
+        text = f"v{i}" if i in _PLAIN_COLUMNS else _xml_text(f"v{i}")
+        cell = f"""'<c r="{letter}' || n || '" t="inlineStr"><is><t>' || {text} || '</t></is></c>'"""
+        cells.append(
+            f"CASE WHEN v{i} = '' THEN '' ELSE {cell} END" if i in _MAYBE_EMPTY or i not in _PLAIN_COLUMNS else cell
+        )
     amount = (
         """'<c r="M' || n || '" s="' || :won_xf || '"><v>' || v12 || '</v></c>'"""
         """ || '<c r="N' || n || '" s="' || :cheonwon_xf || '"><v>' || v12 || '</v></c>'"""

@@ -181,6 +181,21 @@ class TestFiles:
         assert {v[3] for v in values[1:-1]} == {"자치구", "투자·출연기관"}
         assert sheet.cell(2, 14).number_format == '#,##0,"천원"'
 
+    async def test_xlsx_keeps_markup_and_control_characters_as_text(self, client: Client, small: Small) -> None:
+        from tests.factories_contracts import confirmed_contract
+
+        title = 'A<b>&"c\\d\te'
+        await confirmed_contract(client, small.a1, small.f2, title=title, amount_krw=7, contract_date="2021-12-01")
+        response = await client.get(
+            "/api/v1/exports/contracts.xlsx", params={"year": 2021}, headers=small.staff.headers
+        )
+        values = list(
+            load_workbook(io.BytesIO(response.content), data_only=True)["계약목록"].iter_rows(values_only=True)
+        )
+        assert title in {v[8] for v in values}
+        csv_rows = await client.get("/api/v1/exports/contracts.csv", params={"year": 2021}, headers=small.staff.headers)
+        assert title in {r[8] for r in csv.reader(io.StringIO(csv_rows.content.decode("utf-8-sig")))}
+
 
 def _ocds_validator() -> tuple[Draft4Validator, dict[str, Any]]:
     package = json.loads((OCDS / "release-package-schema.json").read_text())
