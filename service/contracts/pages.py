@@ -162,6 +162,7 @@ class ContractPages(Controller):
             contract = await ContractService(db_session).report(viewer, data)
         except ValidationFailed as exc:
             await db_session.rollback()
+            meeting = await self._meeting(db_session, viewer, read.text("meeting_id"))  # reload after the rollback
             return await self._form(
                 request,
                 viewer,
