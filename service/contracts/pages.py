@@ -10,33 +10,23 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.principal import Principal, require_principal, require_staff
 from service.contracts.models import ContractChannel
 from service.contracts.purchases import PurchaseService
+from service.contracts.repository import organization_choices, organization_names
 from service.contracts.schemas import ContractIn, ContractPatch, PurchaseIn
 from service.contracts.service import ContractService, can_confirm
 from service.fairs.models import Meeting
 from service.lib.errors import DomainError, FieldErrors, ValidationFailed
 from service.lib.i18n import current_locale
 from service.lib.pages import FormReader, field_errors, form_values, redirect, render
-from service.registry.models import Organization, OrganizationKind, OrganizationStatus
+from service.registry.models import OrganizationKind
 from service.registry.taxonomy import LEAVES
 from service.reports.charts import money
 from service.reports.labels import channel_label
 from service.reports.pages import nav
-
-
-async def _choices(session: AsyncSession, kind: OrganizationKind) -> list[tuple[uuid.UUID, str]]:
-    rows = await session.execute(
-        select(Organization.id, Organization.name)
-        .where(Organization.kind == kind, Organization.status == OrganizationStatus.VERIFIED)
-        .order_by(Organization.name)
-        .limit(2000)
-    )
-    return [(r.id, r.name) for r in rows.all()]
 
 
 def _categories() -> list[tuple[str, str]]:
@@ -46,13 +36,6 @@ def _categories() -> list[tuple[str, str]]:
 
 def _channels() -> list[tuple[str, str]]:
     return [(c.value, channel_label(c.value, current_locale())) for c in ContractChannel]
-
-
-async def _names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids)))
-    return {r.id: r.name for r in rows.all()}
 
 
 class ContractPages(Controller):
@@ -71,7 +54,7 @@ class ContractPages(Controller):
         service = ContractService(db_session)
         awaiting, _ = await service.list_for(viewer, awaiting_me=True, limit=100)
         recent, total = await service.list_for(viewer, limit=100)
-        names = await _names(
+        names = await organization_names(
             db_session, {c.agency_id for c in recent + awaiting} | {c.firm_id for c in recent + awaiting}
         )
         return render(
@@ -90,9 +73,9 @@ class ContractPages(Controller):
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Template:
-        agencies = await _choices(session, OrganizationKind.AGENCY) if not viewer.is_agency else []
-        firms = await _choices(session, OrganizationKind.FIRM) if not viewer.is_firm else []
-        names = await _names(session, {meeting.agency_id, meeting.firm_id}) if meeting else {}
+        agencies = await organization_choices(session, OrganizationKind.AGENCY) if not viewer.is_agency else []
+        firms = await organization_choices(session, OrganizationKind.FIRM) if not viewer.is_firm else []
+        names = await organization_names(session, {meeting.agency_id, meeting.firm_id}) if meeting else {}
         return render(
             request, "contracts/new.html", status_code=status_code, meeting=meeting, names=names, agencies=agencies,
             firms=firms, categories=_categories(), channels=_channels(), values=values or {}, errors=errors or {},
@@ -197,7 +180,7 @@ class ContractPages(Controller):
     ) -> Template:
         service = ContractService(session)
         contract = await service.get(viewer, contract_id)
-        names = await _names(session, {contract.agency_id, contract.firm_id})
+        names = await organization_names(session, {contract.agency_id, contract.firm_id})
         return render(
             request, "contracts/detail.html", status_code=status_code, contract=contract, names=names,
             history=await service.revisions(contract), can_confirm=can_confirm(viewer, contract), money=money,
@@ -283,7 +266,8 @@ class PurchasePages(Controller):
         targets = await ReportService(session).targets(staff, year)
         return render(
             request, "contracts/purchases.html", status_code=status_code, year=year, targets=targets,
-            agencies=await _choices(session, OrganizationKind.AGENCY), money=money, nav_items=nav(staff), **context,
+            agencies=await organization_choices(session, OrganizationKind.AGENCY), money=money, nav_items=nav(staff),
+            **context,
         )  # fmt: skip
 
     @get("/")

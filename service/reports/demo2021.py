@@ -33,7 +33,7 @@ from service.lib.clock import SEOUL
 from service.lib.errors import FieldErrors
 from service.registry.business_number import check_digit
 from service.registry.districts import SEOUL_DISTRICTS
-from service.registry.models import Organization, OrganizationKind
+from service.registry.models import Organization, OrganizationKind, OrganizationStatus
 from service.registry.schemas import OrganizationIn
 from service.registry.service import OrganizationService
 from service.registry.taxonomy import LEAVES
@@ -133,7 +133,7 @@ def _firms(rng: random.Random) -> list[tuple[str, list[str], str, list[str]]]:
     out: list[tuple[str, list[str], str, list[str]]] = []
     seen: set[str] = set()
     i = 0
-    while len(out) < 171:
+    while len(out) < 171 + MAX_EXISTING:
         district = SEOUL_DISTRICTS[i % 25]
         trade, categories = FIRM_TRADES[(i // 25 + i) % len(FIRM_TRADES)]
         types, form = FIRM_FORMS[(i * 3 + i // 25) % len(FIRM_FORMS)]
@@ -149,12 +149,34 @@ def _firms(rng: random.Random) -> list[tuple[str, list[str], str, list[str]]]:
     return out
 
 
+AGENCY_COUNT, FIRM_COUNT = 85, 171
+MAX_EXISTING = 5
+
+
+async def _existing(session: AsyncSession, kind: OrganizationKind) -> list[Organization]:
+    rows = await session.scalars(
+        select(Organization)
+        .where(Organization.kind == kind, Organization.status == OrganizationStatus.VERIFIED)
+        .order_by(Organization.created_at, Organization.id)
+        .limit(MAX_EXISTING)
+    )
+    return list(rows)
+
+
 async def _organizations(
     session: AsyncSession, staff: Principal, rng: random.Random
 ) -> tuple[list[Organization], list[Organization]]:
     service = OrganizationService(session)
-    agencies, firms = [], []
+    # Organizations already verified (the demo accounts of `procmatch demo`) take part first, so
+    # that their users see figures of their own; generated ones fill up to 85 agencies and 171 firms.
+    agencies = await _existing(session, OrganizationKind.AGENCY)
+    firms = await _existing(session, OrganizationKind.FIRM)
+    used = {o.name for o in agencies + firms}
     for name, agency_type, district in _agencies():
+        if len(agencies) == AGENCY_COUNT:
+            break
+        if name in used:
+            continue
         org = await service.create(
             OrganizationKind.AGENCY,
             OrganizationIn(name=name, agency_type=agency_type, district=district),
@@ -166,6 +188,10 @@ async def _organizations(
     )
     taken = {number for number in existing if number}
     for n, (name, types, district, categories) in enumerate(_firms(rng)):
+        if len(firms) == FIRM_COUNT:
+            break
+        if name in used:
+            continue
         certified = "social_enterprise" in types
         data = OrganizationIn(
             name=name,
@@ -180,6 +206,8 @@ async def _organizations(
         )
         org = await service.create(OrganizationKind.FIRM, data, FieldErrors())
         firms.append(await service.change_status(staff, org, "verify"))
+    if len(agencies) != AGENCY_COUNT or len(firms) != FIRM_COUNT:
+        raise RuntimeError("demo: not enough organization names")
     return agencies, firms
 
 

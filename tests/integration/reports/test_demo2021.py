@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.accounts.service import AccountService, principal_of
 from service.config import Settings
 from service.reports.demo2021 import build_demo_2021
-from tests.factories import PASSWORD, Account, login
+from tests.factories import PASSWORD, Account, create_staff, login, verified_agency, verified_firm
 
 Client = AsyncTestClient[Litestar]
 
@@ -21,6 +22,9 @@ Client = AsyncTestClient[Litestar]
 async def test_the_2021_figures(
     client: Client, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
+    early = await create_staff(client, sessionmaker, settings)
+    own_agency = await verified_agency(client, early, name="서울특별시 은평구청")  # like `procmatch demo`'s accounts
+    own_firm = await verified_firm(client, early, name="(주)은평클린협동조합", district="eunpyeong")
     async with sessionmaker.begin() as session:
         accounts = AccountService(session, settings.auth)
         user = await accounts.create_staff("center@demo.kr", PASSWORD, "센터")
@@ -67,3 +71,10 @@ async def test_the_2021_figures(
     assert sheet.cell(sheet.max_row, 5).number_format == '#,##0,"천원"'  # shown as 787,076천원
     summary = {r[0]: r[1] for r in book["요약"].iter_rows(values_only=True)}
     assert (summary["상담건수"], summary["참여기관"], summary["참여기업"]) == (435, 65, 116)
+
+    # the organizations that existed before take part, so their users see figures of their own
+    assert str(uuid.UUID(own_agency.organization_id)) in {str(a) for a in demo.agencies}
+    assert str(uuid.UUID(own_firm.organization_id)) in {str(f) for f in demo.firms}
+    mine = (await client.get("/api/v1/reports/sales", params={"year": 2021, "group_by": "month"},
+                             headers=own_agency.headers)).json()  # fmt: skip
+    assert mine["total"]["meetings"] > 0
