@@ -13,6 +13,7 @@ from service.config import Settings
 from service.db.engine import make_engine, make_sessionmaker
 from service.registry.schemas import OrganizationIn
 from service.registry.service import OrganizationService
+from service.reports.demo2021 import build_demo_2021
 
 DEMO_PASSWORD = "demo-password-2021"  # noqa: S105 (printed for the demo on purpose)
 STAFF_EMAIL = "staff@demo.procure-match.kr"
@@ -104,6 +105,8 @@ async def ensure_demo_data(database_url: str, settings: Settings) -> list[tuple[
                 )
                 if verified:
                     await organizations.change_status(staff, org, "verify")
+            # The year the 2021 report describes: fairs, meetings, contracts, targets and purchases.
+            await build_demo_2021(session, staff)
     finally:
         await engine.dispose()
     return rows

@@ -1,6 +1,7 @@
 """Every table, imported once so that Alembic and the app see the whole schema."""
 
 from service.accounts import models as accounts_models  # noqa: F401
+from service.contracts import models as contracts_models  # noqa: F401
 from service.db.base import Base
 from service.fairs import models as fairs_models  # noqa: F401
 from service.matching import models as matching_models  # noqa: F401

@@ -1,0 +1,288 @@
+"""Purchase records and yearly targets: staff entry and CSV/XLSX import.
+
+The import is all or nothing: every row is checked first and any error rejects the whole
+file, listing each bad row; a dry run checks and reports what would be written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.audit import record_audit
+from service.accounts.principal import Principal
+from service.contracts.models import MAX_AMOUNT_KRW, PurchaseRecord, PurchaseTarget
+from service.contracts.schemas import ImportResult, PurchaseIn
+from service.lib.clock import now
+from service.lib.errors import FieldErrors, NotFound, ValidationFailed
+from service.registry.models import Organization, OrganizationKind
+
+MAX_IMPORT_ROWS = 20_000
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+# Header aliases (Korean and English) → field.
+HEADERS = {
+    "agency": "agency", "agency_id": "agency", "agency_name": "agency", "기관": "agency", "기관명": "agency",
+    "year": "year", "연도": "year", "년도": "year",
+    "kind": "kind", "구분": "kind",
+    "amount_krw": "amount_krw", "amount": "amount_krw", "금액": "amount_krw", "금액(원)": "amount_krw",
+    "note": "note", "비고": "note",
+}  # fmt: skip
+KINDS = {"target": "target", "목표": "target", "purchase": "purchase", "구매": "purchase", "구매실적": "purchase"}
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    row: int
+    agency_id: uuid.UUID
+    year: int
+    kind: str
+    amount_krw: int
+    note: str
+
+
+def check_year(year: int, errors: FieldErrors, field: str = "year") -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        errors.add(field, f"must be between {MIN_YEAR} and {MAX_YEAR}")
+
+
+def parse_amount(raw: Any) -> int | None:
+    """Whole 원 from a cell: 1,234,000 / "1234000" / 1234000.0; None if not a whole number."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        return int(raw) if raw.is_integer() else None
+    text = str(raw or "").strip().replace(",", "").replace(" ", "").removesuffix("원")
+    if not text.lstrip("-").isdigit():
+        return None
+    return int(text)
+
+
+def read_table(body: bytes, content_type: str) -> list[dict[str, Any]]:
+    """Rows of a CSV (UTF-8, with or without BOM) or XLSX file as {field: cell} by known headers."""
+    if body[:2] == b"PK" or "spreadsheetml" in content_type:
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise ValidationFailed.single("file", f"not a readable XLSX file ({type(exc).__name__})") from None
+        sheet = book.worksheets[0]
+        raw_rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        book.close()
+    else:
+        try:
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationFailed.single("file", "a CSV file must be UTF-8 encoded") from None
+        raw_rows = [list(r) for r in csv.reader(io.StringIO(text))]
+    raw_rows = [r for r in raw_rows if any(c not in (None, "") for c in r)]
+    if not raw_rows:
+        raise ValidationFailed.single("file", "the file is empty")
+    header = [HEADERS.get(str(c or "").strip().lower(), HEADERS.get(str(c or "").strip(), "")) for c in raw_rows[0]]
+    missing = {"agency", "year", "kind", "amount_krw"} - set(header)
+    if missing:
+        raise ValidationFailed.single("file", "missing column(s): " + ", ".join(sorted(missing)))
+    if len(raw_rows) - 1 > MAX_IMPORT_ROWS:
+        raise ValidationFailed.single("file", f"at most {MAX_IMPORT_ROWS:,} rows per file")
+    out = []
+    for cells in raw_rows[1:]:
+        out.append({name: cells[i] if i < len(cells) else None for i, name in enumerate(header) if name})
+    return out
+
+
+class PurchaseService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _agency(self, agency_id: uuid.UUID) -> Organization:
+        org = await self.session.get(Organization, agency_id)
+        if org is None or org.kind != OrganizationKind.AGENCY:
+            raise NotFound("No such agency.")
+        return org
+
+    async def record_purchase(self, staff: Principal, data: PurchaseIn, source: str = "manual") -> PurchaseRecord:
+        errors = FieldErrors()
+        check_year(data.year, errors)
+        if not 0 < data.amount_krw <= MAX_AMOUNT_KRW:
+            errors.add("amount_krw", f"must be a whole number of 원 from 1 to {MAX_AMOUNT_KRW:,}")
+        if len(data.note) > 2000:
+            errors.add("note", "must be at most 2,000 characters")
+        errors.raise_if_any()
+        await self._agency(data.agency_id)
+        record = PurchaseRecord(
+            agency_id=data.agency_id,
+            year=data.year,
+            amount_krw=data.amount_krw,
+            note=data.note.strip(),
+            source=source,
+            recorded_by=staff.user_id,
+        )
+        self.session.add(record)
+        await self.session.flush()
+        await record_audit(
+            self.session,
+            actor_id=staff.user_id,
+            action="purchase.record",
+            target_type="organization",
+            target_id=data.agency_id,
+            changes={"year": data.year, "amount_krw": data.amount_krw},
+        )
+        return record
+
+    async def set_target(self, staff: Principal, agency_id: uuid.UUID, year: int, target_krw: int) -> PurchaseTarget:
+        errors = FieldErrors()
+        check_year(year, errors)
+        if not 0 <= target_krw <= MAX_AMOUNT_KRW:
+            errors.add("target_krw", f"must be a whole number of 원 from 0 to {MAX_AMOUNT_KRW:,}")
+        errors.raise_if_any()
+        await self._agency(agency_id)
+        old = await self.session.scalar(
+            select(PurchaseTarget.target_krw).where(PurchaseTarget.agency_id == agency_id, PurchaseTarget.year == year)
+        )
+        await self.session.execute(
+            insert(PurchaseTarget)
+            .values(agency_id=agency_id, year=year, target_krw=target_krw, set_by=staff.user_id)
+            .on_conflict_do_update(
+                constraint="uq_purchase_targets_agency_year",
+                set_={"target_krw": target_krw, "set_by": staff.user_id, "updated_at": now()},
+            )
+        )
+        await record_audit(
+            self.session,
+            actor_id=staff.user_id,
+            action="target.set",
+            target_type="organization",
+            target_id=agency_id,
+            changes={"year": year, "target_krw": {"old": old, "new": target_krw}},
+        )
+        target = await self.session.scalar(
+            select(PurchaseTarget)
+            .where(PurchaseTarget.agency_id == agency_id, PurchaseTarget.year == year)
+            .execution_options(populate_existing=True)
+        )
+        assert target is not None
+        return target
+
+    async def list_purchases(
+        self, year: int | None, agency_id: uuid.UUID | None, offset: int, limit: int
+    ) -> tuple[list[PurchaseRecord], int]:
+        conditions = []
+        if year is not None:
+            conditions.append(PurchaseRecord.year == year)
+        if agency_id is not None:
+            conditions.append(PurchaseRecord.agency_id == agency_id)
+        total = await self.session.scalar(select(func.count()).select_from(PurchaseRecord).where(*conditions)) or 0
+        rows = await self.session.scalars(
+            select(PurchaseRecord)
+            .where(*conditions)
+            .order_by(PurchaseRecord.year.desc(), PurchaseRecord.created_at.desc(), PurchaseRecord.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(rows), total
+
+    async def import_file(self, staff: Principal, body: bytes, content_type: str, *, dry_run: bool) -> ImportResult:
+        rows = await self.check_rows(read_table(body, content_type))
+        targets = [r for r in rows if r.kind == "target"]
+        purchases = [r for r in rows if r.kind == "purchase"]
+        result = ImportResult(
+            dry_run=dry_run,
+            rows=len(rows),
+            targets=len(targets),
+            purchases=len(purchases),
+            purchases_krw=sum(r.amount_krw for r in purchases),
+            applied=not dry_run,
+        )
+        if dry_run:
+            return result
+        for row in targets:
+            await self.set_target(staff, row.agency_id, row.year, row.amount_krw)
+        if purchases:
+            self.session.add_all(
+                PurchaseRecord(
+                    agency_id=r.agency_id,
+                    year=r.year,
+                    amount_krw=r.amount_krw,
+                    note=r.note,
+                    source="import",
+                    recorded_by=staff.user_id,
+                )
+                for r in purchases
+            )
+            await self.session.flush()
+        await record_audit(
+            self.session, actor_id=staff.user_id, action="purchase.import", target_type="purchase_records",
+            target_id=None,
+            changes={"rows": len(rows), "targets": len(targets), "purchases": len(purchases),
+                     "purchases_krw": result.purchases_krw},
+        )  # fmt: skip
+        return result
+
+    async def check_rows(self, cells: list[dict[str, Any]]) -> list[ImportRow]:
+        """Validate every row; raise one ValidationFailed listing all bad cells as `row N.field`."""
+        agencies = (
+            await self.session.execute(
+                select(Organization.id, Organization.name).where(Organization.kind == OrganizationKind.AGENCY)
+            )
+        ).all()
+        by_id = {str(a.id): a.id for a in agencies}
+        by_name: dict[str, list[uuid.UUID]] = {}
+        for agency in agencies:
+            by_name.setdefault(agency.name.strip(), []).append(agency.id)
+        errors = FieldErrors()
+        out: list[ImportRow] = []
+        seen_targets: dict[tuple[uuid.UUID, int], int] = {}
+        for index, cell in enumerate(cells, start=2):  # row 1 is the header
+            prefix = f"row {index}."
+            before = len(errors.items)
+            ref = str(cell.get("agency") or "").strip()
+            agency_id = by_id.get(ref.lower())
+            if agency_id is None:
+                matches = by_name.get(ref, [])
+                if len(matches) == 1:
+                    agency_id = matches[0]
+                else:
+                    errors.add(
+                        prefix + "agency", "unknown agency" if not matches else "several agencies have this name"
+                    )
+            year = parse_amount(cell.get("year"))
+            if year is None:
+                errors.add(prefix + "year", "must be a year like 2021")
+            else:
+                check_year(year, errors, prefix + "year")
+            kind = KINDS.get(str(cell.get("kind") or "").strip().lower())
+            if kind is None:
+                errors.add(prefix + "kind", "must be target (목표) or purchase (구매)")
+            amount = parse_amount(cell.get("amount_krw"))
+            low = 0 if kind == "target" else 1
+            if amount is None or not low <= amount <= MAX_AMOUNT_KRW:
+                errors.add(prefix + "amount_krw", f"must be a whole number of 원 from {low} to {MAX_AMOUNT_KRW:,}")
+            note = str(cell.get("note") or "").strip()
+            if len(note) > 2000:
+                errors.add(prefix + "note", "must be at most 2,000 characters")
+            if len(errors.items) > before:
+                continue
+            assert agency_id is not None
+            assert year is not None
+            assert kind is not None
+            assert amount is not None
+            if kind == "target":
+                first = seen_targets.setdefault((agency_id, year), index)
+                if first != index:
+                    errors.add(prefix + "kind", f"a second target for this agency and year (first in row {first})")
+                    continue
+            out.append(ImportRow(index, agency_id, year, kind, amount, note))
+        errors.raise_if_any()
+        if not out:
+            raise ValidationFailed.single("file", "no rows to import")
+        return out

@@ -1,0 +1,329 @@
+"""Contract rules: report, confirm, correct (with history), and a firm's confirmed totals.
+
+Either party (or staff) reports a contract; the other party or staff confirms it; only
+confirmed contracts count in figures. A correction keeps the old → new values in
+`contract_revisions`, and a confirmed contract that is changed returns to `reported`, so
+the other side must confirm the corrected figures again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.audit import diff, record_audit
+from service.accounts.principal import Principal
+from service.contracts.models import (
+    MAX_AMOUNT_KRW,
+    Contract,
+    ContractChannel,
+    ContractRevision,
+    ContractStatus,
+    ReporterSide,
+)
+from service.contracts.schemas import ContractIn, ContractPatch
+from service.fairs.models import Meeting, MeetingStatus
+from service.lib.clock import SEOUL, now, today
+from service.lib.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
+from service.lib.events import publish
+from service.needs.models import Need
+from service.registry.models import CategoryRow, Organization, OrganizationKind
+
+EDITABLE = ("amount_krw", "contract_date", "title", "category_code", "meeting_id", "need_id", "channel")
+EARLIEST_DATE = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class ConfirmedTotals:
+    contracts: int
+    amount_krw: int
+
+
+def side_of(actor: Principal) -> ReporterSide:
+    if actor.is_staff:
+        return ReporterSide.STAFF
+    return ReporterSide.AGENCY if actor.is_agency else ReporterSide.FIRM
+
+
+def can_see(viewer: Principal, contract: Contract) -> bool:
+    return viewer.is_staff or viewer.owns(contract.agency_id) or viewer.owns(contract.firm_id)
+
+
+def can_confirm(actor: Principal, contract: Contract) -> bool:
+    """The other party, or staff. Whoever reported (or last corrected) cannot confirm it."""
+    if contract.status != ContractStatus.REPORTED:
+        return False
+    if actor.is_staff:
+        return True
+    if actor.is_agency and actor.owns(contract.agency_id):
+        return contract.reported_side != ReporterSide.AGENCY
+    if actor.is_firm and actor.owns(contract.firm_id):
+        return contract.reported_side != ReporterSide.FIRM
+    return False
+
+
+class ContractService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- reads ------------------------------------------------------------------------
+    async def get(self, viewer: Principal, contract_id: uuid.UUID, *, for_update: bool = False) -> Contract:
+        query = select(Contract).where(Contract.id == contract_id)
+        if for_update:
+            query = query.with_for_update()
+        contract = await self.session.scalar(query)
+        if contract is None or not can_see(viewer, contract):
+            raise NotFound("No such contract.")
+        return contract
+
+    async def list_for(
+        self,
+        viewer: Principal,
+        *,
+        status: ContractStatus | None = None,
+        year: int | None = None,
+        awaiting_me: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Contract], int]:
+        """Contracts the viewer may see, newest first; `awaiting_me`: those they can confirm."""
+        conditions: list[Any] = []
+        if not viewer.is_staff:
+            conditions.append(
+                or_(Contract.agency_id == viewer.organization_id, Contract.firm_id == viewer.organization_id)
+            )
+        if status is not None:
+            conditions.append(Contract.status == status)
+        if year is not None:
+            conditions.append(Contract.contract_date >= date(year, 1, 1))
+            conditions.append(Contract.contract_date < date(year + 1, 1, 1))
+        if awaiting_me:
+            conditions.append(Contract.status == ContractStatus.REPORTED)
+            if not viewer.is_staff:
+                conditions.append(Contract.reported_side != side_of(viewer))
+        total = await self.session.scalar(select(func.count()).select_from(Contract).where(*conditions)) or 0
+        rows = await self.session.scalars(
+            select(Contract)
+            .where(*conditions)
+            .order_by(Contract.contract_date.desc(), Contract.created_at.desc(), Contract.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(rows), total
+
+    async def revisions(self, contract: Contract) -> list[ContractRevision]:
+        rows = await self.session.scalars(
+            select(ContractRevision)
+            .where(ContractRevision.contract_id == contract.id)
+            .order_by(ContractRevision.at, ContractRevision.id)
+        )
+        return list(rows)
+
+    async def firm_confirmed_totals(self, firm_id: uuid.UUID) -> ConfirmedTotals:
+        """A firm's confirmed contracts (count and 원), all years: the matching track record.
+
+        The matching domain keeps these as counters on the organization; it recomputes them
+        from here after `contract.confirmed` and `contract.changed`.
+        """
+        row = (
+            await self.session.execute(
+                select(func.count(), func.coalesce(func.sum(Contract.amount_krw), 0)).where(
+                    Contract.firm_id == firm_id, Contract.status == ContractStatus.CONFIRMED
+                )
+            )
+        ).one()
+        return ConfirmedTotals(contracts=int(row[0]), amount_krw=int(row[1]))
+
+    # -- writes -----------------------------------------------------------------------
+    async def report(self, actor: Principal, data: ContractIn, *, confirm: bool = False) -> Contract:
+        """Record a contract as `reported`. `confirm` is for staff entering a checked contract."""
+        actor.require_verified()
+        if not (
+            actor.is_staff
+            or (actor.is_agency and actor.owns(data.agency_id))
+            or (actor.is_firm and actor.owns(data.firm_id))
+        ):
+            raise Forbidden("You can report contracts of your own organization only.")
+        if confirm and not actor.is_staff:
+            raise Forbidden("Only staff may enter a contract as confirmed.")
+        values = {field: getattr(data, field) for field in EDITABLE}
+        values = await self._validate(data.agency_id, data.firm_id, values)
+        contract = Contract(
+            agency_id=data.agency_id,
+            firm_id=data.firm_id,
+            status=ContractStatus.REPORTED,
+            reported_side=side_of(actor),
+            reported_by=actor.user_id,
+            **values,
+        )
+        self.session.add(contract)
+        await self._flush(contract)
+        await self._revision(contract, actor, "reported", {k: {"old": None, "new": v} for k, v in values.items()})
+        await publish(self.session, "contract.reported", contract=contract, actor=actor)
+        if confirm:
+            await self.confirm(actor, contract)
+        return contract
+
+    async def confirm(self, actor: Principal, contract: Contract) -> Contract:
+        actor.require_verified()
+        if contract.status == ContractStatus.CONFIRMED:
+            raise Conflict("This contract is already confirmed.")
+        if not can_confirm(actor, contract):
+            raise Forbidden("The other party or support-center staff confirms a reported contract.")
+        contract.status = ContractStatus.CONFIRMED
+        contract.confirmed_by = actor.user_id
+        contract.confirmed_at = now()
+        await self._flush(contract)
+        await self._revision(contract, actor, "confirmed", {"status": {"old": "reported", "new": "confirmed"}})
+        if actor.is_staff:
+            await record_audit(
+                self.session,
+                actor_id=actor.user_id,
+                action="contract.confirm",
+                target_type="contract",
+                target_id=contract.id,
+            )
+        await publish(self.session, "contract.confirmed", contract=contract, actor=actor)
+        return contract
+
+    async def correct(self, actor: Principal, contract: Contract, patch: ContractPatch) -> Contract:
+        """Change some fields; history keeps old → new; a confirmed contract returns to `reported`."""
+        actor.require_verified()
+        if not can_see(actor, contract):
+            raise NotFound("No such contract.")
+        sent = patch.fields()
+        merged = {field: getattr(contract, field) for field in EDITABLE}
+        merged.update(sent)
+        unlinked = "meeting_id" in sent and sent["meeting_id"] is None and "channel" not in sent
+        if unlinked and merged["channel"] == ContractChannel.FAIR:
+            merged["channel"] = None  # falls back to the default for an unlinked contract
+        values = await self._validate(contract.agency_id, contract.firm_id, merged)
+        before = {field: getattr(contract, field) for field in values}
+        changes = diff(before, values)
+        if not changes:
+            return contract
+        for field, value in values.items():
+            setattr(contract, field, value)
+        if contract.status == ContractStatus.CONFIRMED:
+            changes["status"] = {"old": "confirmed", "new": "reported"}
+            contract.status = ContractStatus.REPORTED
+            contract.confirmed_by = None
+            contract.confirmed_at = None
+        contract.reported_side = side_of(actor)
+        contract.reported_by = actor.user_id
+        await self._flush(contract)
+        await self._revision(contract, actor, "corrected", changes)
+        if actor.is_staff:
+            await record_audit(
+                self.session,
+                actor_id=actor.user_id,
+                action="contract.correct",
+                target_type="contract",
+                target_id=contract.id,
+                changes=changes,
+            )
+        await publish(self.session, "contract.changed", contract=contract, actor=actor)
+        return contract
+
+    # -- rules ------------------------------------------------------------------------
+    async def _validate(
+        self,
+        agency_id: uuid.UUID,
+        firm_id: uuid.UUID,
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Check every field (reporting all errors at once); return the cleaned values."""
+        errors = FieldErrors()
+        out = dict(values)
+        agency = await self.session.get(Organization, agency_id)
+        firm = await self.session.get(Organization, firm_id)
+        if agency is None or agency.kind != OrganizationKind.AGENCY:
+            errors.add("agency_id", "no such agency")
+        if firm is None or firm.kind != OrganizationKind.FIRM:
+            errors.add("firm_id", "no such firm")
+        amount = out["amount_krw"]
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT_KRW:
+            errors.add("amount_krw", f"must be a whole number of 원 from 1 to {MAX_AMOUNT_KRW:,}")
+        day: date = out["contract_date"]
+        if day > today():
+            errors.add("contract_date", "must not be in the future")
+        elif day < EARLIEST_DATE:
+            errors.add("contract_date", "must be in 2000 or later")
+        title = (out["title"] or "").strip()
+        if not 1 <= len(title) <= 200:
+            errors.add("title", "must be 1 to 200 characters")
+        out["title"] = title
+        code = out["category_code"]
+        if code is not None:
+            code = code.strip().upper() or None
+            if code is not None and await self.session.get(CategoryRow, code) is None:
+                errors.add("category_code", "unknown category")
+            out["category_code"] = code
+        meeting: Meeting | None = None
+        out["fair_id"] = None
+        if out["meeting_id"] is not None:
+            meeting = await self.session.get(Meeting, out["meeting_id"])
+            if meeting is None or meeting.agency_id != agency_id or meeting.firm_id != firm_id:
+                errors.add("meeting_id", "not a meeting between this agency and this firm")
+                meeting = None
+            elif meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.NO_SHOW):
+                errors.add("meeting_id", f"the meeting was {meeting.status.value.replace('_', '-')}")
+            elif day < meeting.starts_at.astimezone(SEOUL).date():
+                errors.add("contract_date", "must not be before the meeting it came from")
+            else:
+                out["fair_id"] = meeting.fair_id
+        if out["need_id"] is not None:
+            need = await self.session.get(Need, out["need_id"])
+            if need is None or need.agency_id != agency_id:
+                errors.add("need_id", "not a need of this agency")
+        channel = out["channel"]
+        if channel is None:
+            channel = (
+                ContractChannel.FAIR
+                if meeting is not None and meeting.fair_id
+                else (ContractChannel.DAILY_CONSULTATION if meeting is not None else ContractChannel.OTHER)
+            )
+        try:
+            channel = ContractChannel(channel)
+        except ValueError:
+            errors.add("channel", "must be one of " + ", ".join(c.value for c in ContractChannel))
+        else:
+            if channel == ContractChannel.FAIR and out["meeting_id"] is None:
+                errors.add("meeting_id", "a contract from a fair names the meeting it came from")
+        out["channel"] = channel
+        errors.raise_if_any()
+        return out
+
+    async def _revision(self, contract: Contract, actor: Principal, action: str, changes: dict[str, Any]) -> None:
+        from service.accounts.audit import _jsonable
+
+        self.session.add(
+            ContractRevision(
+                contract_id=contract.id,
+                action=action,
+                actor_id=actor.user_id,
+                actor_side=side_of(actor).value,
+                changes=_jsonable(changes),
+                at=now(),
+            )
+        )
+        await self.session.flush()
+
+    async def _flush(self, contract: Contract) -> None:
+        try:
+            async with self.session.begin_nested():
+                await self.session.flush()
+        except IntegrityError as exc:
+            message = str(exc.orig)
+            if "meeting_parties" in message:
+                raise ValidationFailed.single("meeting_id", "not a meeting between this agency and this firm") from None
+            if "amount_range" in message:
+                raise ValidationFailed.single("amount_krw", "out of range") from None
+            raise
+        await self.session.refresh(contract)  # server-set timestamps, without lazy loads later
