@@ -26,6 +26,7 @@ from service.config import Settings, get_settings
 from service.db.engine import make_engine, make_sessionmaker, resolve_database_url
 from service.lib import i18n
 from service.lib.deps import DEPENDENCIES
+from service.lib.observability import MetricsController, RequestIdMiddleware, metrics_config
 from service.lib.web import SecurityHeadersMiddleware, exception_handler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +124,8 @@ class AppPlugin(InitPluginProtocol):
             render_plugins=[ScalarRenderPlugin()],
         )
         app_config.middleware = [
+            RequestIdMiddleware(),
+            metrics_config().middleware,
             SecurityHeadersMiddleware(https=settings.app.secure_cookies),
             AuthMiddleware(sessionmaker, settings),
             *app_config.middleware,
@@ -130,6 +133,7 @@ class AppPlugin(InitPluginProtocol):
         app_config.dependencies = {**DEPENDENCIES, **app_config.dependencies}
         app_config.exception_handlers = {Exception: exception_handler, **app_config.exception_handlers}
         app_config.route_handlers.extend(domain_routes())
+        app_config.route_handlers.append(MetricsController)
         app_config.route_handlers.append(
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")
         )
