@@ -26,8 +26,8 @@ from service.config import Settings, get_settings
 from service.db.engine import make_engine, make_sessionmaker, resolve_database_url
 from service.lib import i18n
 from service.lib.deps import DEPENDENCIES
-from service.lib.observability import MetricsController, RequestIdMiddleware, metrics_config
-from service.lib.web import SecurityHeadersMiddleware, exception_handler
+from service.lib.observability import MetricsController, RequestIdMiddleware, ensure_request_id, metrics_config
+from service.lib.web import exception_handler, security_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -126,10 +126,10 @@ class AppPlugin(InitPluginProtocol):
         app_config.middleware = [
             RequestIdMiddleware(),
             metrics_config().middleware,
-            SecurityHeadersMiddleware(https=settings.app.secure_cookies),
             AuthMiddleware(sessionmaker, settings),
             *app_config.middleware,
         ]
+        app_config.before_send.extend([security_headers(https=settings.app.secure_cookies), ensure_request_id])
         app_config.dependencies = {**DEPENDENCIES, **app_config.dependencies}
         app_config.exception_handlers = {Exception: exception_handler, **app_config.exception_handlers}
         app_config.route_handlers.extend(domain_routes())

@@ -167,3 +167,11 @@ def metrics_config() -> PrometheusConfig:
         group_path=True,
         exclude=["^/metrics", "^/static/"],
     )
+
+
+async def ensure_request_id(message: Message, scope: Scope) -> None:
+    """A `before_send` hook for what the middleware never sees (404/405 answered by the router)."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        if REQUEST_ID_HEADER not in headers:
+            headers[REQUEST_ID_HEADER] = _request_id.get() or new_request_id(None)

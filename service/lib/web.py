@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
-from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect, Template
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -100,32 +100,33 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return _html_error(request, error)
 
 
-class SecurityHeadersMiddleware(ASGIMiddleware):
-    """CSP without inline script, no framing, nosniff, referrer policy, HSTS behind https."""
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'self'; object-src 'none'"
+)
 
-    def __init__(self, https: bool) -> None:
-        self.https = https
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        docs = scope["path"].startswith("/schema")
+def security_headers(https: bool) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A `before_send` hook: CSP without inline script, no framing, nosniff, referrer policy, HSTS behind https.
 
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                if not docs:
-                    headers["Content-Security-Policy"] = (
-                        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                        "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
-                        "base-uri 'self'; object-src 'none'"
-                    )
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Referrer-Policy"] = "same-origin"
-                if self.https:
-                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-            await send(message)
+    A hook rather than a middleware because Litestar runs middleware only for routed requests;
+    the hook also covers 404/405 pages answered by the router itself.
+    """
 
-        await next_app(scope, receive, send_wrapper)
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        if not scope["path"].startswith("/schema"):  # the API docs page loads its own scripts
+            headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "same-origin"
+        if https:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+
+    return add_headers
 
 
 JSON = MediaType.JSON

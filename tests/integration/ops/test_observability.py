@@ -60,6 +60,12 @@ class TestRequestIdHeader:
         assert response.headers["x-request-id"] == "err-req-000001"
 
 
+    async def test_present_on_pages_the_router_answers_itself(self, client):
+        response = await client.get("/no-such-page")
+        assert response.status_code == 404
+        assert len(response.headers["x-request-id"]) == 32
+
+
 class TestLogLines:
     async def test_access_line_carries_the_request_id(self, client, captured):
         await client.get("/health", headers={"X-Request-ID": "access-req-0001"})

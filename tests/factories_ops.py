@@ -1,0 +1,108 @@
+"""Builders for the security, authorization and browser tests: actors, CSRF pairs, the route table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.config import Settings
+from tests.factories import Account, create_staff, verified_agency, verified_firm
+
+ACTORS = ("anonymous", "firm_a", "firm_b", "agency_x", "agency_y", "staff")
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert match, "form without a CSRF token"
+    return match.group(1)
+
+
+def route_table(app: Litestar) -> set[tuple[str, str]]:
+    """Every (method, path template) the app answers, without the automatic OPTIONS/HEAD handlers."""
+    routes: set[tuple[str, str]] = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            for method in handler.http_methods:
+                if method not in ("OPTIONS", "HEAD"):
+                    routes.add((method, route.path))
+    return routes
+
+
+def fill_path(template: str, values: dict[str, str]) -> str:
+    """Replace `{name:type}` placeholders with values (by name), a random UUID or a plain word."""
+    import uuid
+
+    def replace(match: re.Match[str]) -> str:
+        name, _, kind = match.group(1).partition(":")
+        if name in values:
+            return values[name]
+        return str(uuid.uuid4()) if kind == "uuid" else "x"
+
+    return re.sub(r"\{([^}]+)\}", replace, template)
+
+
+@dataclass
+class CsrfPair:
+    """Litestar's double-submit pair: the cookie value and the matching form/header token."""
+
+    cookie: str
+    token: str
+
+    def headers(self, session: str | None = None) -> dict[str, str]:
+        cookie = f"csrftoken={self.cookie}" + (f"; pm_session={session}" if session else "")
+        return {"x-csrftoken": self.token, "cookie": cookie}
+
+
+async def csrf_pair(client: AsyncTestClient[Litestar]) -> CsrfPair:
+    response = await client.get("/login")
+    token = csrf_from(response.text)
+    cookie = response.cookies.get("csrftoken") or client.cookies.get("csrftoken")
+    assert cookie, "the CSRF cookie was not set"
+    client.cookies.clear()
+    return CsrfPair(cookie=cookie, token=token)
+
+
+@dataclass
+class World:
+    """Five signed-in actors (all organizations verified) and the anonymous caller."""
+
+    staff: Account
+    firm_a: Account
+    firm_b: Account
+    agency_x: Account
+    agency_y: Account
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def account(self, actor: str) -> Account | None:
+        return None if actor == "anonymous" else getattr(self, actor)
+
+    def bearer(self, actor: str) -> dict[str, str]:
+        account = self.account(actor)
+        return account.headers if account else {}
+
+    def token(self, actor: str) -> str | None:
+        account = self.account(actor)
+        return account.token if account else None
+
+
+async def build_world(
+    client: AsyncTestClient[Litestar], sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> World:
+    staff = await create_staff(client, sessionmaker, settings)
+    world = World(
+        staff=staff,
+        firm_a=await verified_firm(client, staff),
+        firm_b=await verified_firm(client, staff),
+        agency_x=await verified_agency(client, staff),
+        agency_y=await verified_agency(client, staff),
+    )
+    client.cookies.clear()
+    return world
