@@ -59,7 +59,6 @@ class TestRequestIdHeader:
         assert response.status_code == 401
         assert response.headers["x-request-id"] == "err-req-000001"
 
-
     async def test_present_on_pages_the_router_answers_itself(self, client):
         response = await client.get("/no-such-page")
         assert response.status_code == 404

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.config import load_settings
 from tests.factories import PASSWORD, agency_payload, create_staff, firm_payload, register
-from tests.factories_ops import UNSAFE_METHODS, csrf_from, csrf_pair, fill_path, route_table
+from tests.factories_ops import UNSAFE_METHODS, csrf_pair, fill_path, route_table
 
 ROOT = Path(__file__).resolve().parents[3]
 
