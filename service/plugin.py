@@ -27,7 +27,8 @@ from service.db.engine import make_engine, make_sessionmaker, resolve_database_u
 from service.lib import i18n
 from service.lib.deps import DEPENDENCIES
 from service.lib.observability import MetricsController, RequestIdMiddleware, ensure_request_id, metrics_config
-from service.lib.web import exception_handler, security_headers
+from service.lib.openapi import document_problem_responses
+from service.lib.web import complete_allow_header, exception_handler, security_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -129,7 +130,9 @@ class AppPlugin(InitPluginProtocol):
             AuthMiddleware(sessionmaker, settings),
             *app_config.middleware,
         ]
-        app_config.before_send.extend([security_headers(https=settings.app.secure_cookies), ensure_request_id])
+        app_config.before_send.extend(
+            [security_headers(https=settings.app.secure_cookies), ensure_request_id, complete_allow_header]
+        )
         app_config.dependencies = {**DEPENDENCIES, **app_config.dependencies}
         app_config.exception_handlers = {Exception: exception_handler, **app_config.exception_handlers}
         app_config.route_handlers.extend(domain_routes())
@@ -137,6 +140,7 @@ class AppPlugin(InitPluginProtocol):
         app_config.route_handlers.append(
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")
         )
+        app_config.on_startup.append(document_problem_responses)
         app_config.lifespan.append(self._lifespan)
         return app_config
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import httpx
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
@@ -13,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.config import Settings
 from tests.factories import Account, create_staff, verified_agency, verified_firm
 
+ROOT = Path(__file__).resolve().parent.parent
 ACTORS = ("anonymous", "firm_a", "firm_b", "agency_x", "agency_y", "staff")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -106,3 +115,73 @@ async def build_world(
     )
     client.cookies.clear()
     return world
+
+
+# -- a real server in a subprocess ------------------------------------------------------------------
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    database_url: str
+    log_path: Path
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+
+
+@contextmanager
+def live_server(
+    database_url: str, data_dir: Path, log_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """`procmatch serve` on a free port against `database_url`; stopped (SIGTERM, then kill) on exit."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"server-{port}.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(data_dir),
+        "SECRET_KEY": "live-server-secret-key-0123456789",
+        "BASE_URL": base,
+        "SCHEDULER_ENABLED": "0",
+        "LOG_FORMAT": "text",
+        **(extra_env or {}),
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        server = LiveServer(base, database_url, log_path)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise AssertionError(f"server exited with {process.returncode}:\n{server.log_tail()}")
+                try:
+                    if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"server not ready in 60 s:\n{server.log_tail()}")
+                time.sleep(0.2)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)

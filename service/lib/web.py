@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -69,6 +70,13 @@ def to_domain_error(exc: Exception) -> DomainError:
         error: DomainError = klass(str(exc.detail))
         error.headers = dict(exc.headers or {})
         return error
+    if isinstance(exc, DBAPIError) and str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+        # SQLSTATE class 22 "data exception": a NUL character in text, a number beyond bigint, a
+        # string longer than its column... The input is at fault, never the server.
+        log.info("input rejected by PostgreSQL: %s", getattr(exc.orig, "sqlstate", ""))
+        return ValidationFailed(
+            "A value is not acceptable: text with a NUL character, a number out of range or a text too long."
+        )
     if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionError)) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):
@@ -130,3 +138,33 @@ def security_headers(https: bool) -> Callable[[Message, Scope], Awaitable[None]]
 
 
 JSON = MediaType.JSON
+
+
+def _allowed_methods(app: Any) -> dict[str, str]:
+    """{path template without parameter types: "GET, OPTIONS, PATCH"} for every HTTP route."""
+    cached: dict[str, str] | None = app.state.get("_allowed_methods")
+    if cached is None:
+        from litestar.routes import HTTPRoute
+
+        cached = {}
+        for route in app.routes:
+            if isinstance(route, HTTPRoute):
+                key = re.sub(r"\{([^:}]+):[^}]+\}", r"{\1}", route.path)
+                methods = {m for handler in route.route_handlers for m in handler.http_methods}
+                cached[key] = ", ".join(sorted(methods | {"OPTIONS"}))
+        app.state["_allowed_methods"] = cached
+    return cached
+
+
+async def complete_allow_header(message: Message, scope: Scope) -> None:
+    """A `before_send` hook: Litestar's automatic OPTIONS lists only the first method of a path
+    in `Allow` (litestar#4169, PITFALLS #8); answer with every method the path has."""
+    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+        return
+    template = scope.get("path_template")
+    app = scope.get("app")
+    if template is None or app is None:
+        return
+    allowed = _allowed_methods(app).get(str(template))
+    if allowed:
+        MutableScopeHeaders.from_message(message)["Allow"] = allowed
