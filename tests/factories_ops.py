@@ -19,7 +19,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
-from tests.factories import Account, create_staff, verified_agency, verified_firm
+from tests.factories import PASSWORD, Account, create_staff, verified_agency, verified_firm
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTORS = ("anonymous", "firm_a", "firm_b", "agency_x", "agency_y", "staff")
@@ -185,3 +185,28 @@ def live_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+
+
+def make_staff(database_url: str, email: str | None = None, password: str = PASSWORD) -> str:
+    """A staff account written straight into the database (as `procmatch create-staff` does)."""
+    import asyncio
+    import uuid
+
+    from service.accounts.service import AccountService
+    from service.config import AuthSettings
+    from service.db.engine import make_engine, make_sessionmaker
+
+    address = email or f"staff-{uuid.uuid4().hex[:6]}@center.kr"
+
+    async def create() -> None:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine).begin() as session:
+                await AccountService(session, AuthSettings(secret_key="unused-here-0123456789")).create_staff(
+                    address, password, "센터 직원"
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(create())
+    return address

@@ -8,10 +8,8 @@ fuzzed against real organizations (not only random ids), so the update code sees
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import uuid
 from pathlib import Path
 
 import httpx
@@ -27,11 +25,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from service.accounts.service import AccountService
-from service.config import load_settings
-from service.db.engine import make_engine, make_sessionmaker
 from tests.factories import PASSWORD, agency_payload, firm_payload
-from tests.factories_ops import ROOT, live_server
+from tests.factories_ops import ROOT, live_server, make_staff
 
 EXAMPLES_PER_OPERATION = 40
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -40,21 +35,6 @@ TOKEN_REVOKING = {("POST", "/api/v1/auth/logout")}
 # Sign-in and registration spend the per-IP failure budget; run them last so it does not cut
 # the other operations short (each request also comes from its own X-Forwarded-For address).
 LAST = ("/api/v1/auth/", "/api/v1/register")
-
-
-def make_staff(database_url: str, data_dir: Path) -> str:
-    async def create() -> str:
-        engine = make_engine(database_url, pool_size=1)
-        try:
-            async with make_sessionmaker(engine).begin() as session:
-                settings = load_settings({"DATA_DIR": str(data_dir), "SECRET_KEY": "x" * 32})
-                email = f"staff-{uuid.uuid4().hex[:6]}@center.kr"
-                await AccountService(session, settings.auth).create_staff(email, PASSWORD, "직원")
-                return email
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(create())
 
 
 def sign_in(http: httpx.Client, email: str) -> str:
@@ -76,7 +56,7 @@ def test_fuzz_every_operation_as_every_role(database_url: str, tmp_path: Path):
         httpx.Client(base_url=server.base_url, timeout=30) as http,
         requests.Session() as session,
     ):
-        staff = sign_in(http, make_staff(database_url, tmp_path))
+        staff = sign_in(http, make_staff(database_url))
         firm_email, firm_id = registered(http, firm_payload())
         agency_email, agency_id = registered(http, agency_payload())
         pending_email, _ = registered(http, firm_payload())
