@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from litestar import Litestar
@@ -210,3 +211,85 @@ def make_staff(database_url: str, email: str | None = None, password: str = PASS
 
     asyncio.run(create())
     return address
+
+
+class PgProxy:
+    """A TCP front for the test PostgreSQL's unix socket that a test can cut and restore,
+    to play a database outage without stopping the server every other test uses."""
+
+    def __init__(self, server_url: str) -> None:
+        from urllib.parse import parse_qs, urlsplit
+
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(server_url).query).items()}
+        assert query.get("host", "").startswith("/"), "PgProxy needs the embedded (unix socket) server"
+        self.socket_path = f"{query['host']}/.s.PGSQL.{query.get('port', '5432')}"
+        self.port = free_port()
+        self._loop: Any = None
+        self._thread: Any = None
+        self._server: Any = None
+        self._writers: set[Any] = set()
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> PgProxy:
+        import asyncio
+        import threading
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self.restore()
+        return self
+
+    def _call(self, coroutine: Any) -> Any:
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
+
+    async def _pipe(self, reader: Any, writer: Any) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, client_reader: Any, client_writer: Any) -> None:
+        import asyncio
+
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_unix_connection(self.socket_path)
+        except OSError:
+            client_writer.close()
+            return
+        self._writers |= {client_writer, upstream_writer}
+        await asyncio.gather(self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer))
+        self._writers -= {client_writer, upstream_writer}
+
+    def restore(self) -> None:
+        import asyncio
+
+        async def open_server() -> Any:
+            return await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+
+        self._server = self._call(open_server())
+
+    def cut(self) -> None:
+        """Refuse new connections and break every open one, as a crashed server would."""
+
+        async def close_all() -> None:
+            self._server.close()
+            for writer in list(self._writers):
+                writer.transport.abort()
+            self._writers.clear()
+
+        self._call(close_all())
+
+    def stop(self) -> None:
+        self.cut()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()

@@ -168,3 +168,33 @@ async def complete_allow_header(message: Message, scope: Scope) -> None:
     allowed = _allowed_methods(app).get(str(template))
     if allowed:
         MutableScopeHeaders.from_message(message)["Allow"] = allowed
+
+
+_UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>잠시 후 다시 시도해 주세요 · procure-match</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><main id="main"><h1>잠시 후 다시 시도해 주세요</h1>
+<p>데이터베이스에 연결할 수 없습니다. 몇 초 뒤에 페이지를 새로 고쳐 주세요.</p>
+<p lang="en">The service is briefly unavailable (database). Reload the page in a few seconds.</p>
+</main></body></html>"""
+
+
+def bare_error_response(scope: Scope, error: DomainError) -> Response[Any]:
+    """For errors raised before routing (middleware): problem+json for the API and JSON clients,
+    a small self-contained HTML page for browsers (templates may need what just failed)."""
+    accept = _header_value(scope, b"accept")
+    if scope["path"].startswith("/api/") or ("application/json" in accept and "text/html" not in accept):
+        return problem_response(error)
+    return Response(
+        content=_UNAVAILABLE_PAGE if error.status == 503 else f"<!doctype html><title>{error.status}</title>",
+        status_code=error.status,
+        media_type=MediaType.HTML,
+        headers=error.headers,
+    )
+
+
+def _header_value(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
