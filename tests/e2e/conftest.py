@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import hashlib
 import json
 import re
 import subprocess
@@ -37,6 +38,8 @@ from tests.factories_ops import ROOT, LiveServer, free_port, live_server, make_s
 T = TypeVar("T")
 CHROMIUM = "/usr/bin/chromium"
 AXE_VERSION = "4.14.1"
+# sha256 of package/axe.min.js in that release: a changed file fails loudly instead of auditing with it
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 AXE_CACHE = ROOT / ".data" / "vendor" / f"axe-core-{AXE_VERSION}"
 OUTPUT = ROOT / "test-output" / "e2e"
 BLOCKING_IMPACTS = ("serious", "critical")
@@ -69,7 +72,9 @@ def fetch_axe() -> Path:
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    return fetch_axe().read_text()
+    content = fetch_axe().read_bytes()
+    assert hashlib.sha256(content).hexdigest() == AXE_SHA256, f"unexpected axe.min.js in {AXE_CACHE}"
+    return content.decode()
 
 
 # -- mail -------------------------------------------------------------------------------------------
