@@ -47,14 +47,15 @@ def route_table(app: Litestar) -> set[tuple[str, str]]:
 
 
 def fill_path(template: str, values: dict[str, str]) -> str:
-    """Replace `{name:type}` placeholders with values (by name), a random UUID or a plain word."""
+    """Replace `{name:type}` placeholders with values (by name), else a sample of the type."""
     import uuid
 
     def replace(match: re.Match[str]) -> str:
         name, _, kind = match.group(1).partition(":")
         if name in values:
             return values[name]
-        return str(uuid.uuid4()) if kind == "uuid" else "x"
+        samples = {"uuid": str(uuid.uuid4()), "int": "1", "float": "1.0", "date": "2026-11-28", "decimal": "1"}
+        return samples.get(kind, "x")
 
     return re.sub(r"\{([^}]+)\}", replace, template)
 

@@ -32,3 +32,22 @@ class TestAllow:
         assert response.headers["content-type"].startswith("application/problem+json")
         allowed = {m.strip() for m in response.headers.get("allow", "").split(",")}
         assert {"GET", "PATCH"} <= allowed
+
+
+class TestErrorContractInTheDocument:
+    async def test_every_api_operation_documents_problem_responses(self, client):
+        schema = (await client.get("/schema/openapi.json")).json()
+        assert schema["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status", "detail"]
+        operations = [
+            (path, method, operation)
+            for path, item in schema["paths"].items()
+            if path.startswith("/api/")
+            for method, operation in item.items()
+            if method in ("get", "post", "put", "patch", "delete")
+        ]
+        assert operations
+        for path, method, operation in operations:
+            for status in ("401", "403", "404", "409", "422", "429", "503"):
+                content = operation["responses"][status]["content"]
+                assert "application/problem+json" in content, f"{method.upper()} {path} {status}"
+            assert "Retry-After" in operation["responses"]["429"]["headers"]
