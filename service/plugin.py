@@ -141,6 +141,9 @@ class AppPlugin(InitPluginProtocol):
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")
         )
         app_config.on_startup.append(document_problem_responses)
+        # Logging is configured once by the process (service.lib.observability.log_config, applied by
+        # the CLI and by uvicorn in every worker); Litestar's default would replace it at startup.
+        app_config.logging_config = None
         app_config.lifespan.append(self._lifespan)
         return app_config
 
