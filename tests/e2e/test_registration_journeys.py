@@ -33,7 +33,13 @@ def fill_firm(journey: Journey, address: str, name: str) -> None:
     page.locator("#f-district").select_option("mapo")
     page.locator("#f-business_number").fill(business_number())
     page.locator("input[name=firm_types][value=cooperative]").check()
-    page.locator("#f-category_codes").fill("CLN-DIS")
+    checkbox = page.locator("input[name=category_codes][value=CLN-DIS]")
+    if checkbox.count():  # the taxonomy as checkboxes in collapsible groups (registry with the directory) ...
+        if not checkbox.is_visible():
+            checkbox.locator("xpath=ancestor::details[1]/summary").click()
+        checkbox.check()
+    else:  # ... or as a comma-separated text field
+        page.locator("#f-category_codes").fill("CLN-DIS")
     page.locator("#f-description").fill("청사 방역 소독 전문 협동조합")
 
 
