@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from service.config import get_settings
@@ -12,6 +13,7 @@ from service.db.engine import make_engine, resolve_database_url
 from service.db.models import metadata
 
 config = context.config
+MIGRATION_LOCK = 0x70726F636D  # "procm": one advisory lock key for schema changes
 target_metadata = metadata
 
 
@@ -35,7 +37,13 @@ async def _run_async() -> None:
     engine = make_engine(_libpq_url(), pool_size=1)
     try:
         async with engine.connect() as connection:
+            # Several replicas may start at once: one migrates, the others wait, then find nothing to do.
+            await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            await connection.commit()
             await connection.run_sync(_run)
+            await connection.commit()
+            # On failure the lock goes with the connection, which dispose() below closes.
+            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
             await connection.commit()
     finally:
         await engine.dispose()

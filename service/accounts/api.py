@@ -70,12 +70,13 @@ class AuthController(Controller):
     @post("/register")
     async def register(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[RegisterIn],
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> RegisterOut:
         """Register an agency or firm with its first user; the organization starts `pending`."""
-        user, organization = await AccountService(db_session, settings.auth).register(data)
+        user, organization = await AccountService(db_session, settings.auth).register(data, client_ip(request))
         return RegisterOut(user=user_out(user), organization=organization_out(organization, today=today()))
 
     @get("/me")

@@ -13,7 +13,7 @@ from service.accounts.principal import Principal
 from service.accounts.service import AccountService
 from service.config import SUPPORTED_LOCALES, Settings
 from service.lib.i18n import set_locale
-from service.lib.web import problem_response, to_domain_error
+from service.lib.web import bare_error_response, to_domain_error
 
 SESSION_COOKIE = "pm_session"
 LANG_COOKIE = "lang"
@@ -78,8 +78,7 @@ class AuthMiddleware(ASGIMiddleware):
                 async with self.sessionmaker() as session:
                     principal = await AccountService(session, self.settings.auth).principal_for_token(raw)
             except Exception as exc:  # the database is down: answer 503, never a stack trace
-                error = to_domain_error(exc)
-                response = problem_response(error)
+                response = bare_error_response(scope, to_domain_error(exc))
                 await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]
                 return
         scope["user"] = principal

@@ -66,7 +66,9 @@ class AccountPages(Controller):
                 email, str(form.get("password") or ""), client_ip(request), request.headers.get("user-agent")
             )
         except DomainError as exc:
-            return render(request, "accounts/login.html", status_code=exc.status, email=email, next=target, error=exc)
+            page = render(request, "accounts/login.html", status_code=exc.status, email=email, next=target, error=exc)
+            page.headers.update(exc.headers)  # Retry-After on 429
+            return page
         response: Response[Any] = redirect(
             "/staff/organizations" if user.role.value == "staff" and target == "/me" else target
         )
@@ -114,7 +116,10 @@ class AccountPages(Controller):
         accounts = AccountService(db_session, settings.auth)
         try:
             errors.raise_if_any()
-            created_user, _ = await accounts.register(RegisterIn(kind=kind, user=user, organization=organization))  # type: ignore[arg-type]
+            created_user, _ = await accounts.register(
+                RegisterIn(kind=kind, user=user, organization=organization),  # type: ignore[arg-type]
+                client_ip(request),
+            )
         except DomainError as exc:
             await db_session.rollback()
             messages = {k.replace("user.", "user_"): v for k, v in field_errors(exc, "organization.").items()}

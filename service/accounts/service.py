@@ -47,8 +47,16 @@ class AccountService:
         self.settings = settings
 
     # -- registration -------------------------------------------------------------
-    async def register(self, data: RegisterIn) -> tuple[User, Organization]:
-        """Create a pending organization with its first user."""
+    async def register(self, data: RegisterIn, ip: str | None = None) -> tuple[User, Organization]:
+        """Create a pending organization with its first user.
+
+        An email that cannot be used is only discovered once everything else is valid, so a probe
+        with any other error learns nothing, and a probe that gets through creates a visible pending
+        organization. Each refusal is charged to the caller's IP in the sign-in failure budget, so
+        probing addresses by registering is throttled exactly like guessing passwords (429).
+        """
+        if ip is not None:
+            await self._check_throttle(data.user.email.strip(), ip)
         errors = FieldErrors()
         validate_user(data.user, errors)
         kind = OrganizationKind(data.kind)
@@ -62,7 +70,12 @@ class AccountService:
             organization_id=organization.id,
             locale=data.user.locale or "ko",
         )
-        await self._add_user(user)
+        try:
+            await self._add_user(user)
+        except Conflict:
+            if ip is not None:
+                await self._log_attempt(LoginAttempt(email=user.email, ip=ip, succeeded=False, attempted_at=now()))
+            raise
         return user, organization
 
     async def create_staff(self, email: str, password: str, name: str) -> User:

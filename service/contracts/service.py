@@ -101,6 +101,8 @@ class ContractService:
         if status is not None:
             conditions.append(Contract.status == status)
         if year is not None:
+            if not 2000 <= year <= 2100:
+                raise ValidationFailed.single("year", "must be between 2000 and 2100")
             conditions.append(Contract.contract_date >= date(year, 1, 1))
             conditions.append(Contract.contract_date < date(year + 1, 1, 1))
         if awaiting_me:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
-from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect, Template
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -69,6 +70,13 @@ def to_domain_error(exc: Exception) -> DomainError:
         error: DomainError = klass(str(exc.detail))
         error.headers = dict(exc.headers or {})
         return error
+    if isinstance(exc, DBAPIError) and str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+        # SQLSTATE class 22 "data exception": a NUL character in text, a number beyond bigint, a
+        # string longer than its column... The input is at fault, never the server.
+        log.info("input rejected by PostgreSQL: %s", getattr(exc.orig, "sqlstate", ""))
+        return ValidationFailed(
+            "A value is not acceptable: text with a NUL character, a number out of range or a text too long."
+        )
     if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionError)) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):
@@ -100,32 +108,93 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return _html_error(request, error)
 
 
-class SecurityHeadersMiddleware(ASGIMiddleware):
-    """CSP without inline script, no framing, nosniff, referrer policy, HSTS behind https."""
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'self'; object-src 'none'"
+)
 
-    def __init__(self, https: bool) -> None:
-        self.https = https
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        docs = scope["path"].startswith("/schema")
+def security_headers(https: bool) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A `before_send` hook: CSP without inline script, no framing, nosniff, referrer policy, HSTS behind https.
 
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                if not docs:
-                    headers["Content-Security-Policy"] = (
-                        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                        "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
-                        "base-uri 'self'; object-src 'none'"
-                    )
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Referrer-Policy"] = "same-origin"
-                if self.https:
-                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-            await send(message)
+    A hook rather than a middleware because Litestar runs middleware only for routed requests;
+    the hook also covers 404/405 pages answered by the router itself.
+    """
 
-        await next_app(scope, receive, send_wrapper)
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        if not scope["path"].startswith("/schema"):  # the API docs page loads its own scripts
+            headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "same-origin"
+        if https:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+
+    return add_headers
 
 
 JSON = MediaType.JSON
+
+
+def _allowed_methods(app: Any) -> dict[str, str]:
+    """{path template without parameter types: "GET, OPTIONS, PATCH"} for every HTTP route."""
+    cached: dict[str, str] | None = app.state.get("_allowed_methods")
+    if cached is None:
+        from litestar.routes import HTTPRoute
+
+        cached = {}
+        for route in app.routes:
+            if isinstance(route, HTTPRoute):
+                key = re.sub(r"\{([^:}]+):[^}]+\}", r"{\1}", route.path)
+                methods = {m for handler in route.route_handlers for m in handler.http_methods}
+                cached[key] = ", ".join(sorted(methods | {"OPTIONS"}))
+        app.state["_allowed_methods"] = cached
+    return cached
+
+
+async def complete_allow_header(message: Message, scope: Scope) -> None:
+    """A `before_send` hook: Litestar's automatic OPTIONS lists only the first method of a path
+    in `Allow` (litestar#4169, PITFALLS #8); answer with every method the path has."""
+    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+        return
+    template = scope.get("path_template")
+    app = scope.get("app")
+    if template is None or app is None:
+        return
+    allowed = _allowed_methods(app).get(str(template))
+    if allowed:
+        MutableScopeHeaders.from_message(message)["Allow"] = allowed
+
+
+_UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>잠시 후 다시 시도해 주세요 · procure-match</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><main id="main"><h1>잠시 후 다시 시도해 주세요</h1>
+<p>데이터베이스에 연결할 수 없습니다. 몇 초 뒤에 페이지를 새로 고쳐 주세요.</p>
+<p lang="en">The service is briefly unavailable (database). Reload the page in a few seconds.</p>
+</main></body></html>"""
+
+
+def bare_error_response(scope: Scope, error: DomainError) -> Response[Any]:
+    """For errors raised before routing (middleware): problem+json for the API and JSON clients,
+    a small self-contained HTML page for browsers (templates may need what just failed)."""
+    accept = _header_value(scope, b"accept")
+    if scope["path"].startswith("/api/") or ("application/json" in accept and "text/html" not in accept):
+        return problem_response(error)
+    return Response(
+        content=_UNAVAILABLE_PAGE if error.status == 503 else f"<!doctype html><title>{error.status}</title>",
+        status_code=error.status,
+        media_type=MediaType.HTML,
+        headers=error.headers,
+    )
+
+
+def _header_value(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""

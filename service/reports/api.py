@@ -38,15 +38,16 @@ from service.reports.schemas import (
     target_row_out,
     total_out,
 )
-from service.reports.service import ReportService, scoped
+from service.reports.service import ReportService, check_year, scoped
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar adds "; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def sales_filter(
     year: int | None, fair_id: list[uuid.UUID] | None, linked_only: bool, channel: list[str] | None = None
 ) -> SalesFilter:
+    check_year(year)
     return SalesFilter(year=year, fair_ids=tuple(fair_id or ()), linked_only=linked_only, channels=tuple(channel or ()))
 
 
@@ -117,7 +118,7 @@ class ReportController(Controller):
         f = sales_filter(year, fair_id, linked_only, channel)
         return sales_out(await ReportService(db_session).sales(require_principal(principal), f, group_by))
 
-    @get("/sales.csv")
+    @get("/sales.csv", media_type=CSV)
     async def sales_csv(
         self,
         principal: NamedDependency[Principal | None],
@@ -137,7 +138,7 @@ class ReportController(Controller):
                                                                      "lang": lang}, len(report.rows))  # fmt: skip
         return Response(body, media_type=CSV, headers=attachment(f"sales-{year or 'all'}-{group_by}.csv"))
 
-    @get("/sales.xlsx")
+    @get("/sales.xlsx", media_type=XLSX)
     async def sales_xlsx(
         self,
         principal: NamedDependency[Principal | None],
@@ -205,7 +206,7 @@ class ReportController(Controller):
         report = await ReportService(db_session).fair_summary(require_principal(principal), year, tuple(fair_id or ()))
         return FairReportOut(fairs=[fair_out(f) for f in report.fairs], total=fair_out(report.total, total=True))
 
-    @get("/fairs.csv")
+    @get("/fairs.csv", media_type=CSV)
     async def fair_report_csv(
         self,
         principal: NamedDependency[Principal | None],
@@ -223,7 +224,7 @@ class ReportController(Controller):
         await ExportService(db_session).audit(viewer, "fairs_csv", filters, len(report.fairs))
         return Response(body, media_type=CSV, headers=attachment(f"fairs-{year or 'all'}.csv"))
 
-    @get("/fairs.xlsx")
+    @get("/fairs.xlsx", media_type=XLSX)
     async def fair_report_xlsx(
         self,
         principal: NamedDependency[Principal | None],
@@ -273,7 +274,7 @@ class ReportController(Controller):
             purchases_krw=t.purchases_krw,
         )
 
-    @get("/targets.csv")
+    @get("/targets.csv", media_type=CSV)
     async def target_report_csv(
         self,
         principal: NamedDependency[Principal | None],
@@ -288,7 +289,7 @@ class ReportController(Controller):
         await ExportService(db_session).audit(viewer, "targets_csv", {"year": year, "lang": lang}, len(report.rows))
         return Response(body, media_type=CSV, headers=attachment(f"targets-{year}.csv"))
 
-    @get("/targets.xlsx")
+    @get("/targets.xlsx", media_type=XLSX)
     async def target_report_xlsx(
         self,
         principal: NamedDependency[Principal | None],
@@ -353,7 +354,7 @@ class ExportController(Controller):
             return Stream(body(), media_type="application/json", headers=attachment(f"ocds-{f.year or 'all'}.json"))
         return Stream(body(), media_type=CSV, headers=attachment(name + ".csv"))
 
-    @get("/contracts.csv")
+    @get("/contracts.csv", media_type=CSV)
     async def export_contracts_csv(
         self,
         request: Request[Any, Any, Any],
@@ -375,7 +376,7 @@ class ExportController(Controller):
             lang,
         )
 
-    @get("/contracts.xlsx")
+    @get("/contracts.xlsx", media_type=XLSX)
     async def export_contracts_xlsx(
         self,
         request: Request[Any, Any, Any],
@@ -407,7 +408,7 @@ class ExportController(Controller):
     ) -> Response[Any]:
         """Staff: an OCDS 1.1 release package, one release per confirmed contract of the year."""
         staff = require_staff(principal)
-        return await self._contracts(request, staff, db_session, "ocds", SalesFilter(year=year), "ko")
+        return await self._contracts(request, staff, db_session, "ocds", SalesFilter(year=check_year(year)), "ko")
 
     @get("/jobs/{job_id:uuid}")
     async def get_export_job(

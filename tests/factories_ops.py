@@ -1,0 +1,296 @@
+"""Builders for the security, authorization and browser tests: actors, CSRF pairs, the route table."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.config import Settings
+from tests.factories import PASSWORD, Account, create_staff, verified_agency, verified_firm
+
+ROOT = Path(__file__).resolve().parent.parent
+ACTORS = ("anonymous", "firm_a", "firm_b", "agency_x", "agency_y", "staff")
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert match, "form without a CSRF token"
+    return match.group(1)
+
+
+def route_table(app: Litestar) -> set[tuple[str, str]]:
+    """Every (method, path template) the app answers, without the automatic OPTIONS/HEAD handlers."""
+    routes: set[tuple[str, str]] = set()
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            for method in handler.http_methods:
+                if method not in ("OPTIONS", "HEAD"):
+                    routes.add((method, route.path))
+    return routes
+
+
+def fill_path(template: str, values: dict[str, str]) -> str:
+    """Replace `{name:type}` placeholders with values (by name), else a sample of the type."""
+    import uuid
+
+    def replace(match: re.Match[str]) -> str:
+        name, _, kind = match.group(1).partition(":")
+        if name in values:
+            return values[name]
+        samples = {"uuid": str(uuid.uuid4()), "int": "1", "float": "1.0", "date": "2026-11-28", "decimal": "1"}
+        return samples.get(kind, "x")
+
+    return re.sub(r"\{([^}]+)\}", replace, template)
+
+
+@dataclass
+class CsrfPair:
+    """Litestar's double-submit pair: the cookie value and the matching form/header token."""
+
+    cookie: str
+    token: str
+
+    def headers(self, session: str | None = None) -> dict[str, str]:
+        cookie = f"csrftoken={self.cookie}" + (f"; pm_session={session}" if session else "")
+        return {"x-csrftoken": self.token, "cookie": cookie}
+
+
+async def csrf_pair(client: AsyncTestClient[Litestar]) -> CsrfPair:
+    response = await client.get("/login")
+    token = csrf_from(response.text)
+    cookie = response.cookies.get("csrftoken") or client.cookies.get("csrftoken")
+    assert cookie, "the CSRF cookie was not set"
+    client.cookies.clear()
+    return CsrfPair(cookie=cookie, token=token)
+
+
+@dataclass
+class World:
+    """Five signed-in actors (all organizations verified) and the anonymous caller."""
+
+    staff: Account
+    firm_a: Account
+    firm_b: Account
+    agency_x: Account
+    agency_y: Account
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def account(self, actor: str) -> Account | None:
+        return None if actor == "anonymous" else getattr(self, actor)
+
+    def bearer(self, actor: str) -> dict[str, str]:
+        account = self.account(actor)
+        return account.headers if account else {}
+
+    def token(self, actor: str) -> str | None:
+        account = self.account(actor)
+        return account.token if account else None
+
+
+async def build_world(
+    client: AsyncTestClient[Litestar], sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> World:
+    staff = await create_staff(client, sessionmaker, settings)
+    world = World(
+        staff=staff,
+        firm_a=await verified_firm(client, staff),
+        firm_b=await verified_firm(client, staff),
+        agency_x=await verified_agency(client, staff),
+        agency_y=await verified_agency(client, staff),
+    )
+    client.cookies.clear()
+    return world
+
+
+# -- a real server in a subprocess ------------------------------------------------------------------
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    database_url: str
+    log_path: Path
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+
+
+@contextmanager
+def live_server(
+    database_url: str, data_dir: Path, log_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """`procmatch serve` on a free port against `database_url`; stopped (SIGTERM, then kill) on exit."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"server-{port}.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(data_dir),
+        "SECRET_KEY": "live-server-secret-key-0123456789",
+        "BASE_URL": base,
+        "SCHEDULER_ENABLED": "0",
+        "LOG_FORMAT": "text",
+        **(extra_env or {}),
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        server = LiveServer(base, database_url, log_path)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise AssertionError(f"server exited with {process.returncode}:\n{server.log_tail()}")
+                try:
+                    if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"server not ready in 60 s:\n{server.log_tail()}")
+                time.sleep(0.2)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def make_staff(database_url: str, email: str | None = None, password: str = PASSWORD) -> str:
+    """A staff account written straight into the database (as `procmatch create-staff` does)."""
+    import asyncio
+    import uuid
+
+    from service.accounts.service import AccountService
+    from service.config import AuthSettings
+    from service.db.engine import make_engine, make_sessionmaker
+
+    address = email or f"staff-{uuid.uuid4().hex[:6]}@center.kr"
+
+    async def create() -> None:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine).begin() as session:
+                await AccountService(session, AuthSettings(secret_key="unused-here-0123456789")).create_staff(
+                    address, password, "센터 직원"
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(create())
+    return address
+
+
+class PgProxy:
+    """A TCP front for the test PostgreSQL's unix socket that a test can cut and restore,
+    to play a database outage without stopping the server every other test uses."""
+
+    def __init__(self, server_url: str) -> None:
+        from urllib.parse import parse_qs, urlsplit
+
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(server_url).query).items()}
+        assert query.get("host", "").startswith("/"), "PgProxy needs the embedded (unix socket) server"
+        self.socket_path = f"{query['host']}/.s.PGSQL.{query.get('port', '5432')}"
+        self.port = free_port()
+        self._loop: Any = None
+        self._thread: Any = None
+        self._server: Any = None
+        self._writers: set[Any] = set()
+
+    def url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> PgProxy:
+        import asyncio
+        import threading
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self.restore()
+        return self
+
+    def _call(self, coroutine: Any) -> Any:
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
+
+    async def _pipe(self, reader: Any, writer: Any) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, client_reader: Any, client_writer: Any) -> None:
+        import asyncio
+
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_unix_connection(self.socket_path)
+        except OSError:
+            client_writer.close()
+            return
+        self._writers |= {client_writer, upstream_writer}
+        await asyncio.gather(self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer))
+        self._writers -= {client_writer, upstream_writer}
+
+    def restore(self) -> None:
+        import asyncio
+
+        async def open_server() -> Any:
+            return await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+
+        self._server = self._call(open_server())
+
+    def cut(self) -> None:
+        """Refuse new connections and break every open one, as a crashed server would."""
+
+        async def close_all() -> None:
+            self._server.close()
+            for writer in list(self._writers):
+                writer.transport.abort()
+            self._writers.clear()
+
+        self._call(close_all())
+
+    def stop(self) -> None:
+        self.cut()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()

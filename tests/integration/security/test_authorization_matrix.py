@@ -1,0 +1,324 @@
+"""Who may call what: every route of the app against six actors.
+
+The test walks the app's route table; a route without a rule in RULES fails it, so a new endpoint
+cannot ship without someone deciding who may call it. Each rule holds one or more cases: how to
+build the call (path values, body, a fresh target) and the status each actor must get.
+
+Actors: anonymous, firm A, firm B, agency X, agency Y (all verified), staff. API calls authenticate
+with the bearer token; pages with the session cookie (and a CSRF pair for form posts). Objects a
+caller may not see answer 404, actions a caller may not take 403, no identity 401 (API) or a 303
+to the sign-in page (HTML).
+
+To extend: add `(METHOD, "/path/{template}")` → Rule(...) below. Helpers: `everyone`, `signed_in`,
+`staff_only`, `owner_or_staff`. A rule whose route is not in this build (a domain merged on
+another branch) is simply not exercised, so branches can share one table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.factories import agency_payload, firm_payload, login
+from tests.factories_ops import ACTORS, World, build_world, csrf_pair, fill_path, route_table
+
+Expect = dict[str, int | tuple[int, ...]]
+
+
+@dataclass
+class Call:
+    """One request: path values, a JSON body or form data, and optionally a fresh token for the actor."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    data: dict[str, str] | None = None
+    token: str | None = None  # overrides the actor's token (e.g. a throwaway one for logout)
+
+
+Prepare = Callable[[AsyncTestClient[Litestar], World, str], Awaitable[Call]]
+
+
+async def plain(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    return Call()
+
+
+@dataclass
+class Case:
+    expect: Expect
+    prepare: Prepare = plain
+    label: str = ""
+
+
+@dataclass
+class Rule:
+    surface: str  # "api" (bearer) or "page" (cookie + CSRF)
+    cases: list[Case]
+
+
+# -- expectation helpers --------------------------------------------------------------------------
+def everyone(status: int) -> Expect:
+    return dict.fromkeys(ACTORS, status)
+
+
+def signed_in(ok: int | tuple[int, ...], anonymous: int = 401) -> Expect:
+    return {**dict.fromkeys(ACTORS, ok), "anonymous": anonymous}
+
+
+def staff_only(ok: int, others: int = 403, anonymous: int = 401) -> Expect:
+    return {**dict.fromkeys(ACTORS, others), "anonymous": anonymous, "staff": ok}
+
+
+def owner_or_staff(owner: str, ok: int, others: int = 404, anonymous: int = 401) -> Expect:
+    return {**dict.fromkeys(ACTORS, others), "anonymous": anonymous, owner: ok, "staff": ok}
+
+
+# -- call builders ----------------------------------------------------------------------------------
+async def pending_agency(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    response = await client.post("/api/v1/register", json=agency_payload())
+    assert response.status_code == 201, response.text
+    client.cookies.clear()
+    return Call(values={"organization_id": response.json()["organization"]["id"], "action": "verify"})
+
+
+async def pending_firm(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    response = await client.post("/api/v1/register", json=firm_payload())
+    assert response.status_code == 201, response.text
+    client.cookies.clear()
+    return Call(values={"organization_id": response.json()["organization"]["id"]})
+
+
+async def reject_pending(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    call = await pending_agency(client, world, actor)
+    call.json = {"reason": "사업자 정보 불일치"}
+    return call
+
+
+def org_of(name: str, body: dict[str, Any] | None = None) -> Prepare:
+    async def prepare(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+        org_id = world.account(name).organization_id  # type: ignore[union-attr]
+        return Call(values={"organization_id": str(org_id)}, json=body)
+
+    return prepare
+
+
+async def fresh_token(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    account = world.account(actor)
+    return Call(token=await login(client, account.email) if account else None)
+
+
+async def firm_a_credentials(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    credentials = {"email": world.firm_a.email, "password": "correct-horse-battery"}
+    return Call(json=credentials, data=credentials)
+
+
+async def new_registration(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    return Call(json=agency_payload())
+
+
+async def empty_registration_form(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    return Call(data={"kind": "agency"})
+
+
+async def profile_form(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    return Call(data={"district": "no-such-district"})  # the page answers 422 with the error next to the field
+
+
+async def weights_unchanged(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    return Call(json={"weights": {}})
+
+
+def values(**path_values: str) -> Prepare:
+    async def prepare(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+        return Call(values=dict(path_values))
+
+    return prepare
+
+
+def need_body() -> dict[str, Any]:
+    return {
+        "title": "구청 청사 방역 소독 용역",
+        "description": "본관과 별관의 정기 방역 소독",
+        "category_codes": ["CLN-DIS"],
+        "budget_krw": 30_000_000,
+        "needed_by": str(date.today() + timedelta(days=30)),
+        "delivery_district": "eunpyeong",
+    }
+
+
+async def new_need(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    return Call(json=need_body())
+
+
+def need_of_x(body: Callable[[World], Any] | None = None) -> Prepare:
+    """A fresh need posted by agency X (its firms A and B match it: same category, verified)."""
+
+    async def prepare(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+        response = await client.post("/api/v1/needs", json=need_body(), headers=world.agency_x.headers)
+        assert response.status_code == 201, response.text
+        return Call(values={"need_id": response.json()["id"]}, json=body(world) if body else None)
+
+    return prepare
+
+
+FIRM_PATCH = {"description": "청사 방역 소독과 정기 위생 관리"}
+AGENCY_PATCH = {"phone": "02-2000-0000"}
+
+RULES: dict[tuple[str, str], Rule] = {
+    # -- probes and machine endpoints
+    ("GET", "/health"): Rule("api", [Case(everyone(200))]),
+    ("GET", "/ready"): Rule("api", [Case(everyone(200))]),
+    ("GET", "/metrics"): Rule("api", [Case(everyone(200), label="public here; the proxy keeps it internal")]),
+    ("GET", "/schema"): Rule("api", [Case(everyone(200))]),
+    ("GET", "/schema/scalar"): Rule("api", [Case(everyone(200))]),
+    ("GET", "/schema/openapi.json"): Rule("api", [Case(everyone(200))]),
+    ("GET", "/schema/{path:str}"): Rule("api", [Case(everyone(404), values(path="nothing"), "no such docs page")]),
+    ("GET", "/static/{file_path:path}"): Rule("api", [Case(everyone(200), values(file_path="app.css"))]),
+    # -- accounts API
+    ("POST", "/api/v1/auth/login"): Rule("api", [Case(everyone(200), firm_a_credentials)]),
+    ("POST", "/api/v1/auth/logout"): Rule("api", [Case(signed_in(204), fresh_token)]),
+    ("POST", "/api/v1/register"): Rule("api", [Case(everyone(201), new_registration)]),
+    ("GET", "/api/v1/me"): Rule("api", [Case(signed_in(200))]),
+    # -- registry API
+    ("POST", "/api/v1/organizations/{organization_id:uuid}/verify"): Rule(
+        "api", [Case(staff_only(200), pending_agency), Case(staff_only(404), plain, "unknown id")]
+    ),
+    ("POST", "/api/v1/organizations/{organization_id:uuid}/reject"): Rule(
+        "api", [Case(staff_only(200), reject_pending)]
+    ),
+    ("GET", "/api/v1/firms/{organization_id:uuid}"): Rule(
+        "api",
+        [
+            Case(signed_in(200), org_of("firm_a"), "a verified firm"),
+            Case(staff_only(200, others=404), pending_firm, "a pending firm is invisible to others"),
+            Case(signed_in(404), org_of("agency_x"), "an agency is not a firm"),
+        ],
+    ),
+    ("GET", "/api/v1/agencies/{organization_id:uuid}"): Rule(
+        "api",
+        [
+            Case(signed_in(200), org_of("agency_x"), "a verified agency"),
+            Case(staff_only(200, others=404), pending_agency, "a pending agency is invisible to others"),
+        ],
+    ),
+    ("PATCH", "/api/v1/firms/{organization_id:uuid}"): Rule(
+        "api", [Case(owner_or_staff("firm_a", 200), org_of("firm_a", FIRM_PATCH))]
+    ),
+    ("PATCH", "/api/v1/agencies/{organization_id:uuid}"): Rule(
+        "api", [Case(owner_or_staff("agency_x", 200), org_of("agency_x", AGENCY_PATCH))]
+    ),
+    ("GET", "/api/v1/categories"): Rule("api", [Case(everyone(200))]),
+    ("GET", "/api/v1/firms"): Rule("api", [Case(signed_in(200))]),
+    # -- needs and matching API
+    ("POST", "/api/v1/needs"): Rule(
+        "api", [Case({**staff_only(403), "agency_x": 201, "agency_y": 201, "staff": 403}, new_need)]
+    ),
+    ("GET", "/api/v1/needs"): Rule("api", [Case(signed_in(200))]),
+    ("GET", "/api/v1/needs/{need_id:uuid}"): Rule(
+        "api", [Case({**signed_in(200), "agency_y": 404}, need_of_x(), "matched firms see it")]
+    ),
+    ("PATCH", "/api/v1/needs/{need_id:uuid}"): Rule(
+        "api", [Case(owner_or_staff("agency_x", 200), need_of_x(lambda w: {"title": "방역 소독 (수정)"}))]
+    ),
+    ("POST", "/api/v1/needs/{need_id:uuid}/close"): Rule("api", [Case(owner_or_staff("agency_x", 200), need_of_x())]),
+    ("POST", "/api/v1/needs/{need_id:uuid}/award"): Rule(
+        "api",
+        [Case(owner_or_staff("agency_x", 200), need_of_x(lambda w: {"firm_id": w.firm_a.organization_id}))],
+    ),
+    ("GET", "/api/v1/needs/{need_id:uuid}/matches"): Rule("api", [Case(owner_or_staff("agency_x", 200), need_of_x())]),
+    ("POST", "/api/v1/needs/{need_id:uuid}/shortlist"): Rule(
+        "api",
+        [Case(owner_or_staff("agency_x", 201), need_of_x(lambda w: {"firm_id": w.firm_a.organization_id}))],
+    ),
+    ("GET", "/api/v1/me/invitations"): Rule("api", [Case(signed_in(200))]),
+    ("GET", "/api/v1/matching/settings"): Rule("api", [Case(staff_only(200))]),
+    ("PUT", "/api/v1/matching/settings"): Rule("api", [Case(staff_only(200), weights_unchanged)]),
+    # -- pages
+    ("GET", "/"): Rule("page", [Case(everyone(200))]),
+    ("GET", "/firms"): Rule("page", [Case(signed_in(200, anonymous=303))]),
+    ("GET", "/firms/{organization_id:uuid}"): Rule("page", [Case(signed_in(200, anonymous=303), org_of("firm_a"))]),
+    ("GET", "/agencies/{organization_id:uuid}"): Rule(
+        "page", [Case(signed_in(200, anonymous=303), org_of("agency_x"))]
+    ),
+    ("GET", "/login"): Rule("page", [Case(everyone(200))]),
+    ("POST", "/login"): Rule("page", [Case(everyone(303), firm_a_credentials)]),
+    ("POST", "/logout"): Rule("page", [Case(everyone(303), fresh_token)]),
+    ("GET", "/register"): Rule("page", [Case(everyone(200))]),
+    ("POST", "/register"): Rule("page", [Case(everyone(422), empty_registration_form)]),
+    ("GET", "/me"): Rule("page", [Case(signed_in(200, anonymous=303))]),
+    ("POST", "/me/organization"): Rule(
+        "page", [Case({**signed_in(422, anonymous=303), "staff": 303}, profile_form, "staff has no organization")]
+    ),
+    ("GET", "/lang/{code:str}"): Rule("page", [Case(everyone(303), values(code="en"))]),
+    ("GET", "/staff/organizations"): Rule("page", [Case(staff_only(200, anonymous=303))]),
+    ("POST", "/staff/organizations/{organization_id:uuid}/{action:str}"): Rule(
+        "page", [Case(staff_only(303, anonymous=303), pending_agency)]
+    ),
+}
+
+
+def matches(expected: int | tuple[int, ...], status: int) -> bool:
+    return status in expected if isinstance(expected, tuple) else status == expected
+
+
+async def perform(
+    client: AsyncTestClient[Litestar], world: World, method: str, template: str, rule: Rule, case: Case, actor: str
+) -> int:
+    call = await case.prepare(client, world, actor)
+    client.cookies.clear()
+    token = call.token if call.token is not None else world.token(actor)
+    url = fill_path(template, call.values)
+    headers: dict[str, str] = {}
+    kwargs: dict[str, Any] = {}
+    if rule.surface == "api":
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if call.json is not None:
+            kwargs["json"] = call.json
+    elif method == "GET":
+        if token:
+            headers["cookie"] = f"pm_session={token}"
+    else:
+        pair = await csrf_pair(client)
+        headers.update(pair.headers(token))
+        kwargs["data"] = {**(call.data or {}), "_csrf_token": pair.token}
+    response = await client.request(method, url, headers=headers, follow_redirects=False, **kwargs)
+    client.cookies.clear()
+    assert response.status_code < 500, f"{method} {url} as {actor}: {response.status_code} {response.text[:300]}"
+    return response.status_code
+
+
+class TestAuthorizationMatrix:
+    async def test_every_route_has_a_rule(self, app):
+        missing = sorted(route_table(app) - RULES.keys())
+        assert not missing, "routes without an authorization rule (add them to RULES): " + ", ".join(
+            f"{m} {p}" for m, p in missing
+        )
+
+    async def test_each_actor_gets_what_the_rule_says(self, app, client, sessionmaker, settings):
+        world = await build_world(client, sessionmaker, settings)
+        wrong: list[str] = []
+        calls = 0
+        for (method, template), rule in sorted(RULES.items()):
+            if (method, template) not in route_table(app):
+                continue
+            for case in rule.cases:
+                for actor in ACTORS:
+                    status = await perform(client, world, method, template, rule, case, actor)
+                    calls += 1
+                    if not matches(case.expect[actor], status):
+                        wrong.append(
+                            f"{method} {template} [{case.label}] as {actor}: got {status}, want {case.expect[actor]}"
+                        )
+        assert not wrong, "authorization matrix mismatches:\n" + "\n".join(wrong)
+        assert calls >= 6 * len(route_table(app))
+
+
+def test_fill_path_uses_names_then_types():
+    assert fill_path("/a/{organization_id:uuid}/{action:str}", {"action": "verify"}).endswith("/verify")
+    uuid.UUID(fill_path("/{x:uuid}", {})[1:])

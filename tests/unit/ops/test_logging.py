@@ -1,0 +1,73 @@
+"""JSON log lines and request ids."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.lib.observability import JsonFormatter, RequestIdFilter, _request_id, log_config, new_request_id
+
+
+def render(record: logging.LogRecord) -> dict[str, object]:
+    RequestIdFilter().filter(record)
+    return dict(json.loads(JsonFormatter().format(record)))
+
+
+class TestRequestId:
+    def test_a_sane_client_id_is_kept(self):
+        assert new_request_id("req-2026.11.28:abc_DEF-1") == "req-2026.11.28:abc_DEF-1"
+
+    def test_missing_id_is_generated(self):
+        generated = new_request_id(None)
+        assert len(generated) == 32 and int(generated, 16) >= 0
+
+    @given(st.text(max_size=300))
+    def test_anything_unusual_is_replaced(self, candidate):
+        result = new_request_id(candidate)
+        if result == candidate:
+            assert 8 <= len(candidate) <= 128
+            assert all(c.isascii() and (c.isalnum() or c in "._:-") for c in candidate)
+        else:
+            assert len(result) == 32
+
+    def test_log_injection_is_refused(self):
+        assert new_request_id('abcdefgh"\n{"level":"ERROR"}') != 'abcdefgh"\n{"level":"ERROR"}'
+
+
+class TestJsonFormatter:
+    def test_one_json_object_with_the_request_id_and_extras(self):
+        token = _request_id.set("rid-12345678")
+        try:
+            record = logging.makeLogRecord(
+                {"name": "service.db", "levelname": "WARNING", "msg": "slow query %d ms", "args": (250,)}
+            )
+            record.duration_ms = 250
+            line = render(record)
+        finally:
+            _request_id.reset(token)
+        assert line["message"] == "slow query 250 ms"
+        assert line["request_id"] == "rid-12345678"
+        assert line["logger"] == "service.db" and line["level"] == "WARNING"
+        assert line["duration_ms"] == 250
+
+    def test_outside_a_request_the_id_is_a_dash(self):
+        line = render(logging.makeLogRecord({"msg": "startup"}))
+        assert line["request_id"] == "-"
+
+    def test_korean_stays_readable_and_exceptions_are_included(self):
+        try:
+            raise ValueError("잘못된 값")
+        except ValueError:
+            import sys
+
+            record = logging.makeLogRecord({"msg": "실패", "exc_info": sys.exc_info()})
+        line = render(record)
+        assert line["message"] == "실패"
+        assert "잘못된 값" in str(line["exception"])
+
+    def test_config_switches_to_text(self):
+        assert "format" in log_config(fmt="text")["formatters"]["default"]
+        assert log_config(fmt="json")["formatters"]["default"]["()"].endswith("JsonFormatter")
