@@ -1,0 +1,205 @@
+"""Domain events → outbox rows, inside the transaction that published them.
+
+Relies on: organization.verify / organization.reject (organization=Organization);
+meeting.booked (meeting, actor), meeting.moved (meeting, actor, previous_starts_at),
+meeting.cancelled (meeting, actor), with Meeting rows as in service/fairs/models.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.models import User
+from service.config import get_settings
+from service.fairs.calendar import Attendee, InviteData, meeting_invite
+from service.fairs.models import Fair, FairParticipant, Meeting
+from service.lib.clock import now
+from service.lib.events import subscribe
+from service.notify.service import Attachment, cancel_pending, enqueue
+from service.registry.models import Organization
+
+REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
+
+
+async def _users_of(session: AsyncSession, organization_id: uuid.UUID) -> list[User]:
+    rows = await session.scalars(
+        select(User).where(User.organization_id == organization_id, User.is_active.is_(True)).order_by(User.email)
+    )
+    return list(rows.all())
+
+
+def _stamp(moment: datetime | None) -> str:
+    return str(int(moment.timestamp())) if moment else "0"
+
+
+async def _organization_mail(session: AsyncSession, organization: Organization, kind: str) -> None:
+    settings = get_settings()
+    for user in await _users_of(session, organization.id):
+        await enqueue(
+            session,
+            dedupe_key=f"{kind}:{organization.id.hex}:{_stamp(organization.status_changed_at)}:{user.id.hex}",
+            recipient=user.email,
+            locale=user.locale,
+            template=kind,
+            context={
+                "user_name": user.name,
+                "organization_name": organization.name,
+                "reason": organization.status_reason or "",
+                "base_url": settings.app.base_url,
+            },
+            tz=settings.app.timezone,
+        )
+
+
+@subscribe("organization.verify")
+async def on_organization_verified(session: AsyncSession, organization: Organization, **_: Any) -> None:
+    await _organization_mail(session, organization, "organization_verified")
+
+
+@subscribe("organization.reject")
+async def on_organization_rejected(session: AsyncSession, organization: Organization, **_: Any) -> None:
+    await _organization_mail(session, organization, "organization_rejected")
+
+
+@dataclass
+class _MeetingParties:
+    fair: Fair | None
+    agency: Organization
+    firm: Organization
+    room_url: str | None
+    people: list[tuple[User, Organization, Organization]]  # (user, own organization, the other party)
+
+
+async def _parties(session: AsyncSession, meeting: Meeting) -> _MeetingParties:
+    agency = await session.get(Organization, meeting.agency_id)
+    firm = await session.get(Organization, meeting.firm_id)
+    assert agency is not None
+    assert firm is not None
+    fair = await session.get(Fair, meeting.fair_id) if meeting.fair_id else None
+    room_url = meeting.room_url
+    if room_url is None and meeting.fair_id is not None:
+        room_url = await session.scalar(
+            select(FairParticipant.room_url).where(
+                FairParticipant.fair_id == meeting.fair_id, FairParticipant.organization_id == meeting.agency_id
+            )
+        )
+    people = [(u, agency, firm) for u in await _users_of(session, agency.id)]
+    people += [(u, firm, agency) for u in await _users_of(session, firm.id)]
+    return _MeetingParties(fair, agency, firm, room_url, people)
+
+
+def _invite(meeting: Meeting, parties: _MeetingParties, method: Literal["REQUEST", "CANCEL"]) -> Attachment:
+    settings = get_settings()
+    center_name, center_email = parseaddr(settings.smtp.mail_from)
+    summary = f"공공구매 상담: {parties.agency.name} · {parties.firm.name}"
+    description_lines = [parties.fair.name if parties.fair else "", parties.room_url or ""]
+    data = InviteData(
+        meeting_id=meeting.id,
+        sequence=meeting.sequence,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        summary=summary,
+        description="\n".join(line for line in description_lines if line),
+        room_url=parties.room_url,
+        organizer=Attendee(center_name or "procure-match", center_email),
+        attendees=tuple(Attendee(f"{u.name} ({org.name})", u.email) for u, org, _ in parties.people),
+        stamp=now(),
+    )
+    return Attachment(
+        filename="invite.ics" if method == "REQUEST" else "cancel.ics",
+        content_type=f"text/calendar; method={method}",
+        data=meeting_invite(data, method),
+    )
+
+
+def _context(
+    meeting: Meeting, parties: _MeetingParties, user: User, own: Organization, other: Organization
+) -> dict[str, Any]:
+    return {
+        "user_name": user.name,
+        "organization_name": own.name,
+        "other_name": other.name,
+        "fair_name": parties.fair.name if parties.fair else "",
+        "starts_at": meeting.starts_at,
+        "ends_at": meeting.ends_at,
+        "room_url": parties.room_url or "",
+        "base_url": get_settings().app.base_url,
+    }
+
+
+async def _meeting_mails(
+    session: AsyncSession,
+    meeting: Meeting,
+    kind: str,
+    key: str,
+    method: Literal["REQUEST", "CANCEL"],
+    extra: dict[str, Any] | None = None,
+) -> _MeetingParties:
+    parties = await _parties(session, meeting)
+    invite = _invite(meeting, parties, method)
+    for user, own, other in parties.people:
+        await enqueue(
+            session,
+            dedupe_key=f"meeting:{meeting.id.hex}:{key}:{user.id.hex}",
+            recipient=user.email,
+            locale=user.locale,
+            template=kind,
+            context={**_context(meeting, parties, user, own, other), **(extra or {})},
+            attachments=[invite],
+            tz=get_settings().app.timezone,
+        )
+    return parties
+
+
+async def _schedule_reminders(session: AsyncSession, meeting: Meeting, parties: _MeetingParties) -> None:
+    current = now()
+    for label, before in REMINDERS:
+        due = meeting.starts_at - before
+        if due <= current:
+            continue  # booked too late for this reminder
+        for user, own, other in parties.people:
+            await enqueue(
+                session,
+                dedupe_key=f"reminder:{meeting.id.hex}:{label}:{_stamp(meeting.starts_at)}:{user.id.hex}",
+                recipient=user.email,
+                locale=user.locale,
+                template=f"meeting_reminder_{label}",
+                context=_context(meeting, parties, user, own, other),
+                due_at=due,
+                tz=get_settings().app.timezone,
+            )
+
+
+@subscribe("meeting.booked")
+async def on_meeting_booked(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
+    parties = await _meeting_mails(session, meeting, "meeting_booked", f"booked:{meeting.sequence}", "REQUEST")
+    await _schedule_reminders(session, meeting, parties)
+
+
+@subscribe("meeting.moved")
+async def on_meeting_moved(
+    session: AsyncSession, meeting: Meeting, previous_starts_at: datetime | None = None, **_: Any
+) -> None:
+    await cancel_pending(session, f"reminder:{meeting.id.hex}:")
+    parties = await _meeting_mails(
+        session,
+        meeting,
+        "meeting_moved",
+        f"moved:{meeting.sequence}:{_stamp(meeting.starts_at)}",
+        "REQUEST",
+        {"previous_starts_at": previous_starts_at},
+    )
+    await _schedule_reminders(session, meeting, parties)
+
+
+@subscribe("meeting.cancelled")
+async def on_meeting_cancelled(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
+    await cancel_pending(session, f"reminder:{meeting.id.hex}:")
+    await _meeting_mails(session, meeting, "meeting_cancelled", "cancelled", "CANCEL")
