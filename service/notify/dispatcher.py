@@ -18,8 +18,10 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.policy import EmailPolicy
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +81,34 @@ def backoff(attempts: int, policy: DispatchPolicy, rng: random.Random | None = N
     return step * factor
 
 
+class MailPolicy(EmailPolicy):
+    """The SMTP policy, except that a non-ASCII Subject is folded by `email.header.Header`.
+
+    The modern folder drops the space that falls between two RFC 2047 encoded words, so a long
+    Korean subject arrives as "은평구청승인" (seen with CPython 3.11); Header keeps every space
+    inside an encoded word.
+    """
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() == "subject" and not str(value).isascii():
+            encoded = Header(str(value), "utf-8", header_name=name).encode(linesep=self.linesep)
+            return f"{name}: {encoded}{self.linesep}"
+        folded: str = super().fold(name, value)
+        return folded
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() == "subject" and not str(value).isascii():
+            return self.fold(name, value).encode("ascii")
+        folded: bytes = super().fold_binary(name, value)
+        return folded
+
+
+# 7-bit output (base64 bodies, encoded headers): any relay accepts it, 8BITMIME or not.
+MAIL_POLICY = MailPolicy(linesep="\r\n", cte_type="7bit")
+
+
 def build_email(message: ClaimedMessage, mail_from: str, sent_at: datetime) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = mail_from
     email["To"] = message.recipient
     email["Subject"] = message.subject
@@ -152,7 +180,9 @@ async def claim(
 
 async def _deliver_smtp(email: EmailMessage, smtp: SmtpSettings, timeout: float) -> None:
     await aiosmtplib.send(
-        email,
+        email.as_bytes(),
+        sender=parseaddr(str(email["From"]))[1],
+        recipients=[parseaddr(str(email["To"]))[1]],
         hostname=smtp.host,
         port=smtp.port,
         username=smtp.username,
