@@ -68,7 +68,8 @@ async def meeting(
     await session.flush()
     session.add(FairParticipant(fair_id=fair.id, organization_id=agency.id, kind="agency", room_url=ROOM))
     session.add(FairParticipant(fair_id=fair.id, organization_id=firm.id, kind="firm"))
-    m = Meeting(fair_id=fair.id, agency_id=agency.id, firm_id=firm.id, starts_at=start, ends_at=start + timedelta(minutes=30))
+    end = start + timedelta(minutes=30)
+    m = Meeting(fair_id=fair.id, agency_id=agency.id, firm_id=firm.id, starts_at=start, ends_at=end)
     session.add(m)
     await session.flush()
     return m
