@@ -54,7 +54,7 @@ class TestOrganizationMails:
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
         assert "지원센터가 은평구청을(를) 승인했습니다" in text
-        assert "<html lang=\"ko\">" in html and "http://127.0.0.1:8000/" in html
+        assert '<html lang="ko">' in html and "http://127.0.0.1:8000/" in html
         async with sessionmaker() as session:
             [row] = await outbox(session, "organization_verified:")
         assert row.status == OutboxStatus.SENT and row.sent_at is not None and row.attempts == 1
