@@ -28,7 +28,7 @@ class TestMailPage:
         staff = await create_staff(client, sessionmaker, settings)
         await queue(sessionmaker, 3)
         await drain(sessionmaker, settings)  # no SMTP configured: the local mailbox
-        first, second, third = await rows(sessionmaker)
+        first, _second, third = await rows(sessionmaker)
         async with sessionmaker.begin() as session:
             await session.execute(
                 update(OutboxMessage)
@@ -74,7 +74,10 @@ class TestMailPage:
         )
         assert retried.status_code == 303
         cancelled = await client.post(
-            f"/staff/mail/{queued.id}/cancel", headers=staff.headers, data={"_csrf_token": token}, follow_redirects=False
+            f"/staff/mail/{queued.id}/cancel",
+            headers=staff.headers,
+            data={"_csrf_token": token},
+            follow_redirects=False,
         )
         assert cancelled.status_code == 303
         after = {r.id: r for r in await rows(sessionmaker)}
@@ -82,6 +85,9 @@ class TestMailPage:
         assert after[queued.id].status == OutboxStatus.CANCELLED
 
         again = await client.post(
-            f"/staff/mail/{queued.id}/cancel", headers=staff.headers, data={"_csrf_token": token}, follow_redirects=False
+            f"/staff/mail/{queued.id}/cancel",
+            headers=staff.headers,
+            data={"_csrf_token": token},
+            follow_redirects=False,
         )
         assert again.status_code == 409
