@@ -216,6 +216,30 @@ async def deliver(message: ClaimedMessage, settings: Settings, policy: DispatchP
         await asyncio.to_thread(_write_mailbox, email, mailbox_path(settings, message.id))
 
 
+async def _record(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    message: ClaimedMessage,
+    error: str | None,
+    policy: DispatchPolicy,
+    result: DispatchResult,
+) -> None:
+    params: dict[str, Any] = {"id": message.id, "lease_until": message.lease_until}
+    async with sessionmaker.begin() as session:
+        if error is None:
+            await session.execute(MARK_SENT, {**params, "at": now()})
+            result.sent += 1
+        elif message.attempts >= policy.max_attempts:
+            await session.execute(MARK_FAILED, {**params, "error": error})
+            result.failed += 1
+            result.errors.append(error)
+            log.warning("mail %s failed for good after %d attempts: %s", message.id, message.attempts, error)
+        else:
+            due = now() + backoff(message.attempts, policy)
+            await session.execute(MARK_RETRY, {**params, "error": error, "due_at": due})
+            result.retried += 1
+            result.errors.append(error)
+
+
 async def dispatch_due(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -230,31 +254,18 @@ async def dispatch_due(
         return result
     gate = asyncio.Semaphore(policy.concurrency)
 
-    async def send_one(message: ClaimedMessage) -> tuple[ClaimedMessage, str | None]:
+    async def send_one(message: ClaimedMessage) -> None:
         async with gate:
             try:
                 await deliver(message, settings, policy)
+                error = None
             except Exception as exc:  # any failure of one message is that message's outcome
-                return message, f"{type(exc).__name__}: {exc}"[:2000]
-            return message, None
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+            # Record each outcome at once, in its own short transaction: a crash then resends at
+            # most the messages actually in flight, not the whole batch.
+            await _record(sessionmaker, message, error, policy, result)
 
-    outcomes = await asyncio.gather(*(send_one(m) for m in claimed))
-    async with sessionmaker.begin() as session:
-        for message, error in outcomes:
-            params: dict[str, Any] = {"id": message.id, "lease_until": message.lease_until}
-            if error is None:
-                await session.execute(MARK_SENT, {**params, "at": now()})
-                result.sent += 1
-            elif message.attempts >= policy.max_attempts:
-                await session.execute(MARK_FAILED, {**params, "error": error})
-                result.failed += 1
-                result.errors.append(error)
-                log.warning("mail %s failed for good after %d attempts: %s", message.id, message.attempts, error)
-            else:
-                due = now() + backoff(message.attempts, policy)
-                await session.execute(MARK_RETRY, {**params, "error": error, "due_at": due})
-                result.retried += 1
-                result.errors.append(error)
+    await asyncio.gather(*(send_one(m) for m in claimed))
     return result
 
 
