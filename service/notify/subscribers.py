@@ -2,7 +2,8 @@
 
 Relies on: organization.verify / organization.reject (organization=Organization);
 meeting.booked (meeting, actor), meeting.moved (meeting, actor, previous_starts_at),
-meeting.cancelled (meeting, actor), with Meeting rows as in service/fairs/models.py.
+meeting.cancelled (meeting, actor); request.created / request.accepted / request.declined (request);
+with Meeting and MeetingRequest rows as in service/fairs/models.py.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.models import User
 from service.config import get_settings
 from service.fairs.calendar import Attendee, InviteData, meeting_invite
-from service.fairs.models import Fair, FairParticipant, Meeting
+from service.fairs.models import Fair, FairParticipant, Meeting, MeetingRequest
 from service.lib.clock import now
 from service.lib.events import subscribe
 from service.notify.service import Attachment, cancel_pending, enqueue
@@ -203,3 +204,45 @@ async def on_meeting_moved(
 async def on_meeting_cancelled(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
     await cancel_pending(session, f"reminder:{meeting.id.hex}:")
     await _meeting_mails(session, meeting, "meeting_cancelled", "cancelled", "CANCEL")
+
+
+async def _request_mail(session: AsyncSession, request: MeetingRequest, kind: str, to_agency: bool) -> None:
+    settings = get_settings()
+    agency = await session.get(Organization, request.agency_id)
+    firm = await session.get(Organization, request.firm_id)
+    fair = await session.get(Fair, request.fair_id)
+    if agency is None or firm is None or fair is None:
+        raise LookupError(f"meeting request {request.id} refers to a missing organization or fair")
+    own, other = (agency, firm) if to_agency else (firm, agency)
+    for user in await _users_of(session, own.id):
+        await enqueue(
+            session,
+            dedupe_key=f"request:{request.id.hex}:{kind}:{user.id.hex}",
+            recipient=user.email,
+            locale=user.locale,
+            template=f"meeting_request_{kind}",
+            context={
+                "user_name": user.name,
+                "organization_name": own.name,
+                "other_name": other.name,
+                "fair_name": fair.name,
+                "message": request.message if to_agency else "",
+                "base_url": settings.app.base_url,
+            },
+            tz=settings.app.timezone,
+        )
+
+
+@subscribe("request.created")
+async def on_request_created(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
+    await _request_mail(session, request, "received", to_agency=True)
+
+
+@subscribe("request.accepted")
+async def on_request_accepted(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
+    await _request_mail(session, request, "accepted", to_agency=False)
+
+
+@subscribe("request.declined")
+async def on_request_declined(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
+    await _request_mail(session, request, "declined", to_agency=False)

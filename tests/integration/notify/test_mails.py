@@ -212,3 +212,29 @@ class TestMeetingMails:
             await publish(session, "meeting.booked", meeting=m, actor=None)
             assert await outbox(session, f"reminder:{m.id.hex}:") == []
             assert len(await outbox(session, f"meeting:{m.id.hex}:")) == 2
+
+
+class TestRequestMails:
+    async def test_a_request_goes_to_the_agency_and_the_answer_to_the_firm(self, sessionmaker, smtp, smtp_settings):
+        from service.fairs.models import MeetingRequest
+
+        async with sessionmaker.begin() as session:
+            m = await meeting(
+                session, agency_users=[("buyer-req@eunpyeong.go.kr", "ko")], firm_users=[("ceo-req@mapo.coop", "en")]
+            )
+            request = MeetingRequest(
+                fair_id=m.fair_id, firm_id=m.firm_id, agency_id=m.agency_id, priority=1, message="방역 견적 상담 희망"
+            )
+            session.add(request)
+            await session.flush()
+            await publish(session, "request.created", request=request)
+            await publish(session, "request.created", request=request)  # deduplicated
+            await publish(session, "request.accepted", request=request)
+
+        await drain(sessionmaker, smtp_settings)
+        [received] = smtp.inbox.to("buyer-req@eunpyeong.go.kr")
+        assert received["Subject"] == "[공공구매 상담·매칭] 상담 신청 도착: 마포방역협동조합"
+        assert "방역 견적 상담 희망" in received.get_body(("plain",)).get_content()
+        [accepted] = smtp.inbox.to("ceo-req@mapo.coop")
+        assert accepted["Subject"] == "[procure-match] 은평구청 accepted your meeting request"
+        assert "2026 공공구매 온라인상담회" in accepted.get_body(("html",)).get_content()
