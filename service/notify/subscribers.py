@@ -27,6 +27,19 @@ from service.notify.service import Attachment, cancel_pending, enqueue
 from service.registry.models import Organization
 
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
+# After the meeting (counted from its end): a day later, rate it and report any contract; then
+# ask at about 1, 3 and 6 months whether a contract came of it (stopped by contract.reported).
+FOLLOW_UPS = (
+    ("rating", "1d", "meeting_followup_rating", timedelta(days=1)),
+    ("contract", "1m", "meeting_followup_contract", timedelta(days=30)),
+    ("contract", "3m", "meeting_followup_contract", timedelta(days=91)),
+    ("contract", "6m", "meeting_followup_contract", timedelta(days=182)),
+)
+
+
+def _pending_prefixes(meeting_id: uuid.UUID) -> tuple[str, ...]:
+    """Dedupe-key prefixes of the mails a meeting has queued for later."""
+    return (f"reminder:{meeting_id.hex}:", f"followup:{meeting_id.hex}:")
 
 
 async def _users_of(session: AsyncSession, organization_id: uuid.UUID) -> list[User]:
@@ -176,6 +189,18 @@ async def _schedule_reminders(session: AsyncSession, meeting: Meeting, parties: 
                 due_at=due,
                 tz=get_settings().app.timezone,
             )
+    for family, label, template, after in FOLLOW_UPS:
+        for user, own, other in parties.people:
+            await enqueue(
+                session,
+                dedupe_key=f"followup:{meeting.id.hex}:{family}:{label}:{_stamp(meeting.starts_at)}:{user.id.hex}",
+                recipient=user.email,
+                locale=user.locale,
+                template=template,
+                context={**_context(meeting, parties, user, own, other), "months": label},
+                due_at=meeting.ends_at + after,
+                tz=get_settings().app.timezone,
+            )
 
 
 @subscribe("meeting.booked")
@@ -188,7 +213,8 @@ async def on_meeting_booked(session: AsyncSession, meeting: Meeting, **_: Any) -
 async def on_meeting_moved(
     session: AsyncSession, meeting: Meeting, previous_starts_at: datetime | None = None, **_: Any
 ) -> None:
-    await cancel_pending(session, f"reminder:{meeting.id.hex}:")
+    for prefix in _pending_prefixes(meeting.id):
+        await cancel_pending(session, prefix)
     parties = await _meeting_mails(
         session,
         meeting,
@@ -202,7 +228,8 @@ async def on_meeting_moved(
 
 @subscribe("meeting.cancelled")
 async def on_meeting_cancelled(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
-    await cancel_pending(session, f"reminder:{meeting.id.hex}:")
+    for prefix in _pending_prefixes(meeting.id):
+        await cancel_pending(session, prefix)
     await _meeting_mails(session, meeting, "meeting_cancelled", "cancelled", "CANCEL")
 
 
@@ -246,3 +273,11 @@ async def on_request_accepted(session: AsyncSession, request: MeetingRequest, **
 @subscribe("request.declined")
 async def on_request_declined(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
     await _request_mail(session, request, "declined", to_agency=False)
+
+
+@subscribe("contract.reported")
+async def on_contract_reported(session: AsyncSession, contract: Any, **_: Any) -> None:
+    """A contract came of the meeting: stop asking whether one did."""
+    meeting_id = getattr(contract, "meeting_id", None)
+    if isinstance(meeting_id, uuid.UUID):
+        await cancel_pending(session, f"followup:{meeting_id.hex}:contract:")

@@ -114,7 +114,7 @@ class TestMeetingMails:
             await publish(session, "meeting.booked", meeting=m, actor=None)
             first = await count_outbox(session)
             await publish(session, "meeting.booked", meeting=m, actor=None)
-            assert await count_outbox(session) == first == 2 + 4  # 2 confirmations, 2 × 2 reminders
+            assert await count_outbox(session) == first == 2 + 4 + 8  # confirmations, 2 × 2 reminders, 2 × 4 follow-ups
 
     async def test_reminders_fire_24_hours_and_1_hour_before_with_the_room_link(
         self, sessionmaker, smtp, smtp_settings
@@ -160,6 +160,9 @@ class TestMeetingMails:
         async with sessionmaker() as session:
             reminders = await outbox(session, f"reminder:{m.id.hex}:")
         assert len(reminders) == 4 and {r.status for r in reminders} == {OutboxStatus.CANCELLED}
+        async with sessionmaker() as session:
+            follow_ups = await outbox(session, f"followup:{m.id.hex}:")
+        assert len(follow_ups) == 8 and {r.status for r in follow_ups} == {OutboxStatus.CANCELLED}
 
         await drain(sessionmaker, smtp_settings)
         assert len(smtp.inbox.raw) == 2
@@ -238,3 +241,48 @@ class TestRequestMails:
         [accepted] = smtp.inbox.to("ceo-req@mapo.coop")
         assert accepted["Subject"] == "[procure-match] 은평구청 accepted your meeting request"
         assert "2026 공공구매 온라인상담회" in accepted.get_body(("html",)).get_content()
+
+
+class TestFollowUps:
+    async def test_rating_request_a_day_after_and_contract_questions_until_one_is_reported(
+        self, sessionmaker, smtp, smtp_settings
+    ):
+        async with sessionmaker.begin() as session:
+            m = await meeting(session)
+            await publish(session, "meeting.booked", meeting=m, actor=None)
+        clock.set_now(m.ends_at + timedelta(hours=23))
+        await drain(sessionmaker, smtp_settings)  # confirmations and both reminders
+        smtp.inbox.clear()
+
+        clock.set_now(m.ends_at + timedelta(days=1))
+        await drain(sessionmaker, smtp_settings)
+        assert len(smtp.inbox.raw) == 2
+        assert all(
+            x["Subject"]
+            == "[공공구매 상담·매칭] "
+            + (
+                "마포방역협동조합과(와)의 상담은 어떠셨나요?"
+                if x["To"].startswith("buyer-")
+                else "은평구청과(와)의 상담은 어떠셨나요?"
+            )
+            for x in smtp.inbox.messages
+        )
+
+        smtp.inbox.clear()
+        clock.set_now(m.ends_at + timedelta(days=30))
+        await drain(sessionmaker, smtp_settings)
+        assert len(smtp.inbox.raw) == 2
+        assert all("계약으로 이어졌나요" in x["Subject"] for x in smtp.inbox.messages)
+
+        class Reported:  # the contracts domain's model, as far as notify cares
+            meeting_id = m.id
+
+        async with sessionmaker.begin() as session:
+            await publish(session, "contract.reported", contract=Reported(), actor=None)
+        async with sessionmaker() as session:
+            left = await outbox(session, f"followup:{m.id.hex}:contract:", OutboxStatus.CANCELLED)
+        assert len(left) == 4  # the 3- and 6-month questions of both parties
+        smtp.inbox.clear()
+        clock.set_now(m.ends_at + timedelta(days=200))
+        await drain(sessionmaker, smtp_settings)
+        assert smtp.inbox.raw == []
