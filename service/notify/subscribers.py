@@ -233,7 +233,8 @@ async def on_meeting_cancelled(session: AsyncSession, meeting: Meeting, **_: Any
     await _meeting_mails(session, meeting, "meeting_cancelled", "cancelled", "CANCEL")
 
 
-async def _request_mail(session: AsyncSession, request: MeetingRequest, kind: str, to_agency: bool) -> None:
+async def request_mail(session: AsyncSession, request: MeetingRequest, kind: str, to_agency: bool) -> None:
+    """Mail one side of a meeting request (`templates/emails/meeting_request_<kind>`)."""
     settings = get_settings()
     agency = await session.get(Organization, request.agency_id)
     firm = await session.get(Organization, request.firm_id)
@@ -262,17 +263,17 @@ async def _request_mail(session: AsyncSession, request: MeetingRequest, kind: st
 
 @subscribe("request.created")
 async def on_request_created(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
-    await _request_mail(session, request, "received", to_agency=True)
+    await request_mail(session, request, "received", to_agency=True)
 
 
 @subscribe("request.accepted")
 async def on_request_accepted(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
-    await _request_mail(session, request, "accepted", to_agency=False)
+    await request_mail(session, request, "accepted", to_agency=False)
 
 
 @subscribe("request.declined")
 async def on_request_declined(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
-    await _request_mail(session, request, "declined", to_agency=False)
+    await request_mail(session, request, "declined", to_agency=False)
 
 
 @subscribe("contract.reported")

@@ -14,10 +14,9 @@ from service.scheduler import collect_jobs
 from tests.integration.notify.test_dispatcher import queue, rows
 
 
-def test_the_dispatcher_is_a_job_every_three_seconds():
-    [job] = JOBS
-    assert (job.id, job.seconds) == ("notify.dispatch", 3)
-    assert "notify.dispatch" in {j.id for j in collect_jobs()}
+def test_the_dispatcher_runs_every_three_seconds_and_the_sweep_every_ten_minutes():
+    assert {(job.id, job.seconds) for job in JOBS} == {("notify.dispatch", 3), ("notify.sweep", 600)}
+    assert {"notify.dispatch", "notify.sweep"} <= {j.id for j in collect_jobs()}
 
 
 async def test_the_app_scheduler_delivers_queued_mail(tmp_path, database_url, sessionmaker, smtp):
