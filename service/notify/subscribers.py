@@ -3,6 +3,7 @@
 Relies on: organization.verify / organization.reject (organization=Organization);
 meeting.booked (meeting, actor), meeting.moved (meeting, actor, previous_starts_at),
 meeting.cancelled (meeting, actor); request.created / request.accepted / request.declined (request);
+fair.scheduled (fair, scheduled, unscheduled=[request ids]); contract.reported (contract with .meeting_id);
 with Meeting and MeetingRequest rows as in service/fairs/models.py.
 """
 
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.models import User
 from service.config import get_settings
 from service.fairs.calendar import Attendee, InviteData, meeting_invite
-from service.fairs.models import Fair, FairParticipant, Meeting, MeetingRequest
+from service.fairs.models import Fair, FairParticipant, Meeting, MeetingRequest, MeetingStatus
 from service.lib.clock import now
 from service.lib.events import subscribe
 from service.notify.service import Attachment, cancel_pending, enqueue
@@ -282,3 +283,44 @@ async def on_contract_reported(session: AsyncSession, contract: Any, **_: Any) -
     meeting_id = getattr(contract, "meeting_id", None)
     if isinstance(meeting_id, uuid.UUID):
         await cancel_pending(session, f"followup:{meeting_id.hex}:contract:")
+
+
+@subscribe("fair.scheduled")
+async def on_fair_scheduled(
+    session: AsyncSession, fair: Fair, scheduled: int = 0, unscheduled: list[uuid.UUID] | None = None, **_: Any
+) -> None:
+    """The auto-scheduler placed the requests: tell every participant how many meetings they have."""
+    settings = get_settings()
+    left_out = set(unscheduled or [])
+    participants = (await session.scalars(select(FairParticipant).where(FairParticipant.fair_id == fair.id))).all()
+    live = select(Meeting).where(Meeting.fair_id == fair.id, Meeting.status != MeetingStatus.CANCELLED)
+    meetings = (await session.scalars(live)).all()
+    requests = (
+        (await session.scalars(select(MeetingRequest).where(MeetingRequest.id.in_(left_out)))).all() if left_out else []
+    )
+    for participant in participants:
+        organization = await session.get(Organization, participant.organization_id)
+        if organization is None:
+            continue
+        own_meetings = sorted(
+            (m for m in meetings if participant.organization_id in (m.agency_id, m.firm_id)), key=lambda m: m.starts_at
+        )
+        not_placed = sum(1 for r in requests if participant.organization_id in (r.agency_id, r.firm_id))
+        for user in await _users_of(session, organization.id):
+            await enqueue(
+                session,
+                dedupe_key=f"fair:{fair.id.hex}:scheduled:{_stamp(fair.scheduled_at)}:{user.id.hex}",
+                recipient=user.email,
+                locale=user.locale,
+                template="fair_scheduled",
+                context={
+                    "user_name": user.name,
+                    "organization_name": organization.name,
+                    "fair_name": fair.name,
+                    "meeting_count": len(own_meetings),
+                    "meeting_times": [m.starts_at for m in own_meetings],
+                    "not_placed": not_placed,
+                    "base_url": settings.app.base_url,
+                },
+                tz=settings.app.timezone,
+            )

@@ -286,3 +286,35 @@ class TestFollowUps:
         clock.set_now(m.ends_at + timedelta(days=200))
         await drain(sessionmaker, smtp_settings)
         assert smtp.inbox.raw == []
+
+
+class TestScheduleMails:
+    async def test_every_participant_learns_its_meetings_and_what_was_not_placed(
+        self, sessionmaker, smtp, smtp_settings
+    ):
+        from service.fairs.models import Fair, MeetingRequest, RequestStatus
+
+        async with sessionmaker.begin() as session:
+            m = await meeting(
+                session, agency_users=[("buyer-s@eunpyeong.go.kr", "ko")], firm_users=[("ceo-s@mapo.coop", "ko")]
+            )
+            left_out = MeetingRequest(
+                fair_id=m.fair_id,
+                firm_id=m.firm_id,
+                agency_id=m.agency_id,
+                priority=2,
+                status=RequestStatus.UNSCHEDULED,
+            )
+            session.add(left_out)
+            fair = await session.get(Fair, m.fair_id)
+            fair.scheduled_at = clock.now()
+            await session.flush()
+            await publish(session, "fair.scheduled", fair=fair, scheduled=1, unscheduled=[left_out.id])
+            await publish(session, "fair.scheduled", fair=fair, scheduled=1, unscheduled=[left_out.id])
+
+        await drain(sessionmaker, smtp_settings)
+        assert len(smtp.inbox.raw) == 2
+        [firm_mail] = smtp.inbox.to("ceo-s@mapo.coop")
+        assert firm_mail["Subject"] == "[공공구매 상담·매칭] 2026 공공구매 온라인상담회 상담 일정 확정: 1건"
+        text = firm_mail.get_body(("plain",)).get_content()
+        assert "1건은 일정에 배정하지 못했습니다" in text
