@@ -81,6 +81,7 @@ def render_mail(kind: str, locale: str, context: dict[str, Any], tz: str = "Asia
         "locale": locale,
         "moment": lambda value: i18n.format_moment(value, tz=tz, locale=locale),
         "day": lambda value: i18n.format_day(value, locale=locale),
+        "krw": lambda value: i18n.format_krw(value, locale=locale),
     }
     subject = env.get_template(f"emails/{kind}.subject.txt").render(values)
     text = env.get_template(f"emails/{kind}.txt").render(values)

@@ -3,7 +3,7 @@
 Relies on: organization.verify / organization.reject (organization=Organization);
 meeting.booked (meeting, actor), meeting.moved (meeting, actor, previous_starts_at),
 meeting.cancelled (meeting, actor); request.created / request.accepted / request.declined (request);
-fair.scheduled (fair, scheduled, unscheduled=[request ids]); contract.reported (contract with .meeting_id);
+fair.scheduled (fair, scheduled, unscheduled=[request ids]); contract.reported (contract, actor);
 with Meeting and MeetingRequest rows as in service/fairs/models.py.
 """
 
@@ -279,10 +279,43 @@ async def on_request_declined(session: AsyncSession, request: MeetingRequest, **
 
 @subscribe("contract.reported")
 async def on_contract_reported(session: AsyncSession, contract: Any, **_: Any) -> None:
-    """A contract came of the meeting: stop asking whether one did."""
+    """Stop asking whether a contract came of the meeting, and ask the other side to confirm it.
+
+    Reads only agency_id, firm_id, meeting_id, title, amount_krw, contract_date and
+    reported_side ("agency" | "firm" | "staff") of the contracts domain's Contract.
+    """
     meeting_id = getattr(contract, "meeting_id", None)
     if isinstance(meeting_id, uuid.UUID):
         await cancel_pending(session, f"followup:{meeting_id.hex}:contract:")
+    side = str(getattr(contract, "reported_side", "staff"))
+    if side not in ("agency", "firm"):
+        return  # staff record contracts they have already checked; nobody needs to confirm
+    reporter_id, other_id = (
+        (contract.agency_id, contract.firm_id) if side == "agency" else (contract.firm_id, contract.agency_id)
+    )
+    reporter = await session.get(Organization, reporter_id)
+    other = await session.get(Organization, other_id)
+    if reporter is None or other is None:
+        return
+    settings = get_settings()
+    for user in await _users_of(session, other.id):
+        await enqueue(
+            session,
+            dedupe_key=f"contract:{contract.id.hex}:confirm:{user.id.hex}",
+            recipient=user.email,
+            locale=user.locale,
+            template="contract_reported",
+            context={
+                "user_name": user.name,
+                "organization_name": other.name,
+                "other_name": reporter.name,
+                "title": contract.title,
+                "amount_krw": contract.amount_krw,
+                "contract_date": contract.contract_date,
+                "base_url": settings.app.base_url,
+            },
+            tz=settings.app.timezone,
+        )
 
 
 @subscribe("fair.scheduled")

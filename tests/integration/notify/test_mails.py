@@ -318,3 +318,36 @@ class TestScheduleMails:
         assert firm_mail["Subject"] == "[공공구매 상담·매칭] 2026 공공구매 온라인상담회 상담 일정 확정: 1건"
         text = firm_mail.get_body(("plain",)).get_content()
         assert "1건은 일정에 배정하지 못했습니다" in text
+
+
+class TestContractMails:
+    async def test_the_other_side_is_asked_to_confirm_a_reported_contract(self, sessionmaker, smtp, smtp_settings):
+        import uuid
+        from datetime import date
+        from types import SimpleNamespace
+
+        async with sessionmaker.begin() as session:
+            m = await meeting(
+                session, agency_users=[("buyer-c@eunpyeong.go.kr", "ko")], firm_users=[("ceo-c@mapo.coop", "ko")]
+            )
+            contract = SimpleNamespace(  # the contracts domain's Contract, as far as notify reads it
+                id=uuid.uuid4(),
+                agency_id=m.agency_id,
+                firm_id=m.firm_id,
+                meeting_id=m.id,
+                title="청사 방역 소독 용역",
+                amount_krw=12_345_000,
+                contract_date=date(2026, 12, 10),
+                reported_side="firm",
+            )
+            await publish(session, "contract.reported", contract=contract, actor=None)
+            await publish(session, "contract.reported", contract=contract, actor=None)
+            staff_recorded = SimpleNamespace(**{**vars(contract), "id": uuid.uuid4(), "reported_side": "staff"})
+            await publish(session, "contract.reported", contract=staff_recorded, actor=None)
+
+        await drain(sessionmaker, smtp_settings)
+        [message] = smtp.inbox.messages
+        assert message["To"] == "buyer-c@eunpyeong.go.kr"
+        assert message["Subject"] == "[공공구매 상담·매칭] 마포방역협동조합에서 계약을 등록했습니다. 확인해 주세요"
+        text = message.get_body(("plain",)).get_content()
+        assert "청사 방역 소독 용역" in text and "12,345,000원" in text and "계약일: 2026. 12. 10." in text
