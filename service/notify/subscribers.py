@@ -4,6 +4,7 @@ Relies on: organization.verify / organization.reject (organization=Organization)
 meeting.booked (meeting, actor), meeting.moved (meeting, actor, previous_starts_at),
 meeting.cancelled (meeting, actor); request.created / request.accepted / request.declined (request);
 fair.scheduled (fair, scheduled, unscheduled=[request ids]); contract.reported (contract, actor);
+shortlist.invited (invitation, need);
 with Meeting and MeetingRequest rows as in service/fairs/models.py.
 """
 
@@ -24,6 +25,7 @@ from service.fairs.calendar import Attendee, InviteData, meeting_invite
 from service.fairs.models import Fair, FairParticipant, Meeting, MeetingRequest, MeetingStatus
 from service.lib.clock import now
 from service.lib.events import subscribe
+from service.needs.models import Need
 from service.notify.service import Attachment, cancel_pending, enqueue
 from service.registry.models import Organization
 
@@ -357,3 +359,35 @@ async def on_fair_scheduled(
                 },
                 tz=settings.app.timezone,
             )
+
+
+@subscribe("shortlist.invited")
+async def on_shortlist_invited(session: AsyncSession, invitation: Any, need: Need, **_: Any) -> None:
+    """An agency invited a firm from its shortlist for a need.
+
+    Reads invitation.id, invitation.firm_id and, when present, invitation.message.
+    """
+    agency = await session.get(Organization, need.agency_id)
+    firm = await session.get(Organization, invitation.firm_id)
+    if agency is None or firm is None:
+        return
+    settings = get_settings()
+    for user in await _users_of(session, firm.id):
+        await enqueue(
+            session,
+            dedupe_key=f"invitation:{invitation.id.hex}:{user.id.hex}",
+            recipient=user.email,
+            locale=user.locale,
+            template="shortlist_invited",
+            context={
+                "user_name": user.name,
+                "organization_name": firm.name,
+                "other_name": agency.name,
+                "need_title": need.title,
+                "budget_krw": need.budget_krw,
+                "needed_by": need.needed_by,
+                "message": str(getattr(invitation, "message", "") or ""),
+                "base_url": settings.app.base_url,
+            },
+            tz=settings.app.timezone,
+        )

@@ -351,3 +351,30 @@ class TestContractMails:
         assert message["Subject"] == "[공공구매 상담·매칭] 마포방역협동조합에서 계약을 등록했습니다. 확인해 주세요"
         text = message.get_body(("plain",)).get_content()
         assert "청사 방역 소독 용역" in text and "12,345,000원" in text and "계약일: 2026. 12. 10." in text
+
+
+class TestInvitationMails:
+    async def test_a_shortlisted_firm_is_invited_once(self, sessionmaker, smtp, smtp_settings):
+        import uuid
+        from datetime import date
+        from types import SimpleNamespace
+
+        from service.needs.models import Need
+
+        async with sessionmaker.begin() as session:
+            m = await meeting(session, firm_users=[("ceo-i@mapo.coop", "en")])
+            need = Need(
+                agency_id=m.agency_id, title="청사 방역 소독", budget_krw=30_000_000, needed_by=date(2027, 3, 1)
+            )
+            session.add(need)
+            await session.flush()
+            invitation = SimpleNamespace(id=uuid.uuid4(), firm_id=m.firm_id, message="견적 부탁드립니다")
+            await publish(session, "shortlist.invited", invitation=invitation, need=need)
+            await publish(session, "shortlist.invited", invitation=invitation, need=need)
+
+        await drain(sessionmaker, smtp_settings)
+        [message] = smtp.inbox.messages
+        assert message["To"] == "ceo-i@mapo.coop"
+        assert message["Subject"] == "[procure-match] 은평구청 invites you: 청사 방역 소독"
+        text = message.get_body(("plain",)).get_content()
+        assert "Budget: ₩30,000,000" in text and "견적 부탁드립니다" in text
