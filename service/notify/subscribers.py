@@ -4,7 +4,7 @@ Relies on: organization.verify / organization.reject (organization=Organization)
 meeting.booked (meeting, actor), meeting.moved (meeting, actor, previous_starts_at),
 meeting.cancelled (meeting, actor); request.created / request.accepted / request.declined (request);
 fair.scheduled (fair, scheduled, unscheduled=[request ids]); contract.reported (contract, actor);
-shortlist.invited (invitation, need);
+shortlist.invited (invitation, need); meeting.rated (meeting, actor) — proposed, not yet in the event list;
 with Meeting and MeetingRequest rows as in service/fairs/models.py.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.models import User
 from service.config import get_settings
 from service.fairs.calendar import Attendee, InviteData, meeting_invite
-from service.fairs.models import Fair, FairParticipant, Meeting, MeetingRequest, MeetingStatus
+from service.fairs.models import Fair, FairParticipant, Meeting, MeetingRating, MeetingRequest, MeetingStatus
 from service.lib.clock import now
 from service.lib.events import subscribe
 from service.needs.models import Need
@@ -391,3 +391,13 @@ async def on_shortlist_invited(session: AsyncSession, invitation: Any, need: Nee
             },
             tz=settings.app.timezone,
         )
+
+
+NO_DEAL = (MeetingRating.DID_NOT_TAKE_PLACE, MeetingRating.INSUFFICIENT_INTEREST)
+
+
+@subscribe("meeting.rated")
+async def on_meeting_rated(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
+    """Either side saying there is no deal (or that the meeting did not happen) stops the contract questions."""
+    if meeting.agency_rating in NO_DEAL or meeting.firm_rating in NO_DEAL:
+        await cancel_pending(session, f"followup:{meeting.id.hex}:contract:")

@@ -378,3 +378,19 @@ class TestInvitationMails:
         assert message["Subject"] == "[procure-match] 은평구청 invites you: 청사 방역 소독"
         text = message.get_body(("plain",)).get_content()
         assert "Budget: ₩30,000,000" in text and "견적 부탁드립니다" in text
+
+
+class TestNoDeal:
+    async def test_a_no_deal_rating_stops_the_contract_questions_but_not_other_mail(self, sessionmaker):
+        from service.fairs.models import MeetingRating
+
+        async with sessionmaker.begin() as session:
+            m = await meeting(session)
+            await publish(session, "meeting.booked", meeting=m, actor=None)
+            m.firm_rating = MeetingRating.COOPERATION_POSSIBLE
+            await publish(session, "meeting.rated", meeting=m, actor=None)
+            assert await outbox(session, f"followup:{m.id.hex}:contract:", OutboxStatus.CANCELLED) == []
+            m.agency_rating = MeetingRating.INSUFFICIENT_INTEREST
+            await publish(session, "meeting.rated", meeting=m, actor=None)
+            assert len(await outbox(session, f"followup:{m.id.hex}:contract:", OutboxStatus.CANCELLED)) == 6
+            assert len(await outbox(session, f"reminder:{m.id.hex}:", OutboxStatus.QUEUED)) == 4
