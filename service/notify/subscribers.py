@@ -4,7 +4,8 @@ Relies on: organization.verify / organization.reject (organization=Organization)
 meeting.booked (meeting, actor), meeting.moved (meeting, actor, previous_starts_at),
 meeting.cancelled (meeting, actor); request.created / request.accepted / request.declined (request);
 fair.scheduled (fair, scheduled, unscheduled=[request ids]); contract.reported (contract, actor);
-shortlist.invited (invitation, need); meeting.rated (meeting, actor) — proposed, not yet in the event list;
+shortlist.invited (invitation, need); proposed, not yet published by their owners: meeting.rated (meeting,
+actor) and fair.finalized (fair);
 with Meeting and MeetingRequest rows as in service/fairs/models.py.
 """
 
@@ -401,3 +402,19 @@ async def on_meeting_rated(session: AsyncSession, meeting: Meeting, **_: Any) ->
     """Either side saying there is no deal (or that the meeting did not happen) stops the contract questions."""
     if meeting.agency_rating in NO_DEAL or meeting.firm_rating in NO_DEAL:
         await cancel_pending(session, f"followup:{meeting.id.hex}:contract:")
+
+
+@subscribe("fair.finalized")
+async def on_fair_finalized(session: AsyncSession, fair: Fair, **_: Any) -> None:
+    """The final agenda is out: each of its meetings gets its invite and reminders, as if just booked.
+
+    The auto-scheduler's meetings are provisional until then and were never `meeting.booked`;
+    the dedupe keys make this harmless for meetings that were.
+    """
+    meetings = await session.scalars(
+        select(Meeting).where(
+            Meeting.fair_id == fair.id, Meeting.status == MeetingStatus.BOOKED, Meeting.provisional.is_(False)
+        )
+    )
+    for meeting in meetings.all():
+        await on_meeting_booked(session, meeting)

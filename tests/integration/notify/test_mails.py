@@ -394,3 +394,28 @@ class TestNoDeal:
             await publish(session, "meeting.rated", meeting=m, actor=None)
             assert len(await outbox(session, f"followup:{m.id.hex}:contract:", OutboxStatus.CANCELLED)) == 6
             assert len(await outbox(session, f"reminder:{m.id.hex}:", OutboxStatus.QUEUED)) == 4
+
+
+class TestFinalAgenda:
+    async def test_finalizing_sends_invites_and_queues_reminders_for_the_placed_meetings(
+        self, sessionmaker, smtp, smtp_settings
+    ):
+        from service.fairs.models import Fair
+
+        async with sessionmaker.begin() as session:
+            m = await meeting(session)
+            m.provisional = True
+            await session.flush()
+            fair = await session.get(Fair, m.fair_id)
+            await publish(session, "fair.finalized", fair=fair)
+            assert await outbox(session, f"meeting:{m.id.hex}:") == []  # still provisional: nothing yet
+            m.provisional = False
+            await session.flush()
+            await publish(session, "fair.finalized", fair=fair)
+            await publish(session, "fair.finalized", fair=fair)
+            assert len(await outbox(session, f"reminder:{m.id.hex}:")) == 4
+
+        await drain(sessionmaker, smtp_settings)
+        assert len(smtp.inbox.raw) == 2
+        for message in smtp.inbox.messages:
+            assert str(_calendar(message)["METHOD"]) == "REQUEST"
