@@ -209,6 +209,8 @@ async def _schedule_reminders(session: AsyncSession, meeting: Meeting, parties: 
 
 @subscribe("meeting.booked")
 async def on_meeting_booked(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
+    if meeting.provisional:
+        return  # a provisional agenda is announced by fair.scheduled; invites follow fair.finalized
     parties = await _meeting_mails(session, meeting, "meeting_booked", f"booked:{meeting.sequence}", "REQUEST")
     await _schedule_reminders(session, meeting, parties)
 
@@ -217,6 +219,8 @@ async def on_meeting_booked(session: AsyncSession, meeting: Meeting, **_: Any) -
 async def on_meeting_moved(
     session: AsyncSession, meeting: Meeting, previous_starts_at: datetime | None = None, **_: Any
 ) -> None:
+    if meeting.provisional:
+        return
     for prefix in _pending_prefixes(meeting.id):
         await cancel_pending(session, prefix)
     parties = await _meeting_mails(
@@ -232,6 +236,8 @@ async def on_meeting_moved(
 
 @subscribe("meeting.cancelled")
 async def on_meeting_cancelled(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
+    if meeting.provisional:
+        return  # nobody was sent an invite for it
     for prefix in _pending_prefixes(meeting.id):
         await cancel_pending(session, prefix)
     await _meeting_mails(session, meeting, "meeting_cancelled", "cancelled", "CANCEL")

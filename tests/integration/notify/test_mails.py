@@ -419,3 +419,14 @@ class TestFinalAgenda:
         assert len(smtp.inbox.raw) == 2
         for message in smtp.inbox.messages:
             assert str(_calendar(message)["METHOD"]) == "REQUEST"
+
+
+class TestProvisionalMeetings:
+    async def test_provisional_meetings_get_no_invites_or_reminders(self, sessionmaker):
+        async with sessionmaker.begin() as session:
+            m = await meeting(session)
+            m.provisional = True
+            await session.flush()
+            for event in ("meeting.booked", "meeting.moved", "meeting.cancelled"):
+                await publish(session, event, meeting=m, actor=None, previous_starts_at=m.starts_at)
+            assert await count_outbox(session) == 0
