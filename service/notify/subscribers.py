@@ -194,6 +194,8 @@ async def _schedule_reminders(session: AsyncSession, meeting: Meeting, parties: 
                 tz=get_settings().app.timezone,
             )
     for family, label, template, after in FOLLOW_UPS:
+        if meeting.ends_at + after <= current:
+            continue  # a meeting recorded after the fact: don't send a backlog of questions at once
         for user, own, other in parties.people:
             await enqueue(
                 session,

@@ -430,3 +430,13 @@ class TestProvisionalMeetings:
             for event in ("meeting.booked", "meeting.moved", "meeting.cancelled"):
                 await publish(session, event, meeting=m, actor=None, previous_starts_at=m.starts_at)
             assert await count_outbox(session) == 0
+
+
+class TestPastMeetings:
+    async def test_a_meeting_recorded_after_the_fact_gets_only_the_questions_still_ahead(self, sessionmaker):
+        async with sessionmaker.begin() as session:
+            m = await meeting(session, starts_at=clock.now() - timedelta(days=40))
+            await publish(session, "meeting.booked", meeting=m, actor=None)
+            assert await outbox(session, f"reminder:{m.id.hex}:") == []
+            labels = {r.dedupe_key.split(":")[3] for r in await outbox(session, f"followup:{m.id.hex}:")}
+            assert labels == {"3m", "6m"}
