@@ -1,0 +1,14 @@
+"""Timed work of the notify domain, run in every instance (coordinated through the database).
+
+- the outbox dispatcher, every 3 s (SKIP LOCKED claims with a lease);
+- the sweep for time-driven mails (unanswered requests, expiring certifications), every 10 min
+  (idempotent through dedupe keys).
+"""
+
+from __future__ import annotations
+
+from service.notify.dispatcher import dispatch_due
+from service.notify.sweeps import sweep
+from service.scheduler import JobSpec
+
+JOBS = [JobSpec("notify.dispatch", dispatch_due, 3), JobSpec("notify.sweep", sweep, 600)]

@@ -1,0 +1,106 @@
+"""Staff pages of the outbox: counts by status, the latest messages, retry and cancel, one message."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.principal import Principal, require_staff
+from service.config import Settings
+from service.lib.errors import ValidationFailed
+from service.lib.pages import redirect, render
+from service.notify.dispatcher import mailbox_path
+from service.notify.dispatcher import message_id as header_message_id
+from service.notify.models import OutboxStatus
+from service.notify.service import OutboxService
+
+
+class MailPages(Controller):
+    path = "/staff/mail"
+    tags = ["pages"]
+    include_in_schema = False
+
+    @get("/")
+    async def mail_queue(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        status: FromQuery[str | None] = None,
+    ) -> Template:
+        require_staff(principal)
+        chosen: OutboxStatus | None = None
+        if status:
+            try:
+                chosen = OutboxStatus(status)
+            except ValueError:
+                raise ValidationFailed.single("status", "unknown status") from None
+        service = OutboxService(db_session)
+        return render(
+            request,
+            "notify/queue.html",
+            counts=await service.counts(),
+            messages=await service.latest(chosen),
+            chosen=chosen.value if chosen else "",
+            statuses=[s.value for s in OutboxStatus],
+            local_mailbox=not settings.smtp.configured,
+        )
+
+    @get("/{message_id:uuid}")
+    async def show_message(
+        self,
+        request: Request[Any, Any, Any],
+        message_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        require_staff(principal)
+        message = await OutboxService(db_session).get(message_id)
+        path = mailbox_path(settings, message.id)
+        raw = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+        attachments = [
+            {"filename": a["filename"], "content_type": a["content_type"], "size": len(base64.b64decode(a["base64"]))}
+            for a in message.attachments
+        ]
+        return render(
+            request,
+            "notify/message.html",
+            message=message,
+            header_message_id=header_message_id(message.id),
+            raw=raw,
+            attachments=attachments,
+        )
+
+    @post("/{message_id:uuid}/retry")
+    async def retry_message(
+        self,
+        message_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        require_staff(principal)
+        await OutboxService(db_session).retry(message_id)
+        return redirect("/staff/mail?done=retry")
+
+    @post("/{message_id:uuid}/cancel")
+    async def cancel_message(
+        self,
+        message_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        require_staff(principal)
+        await OutboxService(db_session).cancel(message_id)
+        return redirect("/staff/mail?done=cancel")
+
+
+ROUTES = [MailPages]

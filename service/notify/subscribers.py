@@ -1,0 +1,428 @@
+"""Domain events → outbox rows, inside the transaction that published them.
+
+Relies on: organization.verify / organization.reject (organization=Organization);
+meeting.booked (meeting, actor), meeting.moved (meeting, actor, previous_starts_at),
+meeting.cancelled (meeting, actor); request.created / request.accepted / request.declined (request);
+fair.scheduled (fair, scheduled, unscheduled=[request ids]); contract.reported (contract, actor);
+shortlist.invited (invitation, need); proposed, not yet published by their owners: meeting.rated (meeting,
+actor) and fair.finalized (fair);
+with Meeting and MeetingRequest rows as in service/fairs/models.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.models import User
+from service.config import get_settings
+from service.fairs.calendar import Attendee, InviteData, meeting_invite
+from service.fairs.models import Fair, FairParticipant, Meeting, MeetingRating, MeetingRequest, MeetingStatus
+from service.lib.clock import now
+from service.lib.events import subscribe
+from service.needs.models import Need
+from service.notify.service import Attachment, cancel_pending, enqueue
+from service.registry.models import Organization
+
+REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
+# After the meeting (counted from its end): a day later, rate it and report any contract; then
+# ask at about 1, 3 and 6 months whether a contract came of it (stopped by contract.reported).
+FOLLOW_UPS = (
+    ("rating", "1d", "meeting_followup_rating", timedelta(days=1)),
+    ("contract", "1m", "meeting_followup_contract", timedelta(days=30)),
+    ("contract", "3m", "meeting_followup_contract", timedelta(days=91)),
+    ("contract", "6m", "meeting_followup_contract", timedelta(days=182)),
+)
+
+
+def _pending_prefixes(meeting_id: uuid.UUID) -> tuple[str, ...]:
+    """Dedupe-key prefixes of the mails a meeting has queued for later."""
+    return (f"reminder:{meeting_id.hex}:", f"followup:{meeting_id.hex}:")
+
+
+async def _users_of(session: AsyncSession, organization_id: uuid.UUID) -> list[User]:
+    rows = await session.scalars(
+        select(User).where(User.organization_id == organization_id, User.is_active.is_(True)).order_by(User.email)
+    )
+    return list(rows.all())
+
+
+def _stamp(moment: datetime | None) -> str:
+    return str(int(moment.timestamp())) if moment else "0"
+
+
+async def _organization_mail(session: AsyncSession, organization: Organization, kind: str) -> None:
+    settings = get_settings()
+    for user in await _users_of(session, organization.id):
+        await enqueue(
+            session,
+            dedupe_key=f"{kind}:{organization.id.hex}:{_stamp(organization.status_changed_at)}:{user.id.hex}",
+            recipient=user.email,
+            locale=user.locale,
+            template=kind,
+            context={
+                "user_name": user.name,
+                "organization_name": organization.name,
+                "reason": organization.status_reason or "",
+                "base_url": settings.app.base_url,
+            },
+            tz=settings.app.timezone,
+        )
+
+
+@subscribe("organization.verify")
+async def on_organization_verified(session: AsyncSession, organization: Organization, **_: Any) -> None:
+    await _organization_mail(session, organization, "organization_verified")
+
+
+@subscribe("organization.reject")
+async def on_organization_rejected(session: AsyncSession, organization: Organization, **_: Any) -> None:
+    await _organization_mail(session, organization, "organization_rejected")
+
+
+@dataclass
+class _MeetingParties:
+    fair: Fair | None
+    agency: Organization
+    firm: Organization
+    room_url: str | None
+    people: list[tuple[User, Organization, Organization]]  # (user, own organization, the other party)
+
+
+async def _parties(session: AsyncSession, meeting: Meeting) -> _MeetingParties:
+    agency = await session.get(Organization, meeting.agency_id)
+    firm = await session.get(Organization, meeting.firm_id)
+    assert agency is not None
+    assert firm is not None
+    fair = await session.get(Fair, meeting.fair_id) if meeting.fair_id else None
+    room_url = meeting.room_url
+    if room_url is None and meeting.fair_id is not None:
+        room_url = await session.scalar(
+            select(FairParticipant.room_url).where(
+                FairParticipant.fair_id == meeting.fair_id, FairParticipant.organization_id == meeting.agency_id
+            )
+        )
+    people = [(u, agency, firm) for u in await _users_of(session, agency.id)]
+    people += [(u, firm, agency) for u in await _users_of(session, firm.id)]
+    return _MeetingParties(fair, agency, firm, room_url, people)
+
+
+def _invite(meeting: Meeting, parties: _MeetingParties, method: Literal["REQUEST", "CANCEL"]) -> Attachment:
+    settings = get_settings()
+    center_name, center_email = parseaddr(settings.smtp.mail_from)
+    summary = f"공공구매 상담: {parties.agency.name} · {parties.firm.name}"
+    description_lines = [parties.fair.name if parties.fair else "", parties.room_url or ""]
+    data = InviteData(
+        meeting_id=meeting.id,
+        sequence=meeting.sequence,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        summary=summary,
+        description="\n".join(line for line in description_lines if line),
+        room_url=parties.room_url,
+        organizer=Attendee(center_name or "procure-match", center_email),
+        attendees=tuple(Attendee(f"{u.name} ({org.name})", u.email) for u, org, _ in parties.people),
+        stamp=now(),
+    )
+    return Attachment(
+        filename="invite.ics" if method == "REQUEST" else "cancel.ics",
+        content_type=f"text/calendar; method={method}",
+        data=meeting_invite(data, method),
+    )
+
+
+def _context(
+    meeting: Meeting, parties: _MeetingParties, user: User, own: Organization, other: Organization
+) -> dict[str, Any]:
+    return {
+        "user_name": user.name,
+        "organization_name": own.name,
+        "other_name": other.name,
+        "fair_name": parties.fair.name if parties.fair else "",
+        "starts_at": meeting.starts_at,
+        "ends_at": meeting.ends_at,
+        "room_url": parties.room_url or "",
+        "base_url": get_settings().app.base_url,
+    }
+
+
+async def _meeting_mails(
+    session: AsyncSession,
+    meeting: Meeting,
+    kind: str,
+    key: str,
+    method: Literal["REQUEST", "CANCEL"],
+    extra: dict[str, Any] | None = None,
+) -> _MeetingParties:
+    parties = await _parties(session, meeting)
+    invite = _invite(meeting, parties, method)
+    for user, own, other in parties.people:
+        await enqueue(
+            session,
+            dedupe_key=f"meeting:{meeting.id.hex}:{key}:{user.id.hex}",
+            recipient=user.email,
+            locale=user.locale,
+            template=kind,
+            context={**_context(meeting, parties, user, own, other), **(extra or {})},
+            attachments=[invite],
+            tz=get_settings().app.timezone,
+        )
+    return parties
+
+
+async def _schedule_reminders(session: AsyncSession, meeting: Meeting, parties: _MeetingParties) -> None:
+    current = now()
+    for label, before in REMINDERS:
+        due = meeting.starts_at - before
+        if due <= current:
+            continue  # booked too late for this reminder
+        for user, own, other in parties.people:
+            await enqueue(
+                session,
+                dedupe_key=f"reminder:{meeting.id.hex}:{label}:{_stamp(meeting.starts_at)}:{user.id.hex}",
+                recipient=user.email,
+                locale=user.locale,
+                template=f"meeting_reminder_{label}",
+                context=_context(meeting, parties, user, own, other),
+                due_at=due,
+                tz=get_settings().app.timezone,
+            )
+    for family, label, template, after in FOLLOW_UPS:
+        if meeting.ends_at + after <= current:
+            continue  # a meeting recorded after the fact: don't send a backlog of questions at once
+        for user, own, other in parties.people:
+            await enqueue(
+                session,
+                dedupe_key=f"followup:{meeting.id.hex}:{family}:{label}:{_stamp(meeting.starts_at)}:{user.id.hex}",
+                recipient=user.email,
+                locale=user.locale,
+                template=template,
+                context={**_context(meeting, parties, user, own, other), "months": label},
+                due_at=meeting.ends_at + after,
+                tz=get_settings().app.timezone,
+            )
+
+
+@subscribe("meeting.booked")
+async def on_meeting_booked(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
+    if meeting.provisional:
+        return  # a provisional agenda is announced by fair.scheduled; invites follow fair.finalized
+    parties = await _meeting_mails(session, meeting, "meeting_booked", f"booked:{meeting.sequence}", "REQUEST")
+    await _schedule_reminders(session, meeting, parties)
+
+
+@subscribe("meeting.moved")
+async def on_meeting_moved(
+    session: AsyncSession, meeting: Meeting, previous_starts_at: datetime | None = None, **_: Any
+) -> None:
+    if meeting.provisional:
+        return
+    for prefix in _pending_prefixes(meeting.id):
+        await cancel_pending(session, prefix)
+    parties = await _meeting_mails(
+        session,
+        meeting,
+        "meeting_moved",
+        f"moved:{meeting.sequence}:{_stamp(meeting.starts_at)}",
+        "REQUEST",
+        {"previous_starts_at": previous_starts_at},
+    )
+    await _schedule_reminders(session, meeting, parties)
+
+
+@subscribe("meeting.cancelled")
+async def on_meeting_cancelled(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
+    if meeting.provisional:
+        return  # nobody was sent an invite for it
+    for prefix in _pending_prefixes(meeting.id):
+        await cancel_pending(session, prefix)
+    await _meeting_mails(session, meeting, "meeting_cancelled", "cancelled", "CANCEL")
+
+
+async def request_mail(session: AsyncSession, request: MeetingRequest, kind: str, to_agency: bool) -> None:
+    """Mail one side of a meeting request (`templates/emails/meeting_request_<kind>`)."""
+    settings = get_settings()
+    agency = await session.get(Organization, request.agency_id)
+    firm = await session.get(Organization, request.firm_id)
+    fair = await session.get(Fair, request.fair_id)
+    if agency is None or firm is None or fair is None:
+        raise LookupError(f"meeting request {request.id} refers to a missing organization or fair")
+    own, other = (agency, firm) if to_agency else (firm, agency)
+    for user in await _users_of(session, own.id):
+        await enqueue(
+            session,
+            dedupe_key=f"request:{request.id.hex}:{kind}:{user.id.hex}",
+            recipient=user.email,
+            locale=user.locale,
+            template=f"meeting_request_{kind}",
+            context={
+                "user_name": user.name,
+                "organization_name": own.name,
+                "other_name": other.name,
+                "fair_name": fair.name,
+                "message": request.message if to_agency else "",
+                "base_url": settings.app.base_url,
+            },
+            tz=settings.app.timezone,
+        )
+
+
+@subscribe("request.created")
+async def on_request_created(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
+    await request_mail(session, request, "received", to_agency=True)
+
+
+@subscribe("request.accepted")
+async def on_request_accepted(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
+    await request_mail(session, request, "accepted", to_agency=False)
+
+
+@subscribe("request.declined")
+async def on_request_declined(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
+    await request_mail(session, request, "declined", to_agency=False)
+
+
+@subscribe("contract.reported")
+async def on_contract_reported(session: AsyncSession, contract: Any, **_: Any) -> None:
+    """Stop asking whether a contract came of the meeting, and ask the other side to confirm it.
+
+    Reads only agency_id, firm_id, meeting_id, title, amount_krw, contract_date and
+    reported_side ("agency" | "firm" | "staff") of the contracts domain's Contract.
+    """
+    meeting_id = getattr(contract, "meeting_id", None)
+    if isinstance(meeting_id, uuid.UUID):
+        await cancel_pending(session, f"followup:{meeting_id.hex}:contract:")
+    side = str(getattr(contract, "reported_side", "staff"))
+    if side not in ("agency", "firm"):
+        return  # staff record contracts they have already checked; nobody needs to confirm
+    reporter_id, other_id = (
+        (contract.agency_id, contract.firm_id) if side == "agency" else (contract.firm_id, contract.agency_id)
+    )
+    reporter = await session.get(Organization, reporter_id)
+    other = await session.get(Organization, other_id)
+    if reporter is None or other is None:
+        return
+    settings = get_settings()
+    for user in await _users_of(session, other.id):
+        await enqueue(
+            session,
+            dedupe_key=f"contract:{contract.id.hex}:confirm:{user.id.hex}",
+            recipient=user.email,
+            locale=user.locale,
+            template="contract_reported",
+            context={
+                "user_name": user.name,
+                "organization_name": other.name,
+                "other_name": reporter.name,
+                "title": contract.title,
+                "amount_krw": contract.amount_krw,
+                "contract_date": contract.contract_date,
+                "base_url": settings.app.base_url,
+            },
+            tz=settings.app.timezone,
+        )
+
+
+@subscribe("fair.scheduled")
+async def on_fair_scheduled(
+    session: AsyncSession, fair: Fair, scheduled: int = 0, unscheduled: list[uuid.UUID] | None = None, **_: Any
+) -> None:
+    """The auto-scheduler placed the requests: tell every participant how many meetings they have."""
+    settings = get_settings()
+    left_out = set(unscheduled or [])
+    participants = (await session.scalars(select(FairParticipant).where(FairParticipant.fair_id == fair.id))).all()
+    live = select(Meeting).where(Meeting.fair_id == fair.id, Meeting.status != MeetingStatus.CANCELLED)
+    meetings = (await session.scalars(live)).all()
+    requests = (
+        (await session.scalars(select(MeetingRequest).where(MeetingRequest.id.in_(left_out)))).all() if left_out else []
+    )
+    for participant in participants:
+        organization = await session.get(Organization, participant.organization_id)
+        if organization is None:
+            continue
+        own_meetings = sorted(
+            (m for m in meetings if participant.organization_id in (m.agency_id, m.firm_id)), key=lambda m: m.starts_at
+        )
+        not_placed = sum(1 for r in requests if participant.organization_id in (r.agency_id, r.firm_id))
+        for user in await _users_of(session, organization.id):
+            await enqueue(
+                session,
+                dedupe_key=f"fair:{fair.id.hex}:scheduled:{_stamp(fair.scheduled_at)}:{user.id.hex}",
+                recipient=user.email,
+                locale=user.locale,
+                template="fair_scheduled",
+                context={
+                    "user_name": user.name,
+                    "organization_name": organization.name,
+                    "fair_name": fair.name,
+                    "meeting_count": len(own_meetings),
+                    "meeting_times": [m.starts_at for m in own_meetings],
+                    "not_placed": not_placed,
+                    "base_url": settings.app.base_url,
+                },
+                tz=settings.app.timezone,
+            )
+
+
+@subscribe("shortlist.invited")
+async def on_shortlist_invited(session: AsyncSession, invitation: Any, need: Need, **_: Any) -> None:
+    """An agency invited a firm from its shortlist for a need.
+
+    Reads invitation.id, invitation.firm_id and, when present, invitation.message.
+    """
+    agency = await session.get(Organization, need.agency_id)
+    firm = await session.get(Organization, invitation.firm_id)
+    if agency is None or firm is None:
+        return
+    settings = get_settings()
+    for user in await _users_of(session, firm.id):
+        await enqueue(
+            session,
+            dedupe_key=f"invitation:{invitation.id.hex}:{user.id.hex}",
+            recipient=user.email,
+            locale=user.locale,
+            template="shortlist_invited",
+            context={
+                "user_name": user.name,
+                "organization_name": firm.name,
+                "other_name": agency.name,
+                "need_title": need.title,
+                "budget_krw": need.budget_krw,
+                "needed_by": need.needed_by,
+                "message": str(getattr(invitation, "message", "") or ""),
+                "base_url": settings.app.base_url,
+            },
+            tz=settings.app.timezone,
+        )
+
+
+NO_DEAL = (MeetingRating.DID_NOT_TAKE_PLACE, MeetingRating.INSUFFICIENT_INTEREST)
+
+
+@subscribe("meeting.rated")
+async def on_meeting_rated(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
+    """Either side saying there is no deal (or that the meeting did not happen) stops the contract questions."""
+    if meeting.agency_rating in NO_DEAL or meeting.firm_rating in NO_DEAL:
+        await cancel_pending(session, f"followup:{meeting.id.hex}:contract:")
+
+
+@subscribe("fair.finalized")
+async def on_fair_finalized(session: AsyncSession, fair: Fair, **_: Any) -> None:
+    """The final agenda is out: each of its meetings gets its invite and reminders, as if just booked.
+
+    The auto-scheduler's meetings are provisional until then and were never `meeting.booked`;
+    the dedupe keys make this harmless for meetings that were.
+    """
+    meetings = await session.scalars(
+        select(Meeting).where(
+            Meeting.fair_id == fair.id, Meeting.status == MeetingStatus.BOOKED, Meeting.provisional.is_(False)
+        )
+    )
+    for meeting in meetings.all():
+        await on_meeting_booked(session, meeting)

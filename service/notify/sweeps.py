@@ -1,0 +1,76 @@
+"""Mails owed because time passed, not because something happened: found by a periodic sweep.
+
+Idempotent by construction: each mail's dedupe key names its cause (the request, the
+certification date), so a sweep that runs twice, or in two instances at once, queues it once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.accounts.models import User
+from service.config import Settings
+from service.fairs.models import MeetingRequest, RequestStatus
+from service.lib.clock import now, today
+from service.notify.service import enqueue
+from service.notify.subscribers import request_mail
+from service.registry.models import Organization, OrganizationKind, OrganizationStatus
+
+UNANSWERED_AFTER = timedelta(days=2)
+CERTIFICATION_WARNING = timedelta(days=30)
+
+
+async def remind_unanswered_requests(session: AsyncSession) -> int:
+    requests = (
+        await session.scalars(
+            select(MeetingRequest).where(
+                MeetingRequest.status == RequestStatus.PENDING, MeetingRequest.created_at <= now() - UNANSWERED_AFTER
+            )
+        )
+    ).all()
+    for request in requests:
+        await request_mail(session, request, "unanswered", to_agency=True)
+    return len(requests)
+
+
+async def warn_expiring_certifications(session: AsyncSession, settings: Settings) -> int:
+    first_day = today()
+    firms = (
+        await session.scalars(
+            select(Organization).where(
+                Organization.kind == OrganizationKind.FIRM,
+                Organization.status == OrganizationStatus.VERIFIED,
+                Organization.certified_until >= first_day,
+                Organization.certified_until <= first_day + CERTIFICATION_WARNING,
+            )
+        )
+    ).all()
+    for firm in firms:
+        assert firm.certified_until is not None
+        users = await session.scalars(select(User).where(User.organization_id == firm.id, User.is_active.is_(True)))
+        for user in users:
+            await enqueue(
+                session,
+                dedupe_key=f"certification:{firm.id.hex}:{firm.certified_until.isoformat()}:{user.id.hex}",
+                recipient=user.email,
+                locale=user.locale,
+                template="certification_expiring",
+                context={
+                    "user_name": user.name,
+                    "organization_name": firm.name,
+                    "certified_until": firm.certified_until,
+                    "base_url": settings.app.base_url,
+                },
+                tz=settings.app.timezone,
+            )
+    return len(firms)
+
+
+async def sweep(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """The periodic job: queue the reminders and warnings that have come due."""
+    async with sessionmaker.begin() as session:
+        await remind_unanswered_requests(session)
+        await warn_expiring_certifications(session, settings)
