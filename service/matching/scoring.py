@@ -8,9 +8,11 @@ Every factor says in one line, in the caller's language, why it earned what it d
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from service.registry.districts import district_name, is_seoul
 from service.registry.taxonomy import category_name, group_of
@@ -72,15 +74,22 @@ def _t(locale: str, ko: str, en: str) -> str:
     return ko if locale == "ko" else en
 
 
-def bigrams(text: str) -> set[str]:
-    """Character bigrams of each word: robust for Korean, where words glue particles and compounds."""
+_NOT_WORD = re.compile(r"[^\w\s]|_")
+
+
+@lru_cache(maxsize=8192)
+def bigrams(text: str) -> frozenset[str]:
+    """Character bigrams of each word: robust for Korean, where words glue particles and compounds.
+
+    Punctuation is dropped inside words ("청소/방역" is one word). Cached: a need's text is
+    compared with every candidate, and a firm's text with every need that reaches it."""
     grams: set[str] = set()
-    for raw in text.lower().split():
-        word = "".join(ch for ch in raw if ch.isalnum())
+    for word in _NOT_WORD.sub("", text.lower()).split():
         if len(word) == 1:
             grams.add(word)
-        grams.update(word[i : i + 2] for i in range(len(word) - 1))
-    return grams
+        else:
+            grams.update(map(str.__add__, word, word[1:]))
+    return frozenset(grams)
 
 
 def text_overlap(need_text: str, firm_text: str) -> float:

@@ -12,6 +12,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.principal import Principal, require_principal, require_staff
+from service.lib.clock import today
 from service.lib.errors import DomainError, FieldErrors
 from service.lib.i18n import current_locale
 from service.lib.pages import FormReader, field_errors, form_values, redirect, render
@@ -21,8 +22,9 @@ from service.needs.schemas import NeedIn
 from service.needs.service import NeedService, clean_need
 from service.registry import taxonomy
 from service.registry.districts import OTHER, SEOUL_DISTRICTS, district_name
-from service.registry.models import FirmType, Organization
+from service.registry.models import FirmType
 from service.registry.taxonomy import category_name
+from service.reports.arithmetic import percent
 
 
 def _choices() -> dict[str, Any]:
@@ -79,13 +81,13 @@ class NeedPages(Controller):
         if not caller.is_staff:
             caller.require_verified()
         needs, total = await NeedService(db_session).list_own(caller, None, 0, 200)
-        agency = await db_session.get(Organization, caller.organization_id) if caller.organization_id else None
         return render(
             request,
             "needs/list.html",
             needs=needs,
             total=total,
-            agency=agency,
+            progress=await NeedService(db_session).target_progress(caller, today().year),
+            percent=percent,
             limit=settings.direct_contract_limit_krw,
             **_choices(),
         )

@@ -3,7 +3,9 @@
 import re
 from datetime import date, timedelta
 
+from service.lib.clock import today
 from tests.factories import PASSWORD, create_staff, verified_agency, verified_firm
+from tests.factories_contracts import confirmed_contract, report_contract
 
 
 def csrf(html: str) -> str:
@@ -75,3 +77,40 @@ async def test_staff_weights_page(client, sessionmaker, settings):
     )
     assert saved.status_code == 303
     assert (await client.get("/api/v1/matching/settings", headers=staff.headers)).json()["weights"]["district"] == 25
+
+
+async def test_agency_sees_its_target_bought_and_still_open_beside_its_needs(client, sessionmaker, settings):
+    staff = await create_staff(client, sessionmaker, settings)
+    agency = await verified_agency(client, staff, district="eunpyeong")
+    firm = await verified_firm(client, staff, category_codes=["CLN-DIS"])
+    year = today().year
+    target = await client.put(
+        f"/api/v1/targets/{agency.organization_id}/{year}", json={"target_krw": 500_000_000}, headers=staff.headers
+    )
+    assert target.status_code == 200, target.text
+    purchase = await client.post(
+        "/api/v1/purchases",
+        json={"agency_id": agency.organization_id, "year": year, "amount_krw": 100_000_000},
+        headers=staff.headers,
+    )
+    assert purchase.status_code == 201, purchase.text
+    await confirmed_contract(client, agency, firm, amount_krw=25_000_000, contract_date=str(today()))
+    await report_contract(client, firm, agency, firm, amount_krw=999_000_000, contract_date=str(today()))
+    need = await client.post(
+        "/api/v1/needs",
+        json={
+            "title": "청사 방역 소독",
+            "category_codes": ["CLN-DIS"],
+            "budget_krw": 30_000_000,
+            "needed_by": str(today() + timedelta(days=30)),
+        },
+        headers=agency.headers,
+    )
+    assert need.status_code == 201, need.text
+    await sign_in(client, agency.email)
+    page = (await client.get("/needs")).text
+    assert "연간 우선구매 목표" in page
+    assert "500,000,000원" in page  # target
+    assert "125,000,000원" in page and "25%" in page  # confirmed contract + recorded purchase; unconfirmed ignored
+    assert "375,000,000원" in page  # still open
+    assert "30,000,000원" in page  # budget of open needs

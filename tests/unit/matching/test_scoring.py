@@ -8,7 +8,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.matching.scoring import DEFAULT_WEIGHTS, FAIR_MARGIN, FirmFacts, NeedFacts, fair_order, score
+from service.matching.scoring import DEFAULT_WEIGHTS, FAIR_MARGIN, FirmFacts, NeedFacts, bigrams, fair_order, score
 from service.registry.districts import BY_CODE
 from service.registry.models import FirmType
 from service.registry.taxonomy import LEAVES
@@ -109,3 +109,18 @@ class TestFairExposure:
     def test_near_equal_matches_prefer_less_exposed_firms(self):
         order = fair_order([("busy", 80.0, 30), ("new", 79.0, 0), ("weak", 60.0, 0)])
         assert order == ["new", "busy", "weak"]
+
+
+def _reference_bigrams(text: str) -> set[str]:
+    grams: set[str] = set()
+    for raw in text.lower().split():
+        word = "".join(ch for ch in raw if ch.isalnum())
+        if len(word) == 1:
+            grams.add(word)
+        grams.update(word[i : i + 2] for i in range(len(word) - 1))
+    return grams
+
+
+@given(st.text(alphabet=st.sampled_from(list("청소방역 도시락/·-_, abcAB12\t\n()")) | st.characters(), max_size=60))
+def test_fast_bigrams_equal_the_plain_definition(text):
+    assert bigrams(text) == _reference_bigrams(text)
