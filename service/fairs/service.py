@@ -488,7 +488,7 @@ class FairService:
         if not ids:
             return {}
         rows = await self.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids)))
-        return dict(rows.tuples())
+        return dict(rows.tuples().all())
 
 
 class BookingService:
@@ -988,7 +988,9 @@ class RequestService:
                         FairParticipant.fair_id == fair.id, FairParticipant.kind == "agency"
                     )
                 )
-            ).tuples()
+            )
+            .tuples()
+            .all()
         )
         placed = 0
         unscheduled: list[uuid.UUID] = []
