@@ -484,6 +484,15 @@ class FairService:
         )
         return agencies, {(m.agency_id, m.starts_at): m for m in meetings}
 
+    async def candidates(self, exclude: set[uuid.UUID]) -> list[Organization]:
+        """Verified organizations not yet in the fair, agencies first, by name."""
+        rows = await self.session.scalars(
+            select(Organization)
+            .where(Organization.status == OrganizationStatus.VERIFIED)
+            .order_by(Organization.kind, Organization.name)
+        )
+        return [o for o in rows if o.id not in exclude]
+
     async def organization_names(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
         if not ids:
             return {}
@@ -631,7 +640,7 @@ class BookingService:
             raise BookingRuleBroken("unavailable", "The agency or the firm marked this slot as unavailable.")
         limit = fair_row.max_meetings_per_firm
         if limit is not None and checks.firm_meetings >= limit:
-            raise BookingRuleBroken("limit", f"A firm may book at most {limit} meeting(s) in this fair.")
+            raise BookingRuleBroken("limit", "The firm has reached the fair's meeting limit.")
         values = {
             "id": uuid.uuid4(),
             "fair_id": fair_id,
