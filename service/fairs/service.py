@@ -19,9 +19,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Enum, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import TSTZRANGE
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from service.accounts.audit import record_audit
 from service.accounts.models import User
@@ -96,6 +98,42 @@ def slot_taken_from(exc: IntegrityError) -> SlotTaken | None:
         "Someone else booked this slot a moment ago; pick another one.",
         extra={"rule": "slot_taken", "constraint": constraint},
     )
+
+
+_LOCK_FIRM_AND_READ_FAIR = text(
+    """
+    SELECT f.mode, f.days, f.slot_minutes, f.booking_opens_at, f.booking_closes_at, f.max_meetings_per_firm,
+           a.room_url, a.id IS NOT NULL AS agency_joined
+      FROM fair_participants p
+      JOIN fairs f ON f.id = p.fair_id
+      LEFT JOIN fair_participants a ON a.fair_id = p.fair_id AND a.organization_id = :agency AND a.kind = 'agency'
+     WHERE p.fair_id = :fair AND p.organization_id = :firm AND p.kind = 'firm'
+       FOR UPDATE OF p
+    """
+).columns(mode=Enum(FairMode, name="fair_mode", values_callable=lambda e: [m.value for m in e]))
+
+_CHECK_AND_INSERT = text(
+    """
+    WITH checks AS (
+      SELECT (SELECT count(*) FROM fair_unavailability
+               WHERE fair_id = :fair AND organization_id IN (:agency, :firm) AND starts_at = :start) AS unavailable,
+             (SELECT count(*) FROM meetings
+               WHERE fair_id = :fair AND firm_id = :firm AND status <> 'cancelled') AS firm_meetings
+    ), ins AS (
+      INSERT INTO meetings (id, fair_id, agency_id, firm_id, starts_at, ends_at, room_url, booked_by, by_staff,
+                            status, sequence, provisional)
+      SELECT :id, :fair, :agency, :firm, :start, :end, :room, :user, :by_staff, 'booked', 0, false
+        FROM checks
+       WHERE unavailable = 0 AND (CAST(:limit AS integer) IS NULL OR firm_meetings < CAST(:limit AS integer))
+      RETURNING id, during, created_at, updated_at
+    ), history AS (
+      INSERT INTO meeting_events (id, meeting_id, kind, actor_id, by_staff, data, at)
+      SELECT :event_id, id, 'booked', :user, :by_staff, CAST(:data AS jsonb), :at FROM ins
+    )
+    SELECT checks.unavailable, checks.firm_meetings, ins.during, ins.created_at, ins.updated_at
+      FROM checks LEFT JOIN ins ON true
+    """
+).columns(during=TSTZRANGE())
 
 
 @lru_cache(maxsize=256)
@@ -543,7 +581,15 @@ class BookingService:
         start: datetime,
         firm_id: uuid.UUID | None = None,
     ) -> Meeting:
-        """Book `start` at the agency's table for the actor's firm (or, for staff, `firm_id`)."""
+        """Book `start` at the agency's table for the actor's firm (or, for staff, `firm_id`).
+
+        Two statements after BEGIN (PITFALLS #12: the hot path skips the ORM unit of work):
+        1. lock the firm's participant row and read the fair: a firm's bookings in one fair are
+           serialized, so the count in (2) cannot be outdated by a concurrent booking of the firm;
+        2. one statement with a fresh snapshot counts unavailability and the firm's meetings,
+           inserts the meeting only if the rules allow, and writes the history row. The exclusion
+           constraints decide who wins a slot.
+        """
         require_principal(actor)
         on_behalf = actor.is_staff
         if on_behalf:
@@ -557,38 +603,11 @@ class BookingService:
         assert firm_id is not None
         if start.tzinfo is None:
             raise ValidationFailed.single("start", "must include a UTC offset")
-        conn_exec = self.session.execute
-        fair_row = (
-            await conn_exec(
-                select(
-                    Fair.mode,
-                    Fair.days,
-                    Fair.slot_minutes,
-                    Fair.booking_opens_at,
-                    Fair.booking_closes_at,
-                    Fair.max_meetings_per_firm,
-                    select(FairParticipant.room_url)
-                    .where(
-                        FairParticipant.fair_id == fair_id,
-                        FairParticipant.organization_id == agency_id,
-                        FairParticipant.kind == "agency",
-                    )
-                    .scalar_subquery()
-                    .label("room_url"),
-                    select(func.count())
-                    .select_from(FairParticipant)
-                    .where(
-                        FairParticipant.fair_id == fair_id,
-                        FairParticipant.organization_id == agency_id,
-                        FairParticipant.kind == "agency",
-                    )
-                    .scalar_subquery()
-                    .label("agency_joined"),
-                ).where(Fair.id == fair_id)
-            )
-        ).one_or_none()
+        ids = {"fair": fair_id, "firm": firm_id, "agency": agency_id}
+        fair_row = (await self.session.execute(_LOCK_FIRM_AND_READ_FAIR, ids)).one_or_none()
         if fair_row is None:
-            raise NotFound("No such fair.")
+            await self._explain_missing(fair_id, agency_id)
+            raise BookingRuleBroken("not_participant", "The firm does not take part in this fair; join it first.")
         if not fair_row.agency_joined:
             raise NotFound("No such agency in this fair.")
         if fair_row.mode != FairMode.FIRST_COME and not on_behalf:
@@ -599,68 +618,55 @@ class BookingService:
         slot = fair_grid(fair_row.days, fair_row.slot_minutes)[1].get(start)
         if slot is None:
             raise ValidationFailed.single("start", "is not the start of a slot of this fair")
-        # Lock the firm's participant row: a firm's bookings in this fair are serialized, so the
-        # count below cannot be outdated by a concurrent booking of the same firm.
-        locked = await self.session.scalar(
-            select(FairParticipant.id)
-            .where(
-                FairParticipant.fair_id == fair_id,
-                FairParticipant.organization_id == firm_id,
-                FairParticipant.kind == "firm",
-            )
-            .with_for_update()
-        )
-        if locked is None:
-            raise BookingRuleBroken("not_participant", "The firm does not take part in this fair; join it first.")
-        checks = (
-            await conn_exec(
-                select(
-                    select(func.count())
-                    .select_from(Unavailability)
-                    .where(
-                        Unavailability.fair_id == fair_id,
-                        Unavailability.organization_id.in_([agency_id, firm_id]),
-                        Unavailability.starts_at == start,
-                    )
-                    .scalar_subquery()
-                    .label("unavailable"),
-                    select(func.count())
-                    .select_from(Meeting)
-                    .where(
-                        Meeting.fair_id == fair_id,
-                        Meeting.firm_id == firm_id,
-                        Meeting.status != MeetingStatus.CANCELLED,
-                    )
-                    .scalar_subquery()
-                    .label("firm_meetings"),
-                )
-            )
-        ).one()
-        if checks.unavailable:
-            raise BookingRuleBroken("unavailable", "The agency or the firm marked this slot as unavailable.")
         limit = fair_row.max_meetings_per_firm
-        if limit is not None and checks.firm_meetings >= limit:
-            raise BookingRuleBroken("limit", "The firm has reached the fair's meeting limit.")
-        values = {
-            "id": uuid.uuid4(),
-            "fair_id": fair_id,
-            "agency_id": agency_id,
-            "firm_id": firm_id,
-            "starts_at": slot.starts_at,
-            "ends_at": slot.ends_at,
-            "room_url": fair_row.room_url,
-            "booked_by": actor.user_id,
+        meeting_id = uuid.uuid4()
+        params = {
+            **ids,
+            "id": meeting_id,
+            "event_id": uuid.uuid4(),
+            "start": slot.starts_at,
+            "end": slot.ends_at,
+            "room": fair_row.room_url,
+            "user": actor.user_id,
             "by_staff": on_behalf,
-            "status": MeetingStatus.BOOKED,
+            "limit": limit,
+            "data": json.dumps({"start": slot.starts_at.isoformat()}),
+            "at": moment,
         }
         try:
-            meeting = (await self.session.scalars(insert(Meeting).returning(Meeting), [values])).one()
+            row = (await self.session.execute(_CHECK_AND_INSERT, params)).one()
         except IntegrityError as exc:
             taken = slot_taken_from(exc)
             if taken is None:
                 raise
             raise taken from None
-        await self._history(meeting.id, "booked", actor, {"start": slot.starts_at.isoformat()})
+        if row.unavailable:
+            raise BookingRuleBroken("unavailable", "The agency or the firm marked this slot as unavailable.")
+        if row.created_at is None:
+            raise BookingRuleBroken("limit", "The firm has reached the fair's meeting limit.")
+        meeting = Meeting(
+            id=meeting_id,
+            fair_id=fair_id,
+            agency_id=agency_id,
+            firm_id=firm_id,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            during=row.during,
+            status=MeetingStatus.BOOKED,
+            room_url=fair_row.room_url,
+            sequence=0,
+            provisional=False,
+            request_id=None,
+            booked_by=actor.user_id,
+            by_staff=on_behalf,
+            agency_rating=None,
+            firm_rating=None,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+        # The row exists already: attach the object as persistent without another round trip.
+        make_transient_to_detached(meeting)
+        self.session.add(meeting)
         if on_behalf:
             await record_audit(
                 self.session,
@@ -672,6 +678,14 @@ class BookingService:
             )
         await publish(self.session, "meeting.booked", meeting=meeting, actor=actor)
         return meeting
+
+    async def _explain_missing(self, fair_id: uuid.UUID, agency_id: uuid.UUID) -> None:
+        """The rare path: say whether the fair or the agency is what is missing."""
+        if await self.session.get(Fair, fair_id) is None:
+            raise NotFound("No such fair.")
+        agency = await FairService(self.session).participant(fair_id, agency_id)
+        if agency is None or agency.kind != "agency":
+            raise NotFound("No such agency in this fair.")
 
     async def _history(self, meeting_id: uuid.UUID, kind: str, actor: Principal | None, data: dict[str, Any]) -> None:
         await self.session.execute(
