@@ -129,12 +129,12 @@ class RawHttp:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self, path: str, body: bytes, token: str) -> int:
+    async def post(self, path: str, body: bytes, token: str, method: str = "POST") -> int:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
             f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
         self.writer.write(head + body)
@@ -157,8 +157,15 @@ class RawHttp:
 
 
 async def race(
-    port: int, fair: uuid.UUID, agencies: list[uuid.UUID], tokens: list[str], clients: int, seconds: float
+    port: int,
+    fair: uuid.UUID,
+    agencies: list[uuid.UUID],
+    tokens: list[str],
+    clients: int,
+    seconds: float,
+    probe: str | None = None,
 ) -> dict[str, Any]:
+    """Clients book random (agency, slot) pairs; with `probe`, they GET that path instead."""
     starts = [s.starts_at.isoformat() for s in build_grid(DAYS, SLOT_MINUTES)]
     latencies: list[float] = []
     codes: dict[int, int] = {}
@@ -173,7 +180,10 @@ async def race(
                 token = tokens[rng.randrange(len(tokens))]
                 body = json.dumps({"agency_id": str(rng.choice(agencies)), "start": rng.choice(starts)}).encode()
                 t0 = time.perf_counter()
-                code = await http.post(path, body, token)
+                if probe:
+                    code = await http.post(probe, b"", token, "GET")
+                else:
+                    code = await http.post(path, body, token)
                 latencies.append(time.perf_counter() - t0)
                 codes[code] = codes.get(code, 0) + 1
         finally:
@@ -281,6 +291,9 @@ def main() -> None:
     results = []
     try:
         wait_ready(port, process)
+        # Reference ceilings of the same stack: an unauthenticated probe and an authenticated read.
+        health = asyncio.run(race(port, fair, agencies, tokens, 64, 3.0, probe="/health"))
+        me = asyncio.run(race(port, fair, agencies, tokens, 64, 3.0, probe="/api/v1/me"))
         for clients in sizes:
             # a fresh fair state per size: cancel earlier meetings so every run races for free slots
             asyncio.run(_reset(url))
@@ -297,6 +310,9 @@ def main() -> None:
             f"(p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms) codes {r['codes']} "
             f"= {r['attempts_per_s'] / bare:.0%} of bare INSERT"
         )
+    print(
+        f"ceilings at 64 clients: GET /health {health['attempts_per_s']:.0f}/s, GET /api/v1/me {me['attempts_per_s']:.0f}/s"
+    )
     print(f"bare asyncpg INSERT, {2 * POOL_PER_WORKER} connections, 64 tasks: {bare:.0f} tps")
     print(f"live meetings {live}, double bookings {overlaps}")
     at64 = results[0]
@@ -307,6 +323,8 @@ def main() -> None:
         "bare_insert_tps": round(bare, 1),
         "ratio_to_bare": round(at64["attempts_per_s"] / bare, 3),
         "double_bookings": overlaps,
+        "health_rps_64": round(health["attempts_per_s"], 1),
+        "auth_read_rps_64": round(me["attempts_per_s"], 1),
         "server_errors": sum(v for r in results for k, v in r["codes"].items() if k >= 500),
     }
     for r in results[1:]:
