@@ -310,9 +310,8 @@ def main() -> None:
             f"(p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms) codes {r['codes']} "
             f"= {r['attempts_per_s'] / bare:.0%} of bare INSERT"
         )
-    print(
-        f"ceilings at 64 clients: GET /health {health['attempts_per_s']:.0f}/s, GET /api/v1/me {me['attempts_per_s']:.0f}/s"
-    )
+    ceiling_health, ceiling_me = health["attempts_per_s"], me["attempts_per_s"]
+    print(f"ceilings at 64 clients: GET /health {ceiling_health:.0f}/s, GET /api/v1/me {ceiling_me:.0f}/s")
     print(f"bare asyncpg INSERT, {2 * POOL_PER_WORKER} connections, 64 tasks: {bare:.0f} tps")
     print(f"live meetings {live}, double bookings {overlaps}")
     at64 = results[0]
