@@ -325,3 +325,19 @@ class TestAuthorization:
         assert response.status_code == 404
         response = await book(client, w, outsider, SLOT0)
         assert response.status_code == 409 and response.json()["rule"] == "not_participant"
+
+
+class TestOpenAPI:
+    async def test_fair_endpoints_are_documented(self, client: Client) -> None:
+        response = await client.get("/schema/openapi.json")
+        assert response.status_code == 200
+        paths = response.json()["paths"]
+        for path in (
+            "/api/v1/fairs",
+            "/api/v1/fairs/{fair_id}/meetings",
+            "/api/v1/fairs/{fair_id}/slots",
+            "/api/v1/meetings/{meeting_id}/invite.ics",
+            "/api/v1/fairs/{fair_id}/schedule",
+            "/api/v1/me/meetings",
+        ):
+            assert path in paths, path
