@@ -1,0 +1,514 @@
+"""HTML pages of fairs: staff setup and the printable grid, the firm's booking page (htmx),
+each participant's agenda with room links, and the agency's request inbox."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.principal import Principal, require_principal, require_staff
+from service.fairs.models import Fair, FairMode, Meeting
+from service.fairs.schemas import BreakIn, DayIn, FairIn, FairPatch
+from service.fairs.service import BookingService, FairService, RequestService, grid_of, lock_fair
+from service.fairs.slots import SEOUL, Slot, seoul
+from service.lib.errors import DomainError, FieldErrors, NotFound
+from service.lib.i18n import gettext as _
+from service.lib.pages import FormReader, field_errors, form_values, redirect, render
+from service.registry.models import Organization
+
+
+def _label(slot: Slot) -> str:
+    return seoul(slot.starts_at).strftime("%m-%d %H:%M")
+
+
+def _nav(fair: Fair | None, principal: Principal) -> list[dict[str, str]]:
+    items = [{"href": "/fairs", "label": _("Fairs")}]
+    if fair is None:
+        return items
+    base = f"/fairs/{fair.id}"
+    if principal.is_staff:
+        items += [{"href": base, "label": _("Fair setup")}, {"href": f"{base}/grid", "label": _("Meeting grid")}]
+    elif principal.is_firm:
+        label = _("Book meetings") if fair.mode == FairMode.FIRST_COME else _("Request meetings")
+        items.append({"href": f"{base}/book", "label": label})
+    if fair.mode == FairMode.REQUESTS and principal.is_agency:
+        items.append({"href": f"{base}/requests", "label": _("Request inbox")})
+    items.append({"href": f"{base}/agenda", "label": _("My agenda")})
+    return items
+
+
+def _local(raw: str | None, errors: FieldErrors, name: str) -> datetime | None:
+    if not raw:
+        errors.add(name, "is required")
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        errors.add(name, "must be a date and time")
+        return None
+    return value.replace(tzinfo=SEOUL) if value.tzinfo is None else value
+
+
+def _fair_form(form: Any) -> tuple[dict[str, Any], FieldErrors]:
+    """The setup form: same hours (and optional break) on each listed date."""
+    errors = FieldErrors()
+    reader = FormReader(form, errors)
+    dates = [d.strip() for d in (reader.text("dates") or "").replace("\n", ",").split(",") if d.strip()]
+    if not dates:
+        errors.add("dates", "is required")
+    breaks: list[BreakIn] = []
+    if reader.text("break_start") and reader.text("break_end"):
+        breaks = [BreakIn(start=reader.text("break_start") or "", end=reader.text("break_end") or "")]
+    days = [
+        DayIn(date=d, start=reader.text("start") or "", end=reader.text("end") or "", breaks=list(breaks))
+        for d in dates
+    ]
+    values = {
+        "name": reader.text("name") or "",
+        "description": reader.text("description") or "",
+        "mode": reader.text("mode") or "first_come",
+        "days": days,
+        "slot_minutes": reader.integer("slot_minutes") or 0,
+        "booking_opens_at": _local(reader.text("booking_opens_at"), errors, "booking_opens_at"),
+        "booking_closes_at": _local(reader.text("booking_closes_at"), errors, "booking_closes_at"),
+        "max_meetings_per_firm": reader.integer("max_meetings_per_firm"),
+        "room_url_template": reader.text("room_url_template"),
+    }
+    if values["mode"] not in ("first_come", "requests"):
+        errors.add("mode", "is not a mode")
+    return values, errors
+
+
+def _form_errors(exc: DomainError) -> dict[str, str]:
+    """Errors keyed by the setup form's fields (days[0].end → end, days[1].date → dates...)."""
+    out: dict[str, str] = {}
+    for raw, message in field_errors(exc).items():
+        name = raw
+        match = re.fullmatch(r"days\[\d+\]\.(\w+)(.*)", raw)
+        if match:
+            part, rest = match.groups()
+            name = {"date": "dates", "breaks": "break_end" if rest.endswith("end") else "break_start"}.get(part, part)
+        out.setdefault(name, message)
+    return out
+
+
+def _fair_form_values(fair: Fair) -> dict[str, Any]:
+    first = fair.days[0] if fair.days else {}
+    brk = (first.get("breaks") or [{}])[0] if first else {}
+    return {
+        "name": fair.name,
+        "description": fair.description,
+        "mode": str(fair.mode),
+        "dates": ", ".join(d["date"] for d in fair.days),
+        "start": first.get("start", ""),
+        "end": first.get("end", ""),
+        "break_start": brk.get("start", ""),
+        "break_end": brk.get("end", ""),
+        "slot_minutes": fair.slot_minutes,
+        "booking_opens_at": seoul(fair.booking_opens_at).strftime("%Y-%m-%dT%H:%M"),
+        "booking_closes_at": seoul(fair.booking_closes_at).strftime("%Y-%m-%dT%H:%M"),
+        "max_meetings_per_firm": fair.max_meetings_per_firm or "",
+        "room_url_template": fair.room_url_template or "",
+    }
+
+
+class FairPages(Controller):
+    path = "/fairs"
+    tags = ["pages"]
+    include_in_schema = False
+
+    @get("/")
+    async def fairs_index(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        viewer = require_principal(principal)
+        fairs, _total = await FairService(db_session).list_fairs(None, 0, 200)
+        return render(request, "fairs/index.html", fairs=fairs, values={}, nav_items=_nav(None, viewer))
+
+    @post("/")
+    async def create_fair(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        staff = require_staff(principal)
+        form = await request.form()
+        values, errors = _fair_form(form)
+        try:
+            errors.raise_if_any()
+            fair = await FairService(db_session).create(staff, FairIn(**values))
+        except DomainError as exc:
+            await db_session.rollback()
+            fairs, _total = await FairService(db_session).list_fairs(None, 0, 200)
+            return render(
+                request,
+                "fairs/index.html",
+                status_code=exc.status,
+                fairs=fairs,
+                values=form_values(form),
+                errors=_form_errors(exc),
+                nav_items=_nav(None, staff),
+            )
+        return redirect(f"/fairs/{fair.id}?done=created")
+
+    @get("/{fair_id:uuid}")
+    async def fair_setup(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        viewer = require_principal(principal)
+        service = FairService(db_session)
+        fair = await service.get(fair_id)
+        if not viewer.is_staff:
+            if viewer.is_firm:
+                return redirect(f"/fairs/{fair.id}/book")
+            return redirect(f"/fairs/{fair.id}/agenda")
+        return await self._setup_page(request, viewer, fair, service)
+
+    async def _setup_page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: Principal,
+        fair: Fair,
+        service: FairService,
+        *,
+        status_code: int = 200,
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        error: DomainError | None = None,
+    ) -> Template:
+        participants = await service.participants(staff, fair)
+        joined = {p.organization_id for p, _o in participants}
+        candidates = await service.candidates(joined)
+        grid = grid_of(fair)
+        return render(
+            request,
+            "fairs/setup.html",
+            status_code=status_code,
+            fair=fair,
+            values=values or _fair_form_values(fair),
+            errors=errors or {},
+            error=error,
+            participants=participants,
+            candidates=candidates,
+            slot_count=len(grid),
+            nav_items=_nav(fair, staff),
+        )
+
+    @post("/{fair_id:uuid}")
+    async def update_fair(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        staff = require_staff(principal)
+        service = FairService(db_session)
+        form = await request.form()
+        values, errors = _fair_form(form)
+        values.pop("mode")
+        try:
+            errors.raise_if_any()
+            fair = await lock_fair(db_session, fair_id)
+            if fair is None:
+                raise NotFound("No such fair.")
+            await service.update(staff, fair, FairPatch(**values))
+        except DomainError as exc:
+            await db_session.rollback()
+            fair = await service.get(fair_id)
+            return await self._setup_page(
+                request,
+                staff,
+                fair,
+                service,
+                status_code=exc.status,
+                values=form_values(form),
+                errors=_form_errors(exc),
+                error=exc,
+            )
+        return redirect(f"/fairs/{fair_id}?done=saved")
+
+    @post("/{fair_id:uuid}/participants")
+    async def add_participants(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Staff tick organizations to add; an organization's own user joins with one button."""
+        actor = require_principal(principal)
+        service = FairService(db_session)
+        fair = await service.get(fair_id)
+        form = await request.form()
+        if actor.is_staff:
+            ids = [uuid.UUID(str(v)) for v in form.getall("organization_id", []) if str(v)]
+        else:
+            ids = [actor.organization_id] if actor.organization_id else []
+        if ids:
+            await service.add_participants(actor, fair, ids)
+        return redirect(f"/fairs/{fair_id}?done=added" if actor.is_staff else f"/fairs/{fair_id}/agenda?done=joined")
+
+    @post("/{fair_id:uuid}/schedule")
+    async def schedule_fair(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        staff = require_staff(principal)
+        fair = await lock_fair(db_session, fair_id)
+        if fair is None:
+            raise NotFound("No such fair.")
+        action = (await request.form()).get("action")
+        if action == "final":
+            await RequestService(db_session).finalize(staff, fair)
+        else:
+            await RequestService(db_session).schedule(fair, staff)
+        return redirect(f"/fairs/{fair_id}/grid?done=scheduled")
+
+    @get("/{fair_id:uuid}/grid")
+    async def meeting_grid(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        """Staff: agencies × slots, who meets whom; prints one landscape sheet per fair day."""
+        staff = require_staff(principal)
+        service = FairService(db_session)
+        fair = await service.get(fair_id)
+        agencies, meetings = await service.grid_view(fair)
+        names = await service.organization_names({m.firm_id for m in meetings.values()})
+        grid = grid_of(fair)
+        return render(
+            request,
+            "fairs/grid.html",
+            fair=fair,
+            slots=[(s, _label(s)) for s in grid],
+            agencies=agencies,
+            meetings=meetings,
+            names=names,
+            nav_items=_nav(fair, staff),
+        )
+
+    @get("/{fair_id:uuid}/book")
+    async def booking_page(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        """Firm: each agency table's slots; free ones book with one click (htmx, no reload)."""
+        viewer = require_principal(principal)
+        service = FairService(db_session)
+        fair = await service.get(fair_id)
+        joined = await service.is_participant(fair.id, viewer)
+        tables = await self._tables(service, viewer, fair) if joined else []
+        requests = await RequestService(db_session).inbox(viewer, fair.id) if joined else []
+        return render(
+            request,
+            "fairs/book.html",
+            fair=fair,
+            joined=joined,
+            tables=tables,
+            requests=requests,
+            nav_items=_nav(fair, viewer),
+        )
+
+    async def _tables(self, service: FairService, viewer: Principal, fair: Fair) -> list[dict[str, Any]]:
+        rows = await service.participants(viewer, fair, "agency")
+        return [await self._table(service, viewer, fair, org) for _p, org in rows]
+
+    async def _table(
+        self, service: FairService, viewer: Principal, fair: Fair, agency: Organization, message: str | None = None
+    ) -> dict[str, Any]:
+        views = await service.slots_for_agency(viewer, fair, agency.id)
+        return {
+            "agency": agency,
+            "slots": [(v, _label(v.slot), seoul(v.slot.starts_at).isoformat()) for v in views],
+            "message": message,
+        }
+
+    @post("/{fair_id:uuid}/book")
+    async def book_slot(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Book; with htmx the agency's row comes back refreshed, with the outcome said in words."""
+        viewer = require_principal(principal)
+        form = await request.form()
+        errors = FieldErrors()
+        reader = FormReader(form, errors)
+        agency_id = uuid.UUID(reader.text("agency_id") or str(uuid.UUID(int=0)))
+        start = _local(reader.text("start"), errors, "start") or datetime.now(UTC)
+        message: str
+        status = 200
+        try:
+            errors.raise_if_any()
+            await BookingService(db_session).book(viewer, fair_id, agency_id, start)
+            message = _("Booked. The meeting is on your agenda.")
+        except DomainError as exc:
+            await db_session.rollback()
+            message = _(exc.detail)
+            status = exc.status
+        is_htmx = request.headers.get("hx-request") == "true"
+        if not is_htmx:
+            return redirect(f"/fairs/{fair_id}/book?msg=" + ("ok" if status == 200 else "conflict"))
+        service = FairService(db_session)
+        fair = await service.get(fair_id)
+        agency = await db_session.get(Organization, agency_id)
+        if agency is None:
+            raise NotFound("No such agency.")
+        table = await self._table(service, viewer, fair, agency, message)
+        # htmx swaps 2xx only; a lost race is still a normal answer for the page (its message says so).
+        return render(request, "fairs/_table.html", fair=fair, table=table, ok=status == 200)
+
+    @post("/{fair_id:uuid}/requests")
+    async def send_request(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        viewer = require_principal(principal)
+        form = await request.form()
+        reader = FormReader(form, FieldErrors())
+        fair = await FairService(db_session).get(fair_id)
+        await RequestService(db_session).create(
+            viewer,
+            fair,
+            uuid.UUID(reader.text("agency_id") or str(uuid.UUID(int=0))),
+            reader.integer("priority") or 2,
+            reader.text("message") or "",
+        )
+        return redirect(f"/fairs/{fair_id}/book?msg=requested")
+
+    @get("/{fair_id:uuid}/requests")
+    async def request_inbox(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        """Agency: requests from firms, best priority first, to accept or decline."""
+        viewer = require_principal(principal)
+        service = FairService(db_session)
+        fair = await service.get(fair_id)
+        requests = await RequestService(db_session).inbox(viewer, fair.id)
+        names = await service.organization_names({r.firm_id for r in requests} | {r.agency_id for r in requests})
+        return render(
+            request, "fairs/inbox.html", fair=fair, requests=requests, names=names, nav_items=_nav(fair, viewer)
+        )
+
+    @post("/{fair_id:uuid}/requests/{request_id:uuid}/{decision:str}")
+    async def decide_request(
+        self,
+        fair_id: FromPath[uuid.UUID],
+        request_id: FromPath[uuid.UUID],
+        decision: FromPath[str],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        viewer = require_principal(principal)
+        await RequestService(db_session).decide(viewer, request_id, decision == "accept")
+        return redirect(f"/fairs/{fair_id}/requests?done={'accepted' if decision == 'accept' else 'declined'}")
+
+    @get("/{fair_id:uuid}/agenda")
+    async def agenda(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        """The participant's meetings in time order, with room links, invites, cancel and move."""
+        viewer = require_principal(principal)
+        service = FairService(db_session)
+        fair = await service.get(fair_id)
+        meetings = await BookingService(db_session).my_meetings(viewer, fair.id)
+        names = await service.organization_names({m.firm_id for m in meetings} | {m.agency_id for m in meetings})
+        joined = viewer.is_staff or await service.is_participant(fair.id, viewer)
+        return render(
+            request,
+            "fairs/agenda.html",
+            fair=fair,
+            meetings=meetings,
+            names=names,
+            joined=joined,
+            slots=[(s, _label(s)) for s in grid_of(fair)],
+            label=lambda m: seoul(m.starts_at).strftime("%m-%d %H:%M") + "–" + seoul(m.ends_at).strftime("%H:%M"),
+            nav_items=_nav(fair, viewer),
+        )
+
+
+class MeetingPages(Controller):
+    path = "/meetings"
+    tags = ["pages"]
+    include_in_schema = False
+
+    @post("/{meeting_id:uuid}/cancel")
+    async def cancel_meeting(
+        self,
+        meeting_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        meeting = await BookingService(db_session).cancel(require_principal(principal), meeting_id)
+        return redirect(f"/fairs/{meeting.fair_id}/agenda?done=cancelled")
+
+    @post("/{meeting_id:uuid}/move")
+    async def move_meeting(
+        self,
+        request: Request[Any, Any, Any],
+        meeting_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        errors = FieldErrors()
+        start = _local(FormReader(await request.form(), errors).text("start"), errors, "start")
+        errors.raise_if_any()
+        assert start is not None
+        meeting: Meeting = await BookingService(db_session).move(require_principal(principal), meeting_id, start)
+        return redirect(f"/fairs/{meeting.fair_id}/agenda?done=moved")
+
+    @get("/{meeting_id:uuid}/invite.ics")
+    async def invite(
+        self,
+        meeting_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[bytes]:
+        body = await BookingService(db_session).invite(require_principal(principal), meeting_id)
+        return Response(
+            content=body,
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="meeting-{meeting_id.hex[:8]}.ics"'},
+        )
+
+
+ROUTES = [FairPages, MeetingPages]

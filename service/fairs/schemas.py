@@ -1,0 +1,217 @@
+"""Request and response shapes of fairs, slots, meetings and meeting requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+from service.fairs.models import Fair, Meeting, MeetingEvent, MeetingRequest
+from service.fairs.slots import SEOUL
+
+
+class BreakIn(msgspec.Struct, kw_only=True):
+    start: str
+    end: str
+
+
+class DayIn(msgspec.Struct, kw_only=True):
+    date: str
+    start: str
+    end: str
+    breaks: list[BreakIn] = []
+
+
+class FairIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
+    name: str
+    mode: Literal["first_come", "requests"]
+    days: list[DayIn]
+    slot_minutes: int
+    booking_opens_at: datetime
+    booking_closes_at: datetime
+    description: str = ""
+    max_meetings_per_firm: int | None = None
+    room_url_template: str | None = None
+
+
+class FairPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
+    name: str | None = None
+    description: str | None = None
+    days: list[DayIn] | None = None
+    slot_minutes: int | None = None
+    booking_opens_at: datetime | None = None
+    booking_closes_at: datetime | None = None
+    max_meetings_per_firm: int | None = None
+    room_url_template: str | None = None
+
+
+class FairOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    name: str
+    description: str
+    mode: str
+    days: list[dict[str, Any]]
+    slot_minutes: int
+    booking_opens_at: datetime
+    booking_closes_at: datetime
+    max_meetings_per_firm: int | None
+    room_url_template: str | None
+    agenda_status: str
+    scheduled_at: datetime | None
+
+
+def fair_out(fair: Fair) -> FairOut:
+    return FairOut(
+        id=fair.id,
+        name=fair.name,
+        description=fair.description,
+        mode=str(fair.mode),
+        days=fair.days,
+        slot_minutes=fair.slot_minutes,
+        booking_opens_at=fair.booking_opens_at.astimezone(SEOUL),
+        booking_closes_at=fair.booking_closes_at.astimezone(SEOUL),
+        max_meetings_per_firm=fair.max_meetings_per_firm,
+        room_url_template=fair.room_url_template,
+        agenda_status=str(fair.agenda_status),
+        scheduled_at=fair.scheduled_at,
+    )
+
+
+class ParticipantIn(msgspec.Struct, kw_only=True):
+    organization_id: uuid.UUID | None = None
+    organization_ids: list[uuid.UUID] | None = None
+
+
+class ParticipantOut(msgspec.Struct, kw_only=True):
+    organization_id: uuid.UUID
+    kind: str
+    name: str
+    room_url: str | None = None
+
+
+class UnavailableIn(msgspec.Struct, kw_only=True):
+    starts: list[datetime]
+    organization_id: uuid.UUID | None = None  # staff acting for a participant
+
+
+class SlotOut(msgspec.Struct, kw_only=True):
+    start: datetime
+    end: datetime
+    status: str  # free | booked | unavailable
+    mine: bool = False
+
+
+class BookIn(msgspec.Struct, kw_only=True):
+    agency_id: uuid.UUID
+    start: datetime
+    firm_id: uuid.UUID | None = None  # staff booking on behalf of a firm
+
+
+class MoveIn(msgspec.Struct, kw_only=True):
+    start: datetime
+
+
+class OutcomeIn(msgspec.Struct, kw_only=True):
+    outcome: Literal["held", "no_show"]
+    rating: (
+        Literal["did_not_take_place", "insufficient_interest", "informative_no_cooperation", "cooperation_possible"]
+        | None
+    ) = None
+
+
+class ObjectionIn(msgspec.Struct, kw_only=True):
+    message: str
+
+
+class MeetingOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    fair_id: uuid.UUID | None
+    agency_id: uuid.UUID
+    firm_id: uuid.UUID
+    start: datetime
+    end: datetime
+    room_url: str | None
+    status: str
+    sequence: int
+    provisional: bool
+    by_staff: bool
+    agency_rating: str | None = None
+    firm_rating: str | None = None
+
+
+def meeting_out(meeting: Meeting) -> MeetingOut:
+    return MeetingOut(
+        id=meeting.id,
+        fair_id=meeting.fair_id,
+        agency_id=meeting.agency_id,
+        firm_id=meeting.firm_id,
+        start=meeting.starts_at.astimezone(SEOUL),
+        end=meeting.ends_at.astimezone(SEOUL),
+        room_url=meeting.room_url,
+        status=str(meeting.status),
+        sequence=meeting.sequence,
+        provisional=meeting.provisional,
+        by_staff=meeting.by_staff,
+        agency_rating=str(meeting.agency_rating) if meeting.agency_rating else None,
+        firm_rating=str(meeting.firm_rating) if meeting.firm_rating else None,
+    )
+
+
+class MeetingEventOut(msgspec.Struct, kw_only=True):
+    kind: str
+    at: datetime
+    by_staff: bool
+    actor_id: uuid.UUID | None
+    data: dict[str, Any]
+
+
+def meeting_event_out(event: MeetingEvent) -> MeetingEventOut:
+    return MeetingEventOut(
+        kind=event.kind,
+        at=event.at.astimezone(SEOUL),
+        by_staff=event.by_staff,
+        actor_id=event.actor_id,
+        data=event.data,
+    )
+
+
+class RequestIn(msgspec.Struct, kw_only=True):
+    agency_id: uuid.UUID
+    priority: int = 2
+    message: str = ""
+    firm_id: uuid.UUID | None = None  # staff on behalf of a firm
+
+
+class RequestOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    fair_id: uuid.UUID
+    firm_id: uuid.UUID
+    agency_id: uuid.UUID
+    priority: int
+    message: str
+    status: str
+    unscheduled_reason: str | None
+
+
+def request_out(request: MeetingRequest) -> RequestOut:
+    return RequestOut(
+        id=request.id,
+        fair_id=request.fair_id,
+        firm_id=request.firm_id,
+        agency_id=request.agency_id,
+        priority=request.priority,
+        message=request.message,
+        status=str(request.status),
+        unscheduled_reason=request.unscheduled_reason,
+    )
+
+
+class ScheduleOut(msgspec.Struct, kw_only=True):
+    scheduled: int
+    unscheduled: list[uuid.UUID]
+    optimal_bound: float
+    objective: float
+    optimal: bool
+    method: str
