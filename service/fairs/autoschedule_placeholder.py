@@ -1,5 +1,5 @@
 """Stand-in for `service.fairs.autoschedule` until that module is merged: same interface,
-plain greedy (priority first, earliest common free slot). Delete once autoschedule.py exists."""
+plain greedy (priority 1 = most wanted first, earliest common free slot). Delete once autoschedule.py exists."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def solve(problem: Problem, time_limit: float = 10.0) -> Solution:
     counts = dict(problem.existing_count)
     assignments: dict[str, int] = {}
     unplaced: dict[str, str] = {}
-    for pair in sorted(problem.pairs, key=lambda p: (-p.priority, p.request_id)):
+    for pair in sorted(problem.pairs, key=lambda p: (p.priority, p.request_id)):
         if problem.firm_limit is not None and counts.get(pair.firm, 0) >= problem.firm_limit:
             unplaced[pair.request_id] = "limit_reached"
             continue
@@ -56,6 +56,6 @@ def solve(problem: Problem, time_limit: float = 10.0) -> Solution:
         taken.setdefault(pair.firm, set()).add(free[0])
         taken.setdefault(pair.agency, set()).add(free[0])
         counts[pair.firm] = counts.get(pair.firm, 0) + 1
-    objective = float(sum(p.priority for p in problem.pairs if p.request_id in assignments))
-    bound = float(sum(p.priority for p in problem.pairs))
+    objective = float(sum(4 - p.priority for p in problem.pairs if p.request_id in assignments))
+    bound = float(sum(4 - p.priority for p in problem.pairs))
     return Solution(assignments, unplaced, objective, bound, objective == bound, "greedy-placeholder")
