@@ -179,7 +179,7 @@ def meeting_event_out(event: MeetingEvent) -> MeetingEventOut:
 
 class RequestIn(msgspec.Struct, kw_only=True):
     agency_id: uuid.UUID
-    priority: int = 2
+    priority: int = 2  # 1 = most wanted … 3 = least (the auto-scheduler's convention)
     message: str = ""
     firm_id: uuid.UUID | None = None  # staff on behalf of a firm
 
