@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
@@ -324,7 +324,12 @@ class ExportController(Controller):
         service = ExportService(session)
         if total > exports.LARGE_EXPORT_ROWS:
             job = await service.create_job(viewer, kind, f, lang, total)
-            return Response(job_out(job), status_code=202, headers={"Location": f"/api/v1/exports/jobs/{job.id}"})
+            return Response(
+                job_out(job),
+                status_code=202,
+                media_type=MediaType.JSON,
+                headers={"Location": f"/api/v1/exports/jobs/{job.id}"},
+            )
         await service.audit(viewer, kind, {**f.describe(), "lang": lang}, total)
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         name = f"contracts-{f.year or 'all'}"

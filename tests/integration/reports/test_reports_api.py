@@ -285,7 +285,7 @@ class TestBackgroundExport:
                 {"a": uuid.UUID(small.a2.organization_id), "f": uuid.UUID(small.f1.organization_id)},
             )
         response = await client.get("/api/v1/exports/contracts.csv", params={"year": 2021}, headers=small.staff.headers)
-        assert response.status_code == 202
+        assert response.status_code == 202, response.text
         job = response.json()
         assert job["status"] == "queued"
         assert job["total_rows"] == 100_004
