@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.accounts.models import User
 from service.config import Settings
-from service.fairs.models import MeetingRequest, RequestStatus
+from service.fairs.models import Meeting, MeetingRating, MeetingRequest, RequestStatus
 from service.lib.clock import now, today
+from service.notify.models import OutboxMessage, OutboxStatus
 from service.notify.service import enqueue
 from service.notify.subscribers import request_mail
 from service.registry.models import Organization, OrganizationKind, OrganizationStatus
@@ -69,8 +70,35 @@ async def warn_expiring_certifications(session: AsyncSession, settings: Settings
     return len(firms)
 
 
+NO_DEAL = (MeetingRating.DID_NOT_TAKE_PLACE, MeetingRating.INSUFFICIENT_INTEREST)
+
+
+async def stop_questions_after_no_deal(session: AsyncSession) -> int:
+    """Cancel the queued contract questions of meetings either side rated as no deal.
+
+    The `meeting.rated` subscriber does this at once; this sweep is the safety net for ratings
+    recorded without the event (an older fairs build, a staff correction in SQL). Dedupe keys
+    look like `followup:<meeting hex>:contract:<label>:...`, so the meeting is the key's 2nd part.
+    """
+    no_deal = select(func.replace(cast(Meeting.id, String), "-", "")).where(
+        or_(Meeting.agency_rating.in_(NO_DEAL), Meeting.firm_rating.in_(NO_DEAL))
+    )
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.dedupe_key.like("followup:%:contract:%"),
+            func.split_part(OutboxMessage.dedupe_key, ":", 2).in_(no_deal),
+        )
+        .values(status=OutboxStatus.CANCELLED, updated_at=func.now())
+        .returning(OutboxMessage.id)
+    )
+    return len(result.all())
+
+
 async def sweep(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    """The periodic job: queue the reminders and warnings that have come due."""
+    """The periodic job: queue the reminders and warnings that have come due, stop settled questions."""
     async with sessionmaker.begin() as session:
         await remind_unanswered_requests(session)
         await warn_expiring_certifications(session, settings)
+        await stop_questions_after_no_deal(session)

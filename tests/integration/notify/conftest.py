@@ -18,15 +18,26 @@ from service.config import Settings, load_settings
 
 @dataclass
 class Inbox:
-    """What the SMTP server received, in order."""
+    """What the SMTP server received, in order.
 
-    raw: list[bytes] = field(default_factory=list)
+    The guard: every message must have been looked at by the test (through `raw`, `messages`,
+    `to()` or `clear()`) before it ends. A mail that arrives after the test's last look, or
+    one the test never looked for, fails the test at teardown (see `unexpected()`).
+    """
+
+    _raw: list[bytes] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    _looked_at: int = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.raw.append(bytes(envelope.content))
+        self._raw.append(bytes(envelope.content))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
+
+    @property
+    def raw(self) -> list[bytes]:
+        self._looked_at = len(self._raw)
+        return self._raw
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -36,8 +47,14 @@ class Inbox:
         return [m for m in self.messages if m["To"] == address]
 
     def clear(self) -> None:
-        self.raw.clear()
+        self._raw.clear()
         self.envelopes.clear()
+        self._looked_at = 0
+
+    def unexpected(self) -> list[str]:
+        """Subjects of the mails that arrived after the test last looked at the inbox."""
+        late = self._raw[self._looked_at :]
+        return [str(message_from_bytes(raw, policy=policy.default)["Subject"]) for raw in late]
 
 
 def _free_port() -> int:
@@ -70,6 +87,9 @@ def smtp() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+    unexpected = server.inbox.unexpected()
+    if unexpected:
+        pytest.fail(f"unexpected mail the test never looked at: {unexpected}")
 
 
 @pytest.fixture

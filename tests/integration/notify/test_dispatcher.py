@@ -94,6 +94,7 @@ class TestOutage:
         assert result.sent == 5 and result.retried == 1
         slow = next(r for r in await rows(sessionmaker) if r.recipient == "slow@example.kr")
         assert slow.status == OutboxStatus.QUEUED and "Timeout" in (slow.last_error or "")
+        assert len([m for m in smtp.inbox.messages if m["To"] != "slow@example.kr"]) == 5
 
 
 class TestLeases:
@@ -111,6 +112,7 @@ class TestLeases:
         result = await dispatch_due(sessionmaker, smtp_settings, rules)
         assert result.sent == 3
         assert {(r.status, r.attempts) for r in await rows(sessionmaker)} == {(OutboxStatus.SENT, 2)}
+        assert len(set(message_ids(smtp.inbox))) == len(smtp.inbox.raw) == 3
 
     async def test_an_outcome_is_not_recorded_over_a_lease_someone_else_took(self, sessionmaker, smtp, smtp_settings):
         await queue(sessionmaker, 1)

@@ -6,9 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from service.fairs.models import MeetingRequest, RequestStatus
+from service.fairs.models import MeetingRating, MeetingRequest, RequestStatus
 from service.lib import clock
+from service.lib.events import publish
 from service.notify.dispatcher import drain
+from service.notify.models import OutboxStatus
 from service.notify.sweeps import sweep
 from service.registry.models import Organization
 from tests.factories_notify import meeting, organization, outbox
@@ -70,3 +72,22 @@ class TestExpiringCertifications:
         [message] = smtp.inbox.messages
         assert message["Subject"].startswith("[공공구매 상담·매칭] 곧만료사회적기업의 인증이 ")
         assert f"{expires.year}. {expires.month}. {expires.day}." in message["Subject"]
+
+
+class TestNoDealSafetyNet:
+    async def test_a_no_deal_rating_recorded_without_the_event_stops_the_contract_questions(
+        self, sessionmaker, smtp_settings
+    ):
+        async with sessionmaker.begin() as session:
+            settled = await meeting(session)
+            await publish(session, "meeting.booked", meeting=settled, actor=None)
+            open_ = await meeting(session)
+            await publish(session, "meeting.booked", meeting=open_, actor=None)
+            settled.firm_rating = MeetingRating.DID_NOT_TAKE_PLACE  # no meeting.rated published
+            open_.firm_rating = MeetingRating.COOPERATION_POSSIBLE
+        await sweep(sessionmaker, smtp_settings)
+        async with sessionmaker() as session:
+            assert len(await outbox(session, f"followup:{settled.id.hex}:contract:", OutboxStatus.CANCELLED)) == 6
+            assert await outbox(session, f"followup:{settled.id.hex}:contract:", OutboxStatus.QUEUED) == []
+            assert len(await outbox(session, f"followup:{settled.id.hex}:rating:", OutboxStatus.QUEUED)) == 2
+            assert len(await outbox(session, f"followup:{open_.id.hex}:contract:", OutboxStatus.QUEUED)) == 6
