@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import msgspec
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
@@ -14,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.principal import Principal, require_principal, require_staff
 from service.accounts.schemas import RejectIn
 from service.lib.clock import today
-from service.lib.errors import NotFound
+from service.lib.errors import NotFound, ValidationFailed
 from service.lib.pagination import Page, check_page
 from service.registry.directory import DirectoryQuery, DirectoryService
+from service.registry.importer import ImportOptions, ImportOutcome, template_csv
+from service.registry.imports import ImportService
 from service.registry.models import CategoryRow, OrganizationKind
 from service.registry.schemas import OrganizationIn, OrganizationOut, organization_out
 from service.registry.service import OrganizationService
@@ -171,4 +174,85 @@ async def _update_profile(
     return organization_out(org, today=today())
 
 
-ROUTES = [DirectoryController, OrganizationStatusController, ProfileController]
+class RowErrorOut(msgspec.Struct, kw_only=True):
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+class ImportOut(msgspec.Struct, kw_only=True):
+    dry_run: bool
+    written: bool
+    total: int
+    valid: int
+    created: int
+    updated: int
+    errors: list[RowErrorOut]
+
+
+def import_out(outcome: ImportOutcome) -> ImportOut:
+    return ImportOut(
+        dry_run=outcome.dry_run,
+        written=outcome.written,
+        total=outcome.total,
+        valid=outcome.valid,
+        created=outcome.created,
+        updated=outcome.updated,
+        errors=[RowErrorOut(row=e.row, column=e.column, value=e.value, reason=e.reason) for e in outcome.errors],
+    )
+
+
+async def read_upload(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
+    """The multipart field `file` (CSV or XLSX)."""
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise ValidationFailed.single("file", "required (multipart field 'file')")
+    content = await upload.read()
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed.single("file", "larger than 20 MB")
+    return content, upload.filename or "upload.csv"
+
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class ImportController(Controller):
+    path = "/api/v1/imports"
+    tags = ["registry"]
+
+    @get("/firms/template", media_type="text/csv")
+    async def import_template(self, principal: NamedDependency[Principal | None]) -> Response[bytes]:
+        """Staff: the CSV template with the Korean column headers (UTF-8 with BOM)."""
+        require_staff(principal)
+        return Response(
+            template_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="firms-import-template.csv"'},
+        )
+
+    @post("/firms", status_code=200)
+    async def import_firms(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        dry_run: FromQuery[bool] = True,
+        all_or_nothing: FromQuery[bool] = True,
+        on_duplicate: FromQuery[str] = "report",
+        verify: FromQuery[bool] = False,
+    ) -> ImportOut:
+        """Staff: import firms from CSV/XLSX (multipart `file`). Dry run by default: writes nothing."""
+        staff = require_staff(principal)
+        content, filename = await read_upload(request)
+        outcome = await ImportService(db_session).import_firms(
+            staff,
+            content,
+            filename,
+            ImportOptions(dry_run=dry_run, all_or_nothing=all_or_nothing, on_duplicate=on_duplicate, verify=verify),
+        )
+        return import_out(outcome)
+
+
+ROUTES = [DirectoryController, OrganizationStatusController, ProfileController, ImportController]
