@@ -17,8 +17,10 @@ from service.accounts.schemas import RejectIn
 from service.lib.clock import today
 from service.lib.errors import NotFound, ValidationFailed
 from service.lib.pagination import Page, check_page
+from service.registry.business_number import display
 from service.registry.directory import DirectoryQuery, DirectoryService
-from service.registry.importer import ImportOptions, ImportOutcome, template_csv
+from service.registry.districts import district_name
+from service.registry.importer import ImportOptions, ImportOutcome, export_csv, template_csv
 from service.registry.imports import ImportService
 from service.registry.models import CategoryRow, OrganizationKind
 from service.registry.schemas import OrganizationIn, OrganizationOut, organization_out
@@ -68,6 +70,49 @@ class DirectoryController(Controller):
         )
         items = [organization_out(f, today=today(), show_contact=can_see_contact(viewer, f.id)) for f in firms]
         return Page(items=items, total=total, page=page, page_size=page_size)
+
+    @get("/firms/export", media_type="text/csv")
+    async def export_firms(
+        self,
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        q: FromQuery[str | None] = None,
+        category: FromQuery[str | None] = None,
+        district: FromQuery[str | None] = None,
+        firm_type: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """The directory with the same filters as CSV (UTF-8 with BOM, Korean headers), up to 50,000 firms."""
+        viewer = require_principal(principal)
+        viewer.require_verified()
+        query = DirectoryQuery(
+            q=q or None, category=category or None, district=district or None, firm_type=firm_type or None
+        )
+        firms, _ = await DirectoryService(db_session).search(query, 0, EXPORT_LIMIT)
+        rows = []
+        for f in firms:
+            contact = can_see_contact(viewer, f.id)
+            rows.append(
+                {
+                    "상호": f.name,
+                    "사업자등록번호": display(f.business_number) if f.business_number else "",
+                    "자치구": district_name(f.district, "ko"),
+                    "기업유형": "; ".join(f.firm_types),
+                    "품목분류": "; ".join(f.category_codes),
+                    "소개": f.description,
+                    "키워드": "; ".join(f.keywords),
+                    "전화번호": f.phone if contact else "",
+                    "이메일": f.email if contact else "",
+                    "웹사이트": f.website if contact else "",
+                }
+            )
+        return Response(
+            export_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="firms.csv"'},
+        )
+
+
+EXPORT_LIMIT = 50_000
 
 
 class OrganizationStatusController(Controller):

@@ -238,3 +238,33 @@ class ImportOutcome:
     errors: list[RowError]
     dry_run: bool
     written: bool
+
+
+EXPORT_HEADERS = (
+    "상호",
+    "사업자등록번호",
+    "자치구",
+    "기업유형",
+    "품목분류",
+    "소개",
+    "키워드",
+    "전화번호",
+    "이메일",
+    "웹사이트",
+)
+
+
+def export_csv(rows: list[dict[str, Any]]) -> bytes:
+    """Directory export: UTF-8 with BOM so Excel opens Hangul correctly. Rows keyed by EXPORT_HEADERS."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADERS)
+    for row in rows:
+        writer.writerow([_safe(row.get(h, "")) for h in EXPORT_HEADERS])
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def _safe(value: Any) -> str:
+    """Neutralise spreadsheet formulas (CSV injection): a leading = + - @ gets a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -121,3 +121,18 @@ async def test_missing_column_is_422(client, staff):
     response = await post_file(client, staff, "상호\n가나다\n".encode(), dry_run=True)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "file"
+
+
+async def test_directory_export_is_utf8_bom_and_hides_contact_from_firms(client, staff):
+    rows = [firm_row(business_number(), name="=수식기업", 전화번호="02-999-8888")]
+    await post_file(client, staff, csv_bytes(rows), dry_run=False, verify=True)
+    agency = await verified_agency(client, staff)
+    firm = await verified_firm(client, staff)
+    as_agency = await client.get("/api/v1/firms/export", params={"q": "수식기업"}, headers=agency.headers)
+    assert as_agency.status_code == 200
+    assert as_agency.content.startswith(b"\xef\xbb\xbf")
+    lines = as_agency.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("상호,사업자등록번호")
+    assert lines[1].startswith("'=수식기업") and "02-999-8888" in lines[1]
+    as_firm = await client.get("/api/v1/firms/export", params={"q": "수식기업"}, headers=firm.headers)
+    assert "02-999-8888" not in as_firm.content.decode("utf-8-sig")
