@@ -35,12 +35,76 @@ PLACES = ["은평", "마포", "성북", "노원", "강서", "관악", "도봉", 
 STEMS = ["푸른", "나눔", "새싹", "햇살", "동행", "이음", "다솜", "한빛", "두레", "온누리", "미소", "희망", "보람"]
 TRADES = ["클린", "방역", "인쇄", "도시락", "케이터링", "교육", "영상", "디자인", "조경", "가구", "돌봄", "여행"]
 SUFFIXES = ["협동조합", "사회적협동조합", "마을기업", "주식회사", "자활센터", "사회적기업"]
-WORDS = (
-    "방역 소독 청소 인쇄 제본 도시락 교육 연수 홈페이지 영상 친환경 행사 케이터링 다과 간식 떡 빵 커피 "
-    "공예 목공 가구 조경 화훼 원예 도배 장판 페인트 수리 집수리 전기 설비 세탁 수선 봉제 근무복 "
-    "돌봄 요양 간병 방문 상담 심리 코칭 번역 통역 출판 디자인 사진 촬영 편집 음향 무대 공연 "
-    "여행 체험 캠프 숲 농산물 과일 채소 두부 김치 반찬 재활용 업사이클 폐기물 운송 택배 이사"
-).split()
+WORDS = [
+    "방역",
+    "소독",
+    "청소",
+    "인쇄",
+    "제본",
+    "도시락",
+    "교육",
+    "연수",
+    "홈페이지",
+    "영상",
+    "친환경",
+    "행사",
+    "케이터링",
+    "다과",
+    "간식",
+    "떡",
+    "빵",
+    "커피",
+    "공예",
+    "목공",
+    "가구",
+    "조경",
+    "화훼",
+    "원예",
+    "도배",
+    "장판",
+    "페인트",
+    "수리",
+    "집수리",
+    "전기",
+    "설비",
+    "세탁",
+    "수선",
+    "봉제",
+    "근무복",
+    "돌봄",
+    "요양",
+    "간병",
+    "방문",
+    "상담",
+    "심리",
+    "코칭",
+    "번역",
+    "통역",
+    "출판",
+    "디자인",
+    "사진",
+    "촬영",
+    "편집",
+    "음향",
+    "무대",
+    "공연",
+    "여행",
+    "체험",
+    "캠프",
+    "숲",
+    "농산물",
+    "과일",
+    "채소",
+    "두부",
+    "김치",
+    "반찬",
+    "재활용",
+    "업사이클",
+    "폐기물",
+    "운송",
+    "택배",
+    "이사",
+]
 TYPES = ["social_enterprise", "pre_social_enterprise", "cooperative", "social_cooperative", "village_enterprise"]
 QUERIES = [
     ("exact", "도시락", None),
@@ -118,6 +182,7 @@ async def measure(url: str, numbers: list[str], rounds: int) -> dict[str, float]
     search_ms: list[float] = []
     base_ms: list[float] = []
     hits: dict[str, int] = {}
+    per_query: dict[str, list[float]] = {}
     rng = random.Random(3)
     try:
         for _ in range(rounds):
@@ -136,8 +201,11 @@ async def measure(url: str, numbers: list[str], rounds: int) -> dict[str, float]
                     )
                     search_ms.append((time.perf_counter() - started) * 1000)
                     hits[f"{kind}:{q}"] = total
+                    per_query.setdefault(f"{kind}:{q}", []).append(search_ms[-1])
     finally:
         await engine.dispose()
+    for key, times in per_query.items():
+        print(f"  {key:<28} p50 {statistics.median(times):7.1f} ms  hits {hits[key]}")
     assert hits["typo:은평크린"] > 0, "a misspelled Korean name must still match"
     return {
         "search_p50_ms": round(statistics.median(search_ms), 2),
