@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import msgspec
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
@@ -14,9 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.principal import Principal, require_principal, require_staff
 from service.accounts.schemas import RejectIn
 from service.lib.clock import today
-from service.lib.errors import NotFound
+from service.lib.errors import NotFound, ValidationFailed
 from service.lib.pagination import Page, check_page
+from service.registry.business_number import display
 from service.registry.directory import DirectoryQuery, DirectoryService
+from service.registry.districts import district_name
+from service.registry.importer import ImportOptions, ImportOutcome, export_csv, template_csv
+from service.registry.imports import ImportService
 from service.registry.models import CategoryRow, OrganizationKind
 from service.registry.schemas import OrganizationIn, OrganizationOut, organization_out
 from service.registry.service import OrganizationService
@@ -65,6 +70,49 @@ class DirectoryController(Controller):
         )
         items = [organization_out(f, today=today(), show_contact=can_see_contact(viewer, f.id)) for f in firms]
         return Page(items=items, total=total, page=page, page_size=page_size)
+
+    @get("/firms/export", media_type="text/csv")
+    async def export_firms(
+        self,
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        q: FromQuery[str | None] = None,
+        category: FromQuery[str | None] = None,
+        district: FromQuery[str | None] = None,
+        firm_type: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """The directory with the same filters as CSV (UTF-8 with BOM, Korean headers), up to 50,000 firms."""
+        viewer = require_principal(principal)
+        viewer.require_verified()
+        query = DirectoryQuery(
+            q=q or None, category=category or None, district=district or None, firm_type=firm_type or None
+        )
+        firms, _ = await DirectoryService(db_session).search(query, 0, EXPORT_LIMIT)
+        rows = []
+        for f in firms:
+            contact = can_see_contact(viewer, f.id)
+            rows.append(
+                {
+                    "상호": f.name,
+                    "사업자등록번호": display(f.business_number) if f.business_number else "",
+                    "자치구": district_name(f.district, "ko"),
+                    "기업유형": "; ".join(f.firm_types),
+                    "품목분류": "; ".join(f.category_codes),
+                    "소개": f.description,
+                    "키워드": "; ".join(f.keywords),
+                    "전화번호": f.phone if contact else "",
+                    "이메일": f.email if contact else "",
+                    "웹사이트": f.website if contact else "",
+                }
+            )
+        return Response(
+            export_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="firms.csv"'},
+        )
+
+
+EXPORT_LIMIT = 50_000
 
 
 class OrganizationStatusController(Controller):
@@ -171,4 +219,85 @@ async def _update_profile(
     return organization_out(org, today=today())
 
 
-ROUTES = [DirectoryController, OrganizationStatusController, ProfileController]
+class RowErrorOut(msgspec.Struct, kw_only=True):
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+class ImportOut(msgspec.Struct, kw_only=True):
+    dry_run: bool
+    written: bool
+    total: int
+    valid: int
+    created: int
+    updated: int
+    errors: list[RowErrorOut]
+
+
+def import_out(outcome: ImportOutcome) -> ImportOut:
+    return ImportOut(
+        dry_run=outcome.dry_run,
+        written=outcome.written,
+        total=outcome.total,
+        valid=outcome.valid,
+        created=outcome.created,
+        updated=outcome.updated,
+        errors=[RowErrorOut(row=e.row, column=e.column, value=e.value, reason=e.reason) for e in outcome.errors],
+    )
+
+
+async def read_upload(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
+    """The multipart field `file` (CSV or XLSX)."""
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise ValidationFailed.single("file", "required (multipart field 'file')")
+    content = await upload.read()
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed.single("file", "larger than 20 MB")
+    return content, upload.filename or "upload.csv"
+
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class ImportController(Controller):
+    path = "/api/v1/imports"
+    tags = ["registry"]
+
+    @get("/firms/template", media_type="text/csv")
+    async def import_template(self, principal: NamedDependency[Principal | None]) -> Response[bytes]:
+        """Staff: the CSV template with the Korean column headers (UTF-8 with BOM)."""
+        require_staff(principal)
+        return Response(
+            template_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="firms-import-template.csv"'},
+        )
+
+    @post("/firms", status_code=200)
+    async def import_firms(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        dry_run: FromQuery[bool] = True,
+        all_or_nothing: FromQuery[bool] = True,
+        on_duplicate: FromQuery[str] = "report",
+        verify: FromQuery[bool] = False,
+    ) -> ImportOut:
+        """Staff: import firms from CSV/XLSX (multipart `file`). Dry run by default: writes nothing."""
+        staff = require_staff(principal)
+        content, filename = await read_upload(request)
+        outcome = await ImportService(db_session).import_firms(
+            staff,
+            content,
+            filename,
+            ImportOptions(dry_run=dry_run, all_or_nothing=all_or_nothing, on_duplicate=on_duplicate, verify=verify),
+        )
+        return import_out(outcome)
+
+
+ROUTES = [DirectoryController, OrganizationStatusController, ProfileController, ImportController]

@@ -1,8 +1,10 @@
 """The firm directory: Korean free text over name, description and keywords (pg_trgm), and filters.
 
 A query word matches a firm when it is a substring of the firm's text or, for typos,
-when its trigram word-similarity reaches WORD_SIMILARITY. Every word must match. Results
-are ordered by similarity, then name and id, so pages are stable.
+when its trigram word-similarity reaches WORD_SIMILARITY. Every word must match. The text
+is the stored, trigram-indexed column `search_text`. Relevance sums, per word, 1 for a
+verbatim match else the word similarity; results are ordered by relevance, then name and
+id, so pages are stable.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, or_, select, text
+from sqlalchemy import Select, and_, case, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.lib.errors import ValidationFailed
@@ -31,7 +33,7 @@ class DirectoryQuery:
 
 
 def search_text() -> Any:
-    return func.pm_search_text(Organization.name, Organization.description, Organization.keywords)
+    return Organization.search_text
 
 
 def category_filter_codes(code: str) -> list[str]:
@@ -61,11 +63,15 @@ def build_query(query: DirectoryQuery) -> tuple[Select[tuple[Organization]], Any
     if words:
         haystack = search_text()
         conditions = []
+        scores = []
         for word in words:
             escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(or_(haystack.like(f"%{escaped}%"), haystack.op("%>")(word)))
+            verbatim = haystack.like(f"%{escaped}%")
+            conditions.append(or_(verbatim, haystack.op("%>")(word)))
+            # A verbatim match scores 1 without computing the (costly) similarity; typos score below it.
+            scores.append(case((verbatim, literal(1.0)), else_=func.word_similarity(word, haystack)))
         statement = statement.where(and_(*conditions))
-        relevance = func.word_similarity(" ".join(words), haystack)
+        relevance = sum(scores[1:], scores[0])
     return statement, relevance
 
 
@@ -75,10 +81,20 @@ class DirectoryService:
 
     async def search(self, query: DirectoryQuery, offset: int, limit: int) -> tuple[list[Organization], int]:
         statement, relevance = build_query(query)
-        # `%>` uses this threshold; SET LOCAL keeps it to this transaction.
+        # `%>` uses this threshold; SET LOCAL keeps it to this transaction. asyncpg prepares
+        # statements, and a generic plan cannot see the LIKE pattern (so no trigram index):
+        # force a plan per search.
         await self.session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY}"))
-        total = await self.session.scalar(select(func.count()).select_from(statement.subquery()))
-        rows = await self.session.scalars(
-            statement.order_by(relevance.desc(), Organization.name, Organization.id).offset(offset).limit(limit)
+        await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        # One pass: the window count rides along with the page, so the match conditions are
+        # evaluated once (a separate COUNT doubled the cost of every search).
+        ordered = statement.add_columns(func.count().over().label("total")).order_by(
+            relevance.desc(), Organization.name, Organization.id
         )
-        return list(rows), int(total or 0)
+        rows = (await self.session.execute(ordered.offset(offset).limit(limit))).all()
+        if rows:
+            return [row[0] for row in rows], int(rows[0][1])
+        total = 0
+        if offset:
+            total = int(await self.session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
+        return [], total

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Enum,
@@ -112,6 +113,10 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     # Maintained by the contracts domain when contracts are confirmed (track record for matching).
     confirmed_contracts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     confirmed_sales_krw: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # lower(name description keywords), kept by PostgreSQL; trigram-indexed for the directory (migration 1001).
+    search_text: Mapped[str | None] = mapped_column(
+        Text, Computed("pm_search_text(name, description, keywords)", persisted=True), deferred=True
+    )
 
     @property
     def is_verified(self) -> bool:

@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.principal import Principal, require_principal, require_staff
 from service.lib.clock import today
-from service.lib.errors import DomainError, NotFound
+from service.lib.errors import DomainError, NotFound, ValidationFailed
 from service.lib.pages import redirect, render
 from service.registry import taxonomy
 from service.registry.api import can_see_contact
 from service.registry.directory import DirectoryQuery, DirectoryService
 from service.registry.districts import OTHER, SEOUL_DISTRICTS, district_name
+from service.registry.importer import COLUMNS, ImportOptions
+from service.registry.imports import ImportService
 from service.registry.models import FirmType, OrganizationKind
 from service.registry.schemas import organization_out
 from service.registry.service import OrganizationService
@@ -167,5 +169,57 @@ async def _profile_page(
     )
 
 
+class ImportPages(Controller):
+    path = "/staff/imports"
+    tags = ["pages"]
+    include_in_schema = False
+
+    @get("/")
+    async def import_form(
+        self, request: Request[Any, Any, Any], principal: NamedDependency[Principal | None]
+    ) -> Template:
+        require_staff(principal)
+        return render(request, "registry/import.html", columns=COLUMNS, outcome=None, options=ImportOptions())
+
+    @post("/")
+    async def run_import(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        staff = require_staff(principal)
+        form = await request.form()
+        options = ImportOptions(
+            dry_run=form.get("mode") != "import",
+            all_or_nothing=form.get("all_or_nothing") == "on",
+            on_duplicate="update" if form.get("on_duplicate") == "update" else "report",
+            verify=form.get("verify") == "on",
+        )
+        upload = form.get("file")
+        error: DomainError | None = None
+        outcome = None
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            error = ValidationFailed.single("file", "Choose a CSV or XLSX file.")
+        else:
+            try:
+                content = await upload.read()
+                outcome = await ImportService(db_session).import_firms(
+                    staff, content, upload.filename or "upload.csv", options
+                )
+            except DomainError as exc:
+                await db_session.rollback()
+                error = exc
+        return render(
+            request,
+            "registry/import.html",
+            status_code=error.status if error else 200,
+            columns=COLUMNS,
+            outcome=outcome,
+            options=options,
+            error=error,
+        )
+
+
 PAGE_SIZE = 20
-ROUTES = [VerificationPages, DirectoryPages]
+ROUTES = [VerificationPages, DirectoryPages, ImportPages]
