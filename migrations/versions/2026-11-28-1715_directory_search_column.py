@@ -5,7 +5,7 @@ Computing lower(name || description || keywords) per row at query time cost ~7 Â
 faster. The expression index of 0003 is replaced by an index on the column.
 
 Revision ID: 1001
-Revises: 5001
+Revises: 7001
 Create Date: 2026-11-28 17:15:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "1001"
-down_revision: str | Sequence[str] | None = "5001"
+down_revision: str | Sequence[str] | None = "7001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -796,6 +796,8 @@ class BookingService:
                 meeting.firm_rating = value
         await self.session.flush()
         await self._history(meeting.id, str(meeting.status), actor, {"rating": rating})
+        if rating is not None:
+            await publish(self.session, "meeting.rated", meeting=meeting, actor=actor)
         await self._audit_on_behalf(actor, meeting, "outcome", {"status": str(meeting.status)})
         return meeting
 
@@ -1087,6 +1089,8 @@ class RequestService:
         await record_audit(
             self.session, actor_id=staff.user_id, action="fair.finalize", target_type="fair", target_id=fair.id
         )
+        # Notifications send the final agenda's invites and queue its reminders.
+        await publish(self.session, "fair.finalized", fair=fair)
         return count
 
 
