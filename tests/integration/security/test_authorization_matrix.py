@@ -20,7 +20,7 @@ import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from litestar import Litestar
@@ -182,9 +182,10 @@ FAIR_DAY = date.today() + timedelta(days=60)
 
 async def fair_of_x_and_a(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
     """A fair that agency X and firm A take part in (B and Y do not)."""
-    fair_id = await make_fair(_sessionmaker(world), day=FAIR_DAY)
+    day = FAIR_DAY + timedelta(days=next(_slots))  # one day per fair: meetings never overlap
+    fair_id = await make_fair(_sessionmaker(world), day=day)
     await join(_sessionmaker(world), fair_id, world.agency_x, world.firm_a)
-    return Call(values={"fair_id": str(fair_id)})
+    return Call(values={"fair_id": str(fair_id), "day": day.isoformat()})
 
 
 async def meeting_of_x_and_a(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
@@ -195,11 +196,10 @@ async def meeting_of_x_and_a(client: AsyncTestClient[Litestar], world: World, ac
         world.agency_x,
         world.firm_a,
         fair_id=uuid.UUID(call.values["fair_id"]),
-        starts_at=datetime(FAIR_DAY.year, FAIR_DAY.month, FAIR_DAY.day, 1, 0, tzinfo=UTC)
-        + timedelta(minutes=30 * next(_slots)),
+        starts_at=datetime.fromisoformat(call.values["day"] + "T01:00:00+00:00"),  # 10:00 in Seoul
         status=MeetingStatus.BOOKED,
     )
-    return Call(values={"meeting_id": str(meeting_id), "fair_id": call.values["fair_id"]})
+    return Call(values={"meeting_id": str(meeting_id), **call.values})
 
 
 async def contract_of_x_and_a(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
@@ -266,8 +266,28 @@ async def move_form(client: AsyncTestClient[Litestar], world: World, actor: str)
     return Call(data={"start": "2027-06-10T10:00"})
 
 
+async def slots_of_x(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    call = await fair_of_x_and_a(client, world, actor)
+    call.params = {"agency_id": str(world.agency_x.organization_id)}
+    return call
+
+
+async def firm_b_joins(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    call = await fair_of_x_and_a(client, world, actor)
+    call.json = {"organization_id": str(world.firm_b.organization_id)}
+    return call
+
+
+async def move_meeting_of_x_and_a(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    call = await meeting_of_x_and_a(client, world, actor)
+    call.json = {"start": call.values["day"] + "T02:00:00+00:00"}  # 11:00 the same day
+    return call
+
+
 FIRM_PATCH = {"description": "청사 방역 소독과 정기 위생 관리"}
 AGENCY_PATCH = {"phone": "02-2000-0000"}
+
+PARTIES_200: Expect = {**owner_or_staff("agency_x", 200), "firm_a": 200}
 
 RULES: dict[tuple[str, str], Rule] = {
     # -- probes and machine endpoints
@@ -371,17 +391,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/fairs/{fair_id:uuid}/participants"): Rule(
         "api", [Case({**owner_or_staff("agency_x", 200), "firm_a": 200}, fair_of_x_and_a, "participants only")]
     ),
-    ("POST", "/api/v1/fairs/{fair_id:uuid}/participants"): Rule(
-        "api", [Case(signed_in(404), with_json(plain, {"organization_id": str(uuid.uuid4())}), "unknown fair")]
-    ),
     ("GET", "/api/v1/fairs/{fair_id:uuid}/requests"): Rule(
         "api", [Case(signed_in(200), fair_of_x_and_a, "own requests only (an empty list)")]
     ),
     ("POST", "/api/v1/fairs/{fair_id:uuid}/requests"): Rule(
         "api", [Case(signed_in(404), agency_x_body(priority=1), "unknown fair")]
-    ),
-    ("GET", "/api/v1/fairs/{fair_id:uuid}/slots"): Rule(
-        "api", [Case(signed_in(404), query(agency_id=str(uuid.uuid4())), "unknown fair")]
     ),
     ("PUT", "/api/v1/fairs/{fair_id:uuid}/unavailable"): Rule(
         "api", [Case(signed_in(404), with_json(plain, {"starts": []}), "unknown fair")]
@@ -398,6 +412,50 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/api/v1/fairs/{fair_id:uuid}/schedule"): Rule("api", [Case(staff_only(404), plain, "unknown fair")]),
     ("POST", "/api/v1/fairs/{fair_id:uuid}/agenda/final"): Rule("api", [Case(staff_only(404), plain, "unknown fair")]),
+    ("GET", "/api/v1/fairs/{fair_id:uuid}/slots"): Rule(
+        "api",
+        [
+            Case(signed_in(404), query(agency_id=str(uuid.uuid4())), "unknown fair"),
+            Case(PARTIES_200, slots_of_x, "participants and staff"),
+        ],
+    ),
+    ("POST", "/api/v1/fairs/{fair_id:uuid}/participants"): Rule(
+        "api",
+        [
+            Case(signed_in(404), with_json(plain, {"organization_id": str(uuid.uuid4())}), "unknown fair"),
+            Case({**signed_in(403), "firm_b": 201, "staff": 201}, firm_b_joins, "firm B joins itself"),
+        ],
+    ),
+    ("PATCH", "/api/v1/meetings/{meeting_id:uuid}"): Rule(
+        "api",
+        [
+            Case(
+                {**owner_or_staff("agency_x", 409), "firm_a": 409, "staff": 200},
+                move_meeting_of_x_and_a,
+                "parties: booking window not open yet; staff moves any time",
+            )
+        ],
+    ),
+    ("POST", "/api/v1/meetings/{meeting_id:uuid}/objection"): Rule(
+        "api",
+        [
+            Case(
+                {**owner_or_staff("agency_x", 409), "firm_a": 409},
+                with_json(meeting_of_x_and_a, {"message": "불참"}),
+                "not held yet: 409 for parties and staff, 404 for others",
+            )
+        ],
+    ),
+    ("POST", "/api/v1/meetings/{meeting_id:uuid}/outcome"): Rule(
+        "api",
+        [
+            Case(
+                {**owner_or_staff("agency_x", 409), "firm_a": 409},
+                with_json(meeting_of_x_and_a, {"outcome": "held"}),
+                "not held yet: 409 for parties and staff, 404 for others",
+            )
+        ],
+    ),
     ("GET", "/api/v1/me/meetings"): Rule("api", [Case(signed_in(200))]),
     ("GET", "/api/v1/meetings/{meeting_id:uuid}"): Rule(
         "api", [Case({**owner_or_staff("agency_x", 200), "firm_a": 200}, meeting_of_x_and_a)]
@@ -410,15 +468,6 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("DELETE", "/api/v1/meetings/{meeting_id:uuid}"): Rule(
         "api", [Case({**owner_or_staff("agency_x", 204), "firm_a": 204}, meeting_of_x_and_a)]
-    ),
-    ("PATCH", "/api/v1/meetings/{meeting_id:uuid}"): Rule(
-        "api", [Case(signed_in(404), with_json(plain, {"start": "2021-06-10T02:00:00Z"}), "unknown meeting")]
-    ),
-    ("POST", "/api/v1/meetings/{meeting_id:uuid}/objection"): Rule(
-        "api", [Case(signed_in(404), with_json(plain, {"message": "불참"}), "unknown meeting")]
-    ),
-    ("POST", "/api/v1/meetings/{meeting_id:uuid}/outcome"): Rule(
-        "api", [Case(signed_in(404), with_json(plain, {"outcome": "held"}), "unknown meeting")]
     ),
     ("POST", "/api/v1/requests/{request_id:uuid}/accept"): Rule("api", [Case(signed_in(404), plain, "unknown")]),
     ("POST", "/api/v1/requests/{request_id:uuid}/decline"): Rule("api", [Case(signed_in(404), plain, "unknown")]),
