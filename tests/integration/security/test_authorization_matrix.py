@@ -20,13 +20,13 @@ import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.fairs.models import MeetingStatus
+from service.fairs.models import Fair, FairMode, MeetingStatus
 from tests.factories import agency_payload, firm_payload, login
 from tests.factories_contracts import contract_payload, join, make_fair, make_meeting, report_contract
 from tests.factories_ops import ACTORS, World, build_world, csrf_pair, fill_path, route_table
@@ -284,6 +284,32 @@ async def move_meeting_of_x_and_a(client: AsyncTestClient[Litestar], world: Worl
     return call
 
 
+async def request_of_a_to_x(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    """A pending meeting request firm A sent to agency X in a requests-mode fair open for booking."""
+    day = FAIR_DAY + timedelta(days=next(_slots))
+    async with _sessionmaker(world).begin() as session:
+        fair = Fair(
+            name="요청형 상담회",
+            mode=FairMode.REQUESTS,
+            days=[{"date": day.isoformat(), "start": "10:00", "end": "17:00"}],
+            slot_minutes=30,
+            booking_opens_at=datetime.now(UTC) - timedelta(days=1),
+            booking_closes_at=datetime.now(UTC) + timedelta(days=20),
+        )
+        session.add(fair)
+        await session.flush()
+        fair_id = fair.id
+    await join(_sessionmaker(world), fair_id, world.agency_x, world.firm_a)
+    response = await client.post(
+        f"/api/v1/fairs/{fair_id}/requests",
+        json={"agency_id": str(world.agency_x.organization_id), "priority": 1},
+        headers=world.firm_a.headers,
+    )
+    assert response.status_code == 201, response.text
+    client.cookies.clear()
+    return Call(values={"fair_id": str(fair_id), "request_id": response.json()["id"], "decision": "accept"})
+
+
 FIRM_PATCH = {"description": "청사 방역 소독과 정기 위생 관리"}
 AGENCY_PATCH = {"phone": "02-2000-0000"}
 
@@ -469,8 +495,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/meetings/{meeting_id:uuid}"): Rule(
         "api", [Case({**owner_or_staff("agency_x", 204), "firm_a": 204}, meeting_of_x_and_a)]
     ),
-    ("POST", "/api/v1/requests/{request_id:uuid}/accept"): Rule("api", [Case(signed_in(404), plain, "unknown")]),
-    ("POST", "/api/v1/requests/{request_id:uuid}/decline"): Rule("api", [Case(signed_in(404), plain, "unknown")]),
+    ("POST", "/api/v1/requests/{request_id:uuid}/accept"): Rule(
+        "api",
+        [
+            Case(signed_in(404), plain, "unknown"),
+            Case({**owner_or_staff("agency_x", 200), "firm_a": 403}, request_of_a_to_x, "the agency decides"),
+        ],
+    ),
+    ("POST", "/api/v1/requests/{request_id:uuid}/decline"): Rule(
+        "api",
+        [
+            Case(signed_in(404), plain, "unknown"),
+            Case({**owner_or_staff("agency_x", 200), "firm_a": 403}, request_of_a_to_x, "the agency decides"),
+        ],
+    ),
     # -- contracts, purchases, targets, reports and exports API
     ("GET", "/api/v1/contracts"): Rule("api", [Case(signed_in(200))]),
     ("POST", "/api/v1/contracts"): Rule(
