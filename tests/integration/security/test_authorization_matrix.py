@@ -582,7 +582,15 @@ RULES: dict[tuple[str, str], Rule] = {
         "page", [Case(signed_in(404, anonymous=303), plain, "unknown fair")]
     ),
     ("POST", "/fairs/{fair_id:uuid}/requests/{request_id:uuid}/{decision:str}"): Rule(
-        "page", [Case(signed_in(404, anonymous=303), values(decision="accept"), "unknown request")]
+        "page",
+        [
+            Case(signed_in(404, anonymous=303), values(decision="accept"), "unknown request"),
+            Case(
+                {**owner_or_staff("agency_x", 303, anonymous=303), "firm_a": 403},
+                request_of_a_to_x,
+                "the agency decides",
+            ),
+        ],
     ),
     ("POST", "/fairs/{fair_id:uuid}/schedule"): Rule(
         "page", [Case(staff_only(404, anonymous=303), plain, "unknown fair")]
