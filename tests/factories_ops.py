@@ -91,6 +91,7 @@ class World:
     agency_x: Account
     agency_y: Account
     extra: dict[str, str] = field(default_factory=dict)
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     def account(self, actor: str) -> Account | None:
         return None if actor == "anonymous" else getattr(self, actor)
@@ -114,6 +115,7 @@ async def build_world(
         firm_b=await verified_firm(client, staff),
         agency_x=await verified_agency(client, staff),
         agency_y=await verified_agency(client, staff),
+        sessionmaker=sessionmaker,
     )
     client.cookies.clear()
     return world

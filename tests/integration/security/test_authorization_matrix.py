@@ -16,16 +16,19 @@ another branch) is simply not exercised, so branches can share one table.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from service.fairs.models import Fair, FairMode, MeetingStatus
 from tests.factories import agency_payload, firm_payload, login
+from tests.factories_contracts import contract_payload, join, make_fair, make_meeting, report_contract
 from tests.factories_ops import ACTORS, World, build_world, csrf_pair, fill_path, route_table
 
 Expect = dict[str, int | tuple[int, ...]]
@@ -38,6 +41,7 @@ class Call:
     values: dict[str, str] = field(default_factory=dict)
     json: Any = None
     data: dict[str, str] | None = None
+    params: dict[str, str] | None = None  # query string
     token: str | None = None  # overrides the actor's token (e.g. a throwaway one for logout)
 
 
@@ -166,8 +170,150 @@ def need_of_x(body: Callable[[World], Any] | None = None) -> Prepare:
     return prepare
 
 
+# -- fairs, meetings and contracts (real objects) -----------------------------------------------------
+def _sessionmaker(world: World) -> Any:
+    assert world.sessionmaker is not None
+    return world.sessionmaker
+
+
+_slots = itertools.count()
+FAIR_DAY = date.today() + timedelta(days=60)
+
+
+async def fair_of_x_and_a(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    """A fair that agency X and firm A take part in (B and Y do not)."""
+    day = FAIR_DAY + timedelta(days=next(_slots))  # one day per fair: meetings never overlap
+    fair_id = await make_fair(_sessionmaker(world), day=day)
+    await join(_sessionmaker(world), fair_id, world.agency_x, world.firm_a)
+    return Call(values={"fair_id": str(fair_id), "day": day.isoformat()})
+
+
+async def meeting_of_x_and_a(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    """A booked meeting between agency X and firm A in a fair both joined."""
+    call = await fair_of_x_and_a(client, world, actor)
+    meeting_id = await make_meeting(
+        _sessionmaker(world),
+        world.agency_x,
+        world.firm_a,
+        fair_id=uuid.UUID(call.values["fair_id"]),
+        starts_at=datetime.fromisoformat(call.values["day"] + "T01:00:00+00:00"),  # 10:00 in Seoul
+        status=MeetingStatus.BOOKED,
+    )
+    return Call(values={"meeting_id": str(meeting_id), **call.values})
+
+
+async def contract_of_x_and_a(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    """A contract firm A reported with agency X (not yet confirmed)."""
+    body = await report_contract(client, world.firm_a, world.agency_x, world.firm_a)
+    client.cookies.clear()
+    return Call(values={"contract_id": body["id"]})
+
+
+def contract_body(firm: str = "firm_a") -> Prepare:
+    async def prepare(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+        account = getattr(world, firm)
+        return Call(json=contract_payload(world.agency_x, account))
+
+    return prepare
+
+
+def with_json(prepare: Prepare, body: Any) -> Prepare:
+    async def wrapped(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+        call = await prepare(client, world, actor)
+        call.json = body
+        return call
+
+    return wrapped
+
+
+async def need_form_of_x(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    call = await need_of_x()(client, world, actor)
+    call.data = {"firm_id": str(world.firm_a.organization_id)}
+    return call
+
+
+def query(**params: str) -> Prepare:
+    async def prepare(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+        return Call(params=dict(params))
+
+    return prepare
+
+
+def agency_x_body(**fields: Any) -> Prepare:
+    """Unknown path ids, a well-formed body naming agency X (so validation cannot answer first)."""
+
+    async def prepare(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+        return Call(json={"agency_id": str(world.agency_x.organization_id), **fields})
+
+    return prepare
+
+
+async def target_of_x(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    return Call(values={"agency_id": str(world.agency_x.organization_id), "year": "2021"}, json={"target_krw": 10**8})
+
+
+FAIR_BODY = {
+    "name": "2027 공공구매 상담회",
+    "mode": "first_come",
+    "days": [{"date": "2027-06-10", "start": "10:00", "end": "15:00"}],
+    "slot_minutes": 30,
+    "booking_opens_at": "2027-05-01T00:00:00Z",
+    "booking_closes_at": "2027-06-01T00:00:00Z",
+}
+
+
+async def move_form(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    return Call(data={"start": "2027-06-10T10:00"})
+
+
+async def slots_of_x(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    call = await fair_of_x_and_a(client, world, actor)
+    call.params = {"agency_id": str(world.agency_x.organization_id)}
+    return call
+
+
+async def firm_b_joins(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    call = await fair_of_x_and_a(client, world, actor)
+    call.json = {"organization_id": str(world.firm_b.organization_id)}
+    return call
+
+
+async def move_meeting_of_x_and_a(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    call = await meeting_of_x_and_a(client, world, actor)
+    call.json = {"start": call.values["day"] + "T02:00:00+00:00"}  # 11:00 the same day
+    return call
+
+
+async def request_of_a_to_x(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    """A pending meeting request firm A sent to agency X in a requests-mode fair open for booking."""
+    day = FAIR_DAY + timedelta(days=next(_slots))
+    async with _sessionmaker(world).begin() as session:
+        fair = Fair(
+            name="요청형 상담회",
+            mode=FairMode.REQUESTS,
+            days=[{"date": day.isoformat(), "start": "10:00", "end": "17:00"}],
+            slot_minutes=30,
+            booking_opens_at=datetime.now(UTC) - timedelta(days=1),
+            booking_closes_at=datetime.now(UTC) + timedelta(days=20),
+        )
+        session.add(fair)
+        await session.flush()
+        fair_id = fair.id
+    await join(_sessionmaker(world), fair_id, world.agency_x, world.firm_a)
+    response = await client.post(
+        f"/api/v1/fairs/{fair_id}/requests",
+        json={"agency_id": str(world.agency_x.organization_id), "priority": 1},
+        headers=world.firm_a.headers,
+    )
+    assert response.status_code == 201, response.text
+    client.cookies.clear()
+    return Call(values={"fair_id": str(fair_id), "request_id": response.json()["id"], "decision": "accept"})
+
+
 FIRM_PATCH = {"description": "청사 방역 소독과 정기 위생 관리"}
 AGENCY_PATCH = {"phone": "02-2000-0000"}
+
+PARTIES_200: Expect = {**owner_or_staff("agency_x", 200), "firm_a": 200}
 
 RULES: dict[tuple[str, str], Rule] = {
     # -- probes and machine endpoints
@@ -259,6 +405,252 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/staff/organizations/{organization_id:uuid}/{action:str}"): Rule(
         "page", [Case(staff_only(303, anonymous=303), pending_agency)]
     ),
+    # -- fairs and meetings API
+    ("GET", "/api/v1/fairs"): Rule("api", [Case(signed_in(200))]),
+    ("POST", "/api/v1/fairs"): Rule("api", [Case(staff_only(201), with_json(plain, FAIR_BODY))]),
+    ("GET", "/api/v1/fairs/{fair_id:uuid}"): Rule(
+        "api", [Case(signed_in(200), fair_of_x_and_a), Case(signed_in(404), plain, "unknown id")]
+    ),
+    ("PATCH", "/api/v1/fairs/{fair_id:uuid}"): Rule(
+        "api", [Case(staff_only(200), with_json(fair_of_x_and_a, {"name": "2021 상담회 (수정)"}))]
+    ),
+    ("GET", "/api/v1/fairs/{fair_id:uuid}/participants"): Rule(
+        "api", [Case({**owner_or_staff("agency_x", 200), "firm_a": 200}, fair_of_x_and_a, "participants only")]
+    ),
+    ("GET", "/api/v1/fairs/{fair_id:uuid}/requests"): Rule(
+        "api", [Case(signed_in(200), fair_of_x_and_a, "own requests only (an empty list)")]
+    ),
+    ("POST", "/api/v1/fairs/{fair_id:uuid}/requests"): Rule(
+        "api", [Case(signed_in(404), agency_x_body(priority=1), "unknown fair")]
+    ),
+    ("PUT", "/api/v1/fairs/{fair_id:uuid}/unavailable"): Rule(
+        "api", [Case(signed_in(404), with_json(plain, {"starts": []}), "unknown fair")]
+    ),
+    ("POST", "/api/v1/fairs/{fair_id:uuid}/meetings"): Rule(
+        "api",
+        [
+            Case(
+                {**signed_in(404), "agency_x": 403, "agency_y": 403, "staff": 422},
+                agency_x_body(start="2027-06-10T01:00:00Z"),
+                "firms book; staff must name the firm",
+            )
+        ],
+    ),
+    ("POST", "/api/v1/fairs/{fair_id:uuid}/schedule"): Rule("api", [Case(staff_only(404), plain, "unknown fair")]),
+    ("POST", "/api/v1/fairs/{fair_id:uuid}/agenda/final"): Rule("api", [Case(staff_only(404), plain, "unknown fair")]),
+    ("GET", "/api/v1/fairs/{fair_id:uuid}/slots"): Rule(
+        "api",
+        [
+            Case(signed_in(404), query(agency_id=str(uuid.uuid4())), "unknown fair"),
+            Case(PARTIES_200, slots_of_x, "participants and staff"),
+        ],
+    ),
+    ("POST", "/api/v1/fairs/{fair_id:uuid}/participants"): Rule(
+        "api",
+        [
+            Case(signed_in(404), with_json(plain, {"organization_id": str(uuid.uuid4())}), "unknown fair"),
+            Case({**signed_in(403), "firm_b": 201, "staff": 201}, firm_b_joins, "firm B joins itself"),
+        ],
+    ),
+    ("PATCH", "/api/v1/meetings/{meeting_id:uuid}"): Rule(
+        "api",
+        [
+            Case(
+                {**owner_or_staff("agency_x", 409), "firm_a": 409, "staff": 200},
+                move_meeting_of_x_and_a,
+                "parties: booking window not open yet; staff moves any time",
+            )
+        ],
+    ),
+    ("POST", "/api/v1/meetings/{meeting_id:uuid}/objection"): Rule(
+        "api",
+        [
+            Case(
+                {**owner_or_staff("agency_x", 409), "firm_a": 409},
+                with_json(meeting_of_x_and_a, {"message": "불참"}),
+                "not held yet: 409 for parties and staff, 404 for others",
+            )
+        ],
+    ),
+    ("POST", "/api/v1/meetings/{meeting_id:uuid}/outcome"): Rule(
+        "api",
+        [
+            Case(
+                {**owner_or_staff("agency_x", 409), "firm_a": 409},
+                with_json(meeting_of_x_and_a, {"outcome": "held"}),
+                "not held yet: 409 for parties and staff, 404 for others",
+            )
+        ],
+    ),
+    ("GET", "/api/v1/me/meetings"): Rule("api", [Case(signed_in(200))]),
+    ("GET", "/api/v1/meetings/{meeting_id:uuid}"): Rule(
+        "api", [Case({**owner_or_staff("agency_x", 200), "firm_a": 200}, meeting_of_x_and_a)]
+    ),
+    ("GET", "/api/v1/meetings/{meeting_id:uuid}/history"): Rule(
+        "api", [Case({**owner_or_staff("agency_x", 200), "firm_a": 200}, meeting_of_x_and_a)]
+    ),
+    ("GET", "/api/v1/meetings/{meeting_id:uuid}/invite.ics"): Rule(
+        "api", [Case({**owner_or_staff("agency_x", 200), "firm_a": 200}, meeting_of_x_and_a)]
+    ),
+    ("DELETE", "/api/v1/meetings/{meeting_id:uuid}"): Rule(
+        "api", [Case({**owner_or_staff("agency_x", 204), "firm_a": 204}, meeting_of_x_and_a)]
+    ),
+    ("POST", "/api/v1/requests/{request_id:uuid}/accept"): Rule(
+        "api",
+        [
+            Case(signed_in(404), plain, "unknown"),
+            Case({**owner_or_staff("agency_x", 200), "firm_a": 403}, request_of_a_to_x, "the agency decides"),
+        ],
+    ),
+    ("POST", "/api/v1/requests/{request_id:uuid}/decline"): Rule(
+        "api",
+        [
+            Case(signed_in(404), plain, "unknown"),
+            Case({**owner_or_staff("agency_x", 200), "firm_a": 403}, request_of_a_to_x, "the agency decides"),
+        ],
+    ),
+    # -- contracts, purchases, targets, reports and exports API
+    ("GET", "/api/v1/contracts"): Rule("api", [Case(signed_in(200))]),
+    ("POST", "/api/v1/contracts"): Rule(
+        "api", [Case({**signed_in(403), "firm_a": 201, "agency_x": 201, "staff": 201}, contract_body())]
+    ),
+    ("GET", "/api/v1/contracts/{contract_id:uuid}"): Rule(
+        "api", [Case({**owner_or_staff("agency_x", 200), "firm_a": 200}, contract_of_x_and_a)]
+    ),
+    ("GET", "/api/v1/contracts/{contract_id:uuid}/revisions"): Rule(
+        "api", [Case({**owner_or_staff("agency_x", 200), "firm_a": 200}, contract_of_x_and_a)]
+    ),
+    ("PATCH", "/api/v1/contracts/{contract_id:uuid}"): Rule(
+        "api",
+        [
+            Case(
+                {**owner_or_staff("agency_x", 200), "firm_a": 200},
+                with_json(contract_of_x_and_a, {"amount_krw": 13_000_000, "reason": "변경 계약"}),
+            )
+        ],
+    ),
+    ("POST", "/api/v1/contracts/{contract_id:uuid}/confirm"): Rule(
+        "api", [Case({**owner_or_staff("agency_x", 200), "firm_a": 403}, contract_of_x_and_a)]
+    ),
+    ("GET", "/api/v1/purchases"): Rule("api", [Case(staff_only(200))]),
+    ("POST", "/api/v1/purchases"): Rule("api", [Case(staff_only(201), agency_x_body(year=2021, amount_krw=5_000_000))]),
+    ("POST", "/api/v1/purchases/import"): Rule("api", [Case(staff_only((200, 201, 400, 422)), plain)]),
+    ("PUT", "/api/v1/targets/{agency_id:uuid}/{year:int}"): Rule("api", [Case(staff_only(200), target_of_x)]),
+    ("GET", "/api/v1/reports/fairs"): Rule("api", [Case(staff_only(200))]),
+    ("GET", "/api/v1/reports/fairs.csv"): Rule("api", [Case(staff_only(200))]),
+    ("GET", "/api/v1/reports/fairs.xlsx"): Rule("api", [Case(staff_only(200))]),
+    ("GET", "/api/v1/reports/sales"): Rule("api", [Case(signed_in(200))]),
+    ("GET", "/api/v1/reports/sales.csv"): Rule("api", [Case(signed_in(200))]),
+    ("GET", "/api/v1/reports/sales.xlsx"): Rule("api", [Case(signed_in(200))]),
+    ("GET", "/api/v1/reports/sales/yoy"): Rule("api", [Case(signed_in(200), query(year="2021"), "own rows")]),
+    ("GET", "/api/v1/reports/targets"): Rule(
+        "api", [Case({**staff_only(200), "agency_x": 200, "agency_y": 200}, query(year="2021"), "agencies: own row")]
+    ),
+    ("GET", "/api/v1/reports/targets.csv"): Rule(
+        "api", [Case({**staff_only(200), "agency_x": 200, "agency_y": 200}, query(year="2021"), "agencies: own row")]
+    ),
+    ("GET", "/api/v1/reports/targets.xlsx"): Rule(
+        "api", [Case({**staff_only(200), "agency_x": 200, "agency_y": 200}, query(year="2021"), "agencies: own row")]
+    ),
+    ("GET", "/api/v1/reports/targets/total"): Rule(
+        "api", [Case({**staff_only(200), "agency_x": 200, "agency_y": 200}, query(year="2021"), "agencies: own row")]
+    ),
+    ("GET", "/api/v1/exports/contracts.csv"): Rule("api", [Case(signed_in(200))]),
+    ("GET", "/api/v1/exports/contracts.xlsx"): Rule("api", [Case(signed_in(200))]),
+    ("GET", "/api/v1/exports/ocds.json"): Rule("api", [Case(staff_only(200))]),
+    ("GET", "/api/v1/exports/jobs/{job_id:uuid}"): Rule("api", [Case(signed_in(404), plain, "unknown job")]),
+    ("GET", "/api/v1/exports/jobs/{job_id:uuid}/download"): Rule("api", [Case(signed_in(404), plain, "unknown job")]),
+    # -- pages: fairs, meetings, needs, matching, contracts, reports, staff
+    ("GET", "/fairs"): Rule("page", [Case(signed_in(200, anonymous=303))]),
+    ("POST", "/fairs"): Rule("page", [Case(staff_only((200, 303, 422), anonymous=303))]),
+    ("GET", "/fairs/{fair_id:uuid}"): Rule(
+        "page",
+        [Case({**signed_in(303, anonymous=303), "staff": 200}, fair_of_x_and_a, "others go on to their own view")],
+    ),
+    ("POST", "/fairs/{fair_id:uuid}"): Rule("page", [Case(staff_only((303, 422), anonymous=303), fair_of_x_and_a)]),
+    ("GET", "/fairs/{fair_id:uuid}/agenda"): Rule("page", [Case(signed_in(200, anonymous=303), fair_of_x_and_a)]),
+    ("GET", "/fairs/{fair_id:uuid}/book"): Rule("page", [Case(signed_in(200, anonymous=303), fair_of_x_and_a)]),
+    ("POST", "/fairs/{fair_id:uuid}/book"): Rule(
+        "page", [Case(signed_in(303, anonymous=303), plain, "unknown fair: back with a message")]
+    ),
+    ("GET", "/fairs/{fair_id:uuid}/grid"): Rule("page", [Case(staff_only(200, anonymous=303), fair_of_x_and_a)]),
+    ("GET", "/fairs/{fair_id:uuid}/requests"): Rule("page", [Case(signed_in(200, anonymous=303), fair_of_x_and_a)]),
+    ("POST", "/fairs/{fair_id:uuid}/participants"): Rule(
+        "page", [Case(signed_in(404, anonymous=303), plain, "unknown fair")]
+    ),
+    ("POST", "/fairs/{fair_id:uuid}/requests"): Rule(
+        "page", [Case(signed_in(404, anonymous=303), plain, "unknown fair")]
+    ),
+    ("POST", "/fairs/{fair_id:uuid}/requests/{request_id:uuid}/{decision:str}"): Rule(
+        "page",
+        [
+            Case(signed_in(404, anonymous=303), values(decision="accept"), "unknown request"),
+            Case(
+                {**owner_or_staff("agency_x", 303, anonymous=303), "firm_a": 403},
+                request_of_a_to_x,
+                "the agency decides",
+            ),
+        ],
+    ),
+    ("POST", "/fairs/{fair_id:uuid}/schedule"): Rule(
+        "page", [Case(staff_only(404, anonymous=303), plain, "unknown fair")]
+    ),
+    ("GET", "/meetings/{meeting_id:uuid}/invite.ics"): Rule(
+        "page", [Case({**owner_or_staff("agency_x", 200, anonymous=303), "firm_a": 200}, meeting_of_x_and_a)]
+    ),
+    ("POST", "/meetings/{meeting_id:uuid}/cancel"): Rule(
+        "page", [Case({**owner_or_staff("agency_x", 303, anonymous=303), "firm_a": 303}, meeting_of_x_and_a)]
+    ),
+    ("POST", "/meetings/{meeting_id:uuid}/move"): Rule(
+        "page", [Case(signed_in(404, anonymous=303), move_form, "unknown meeting")]
+    ),
+    ("GET", "/needs"): Rule("page", [Case(signed_in(200, anonymous=303))]),
+    ("GET", "/needs/new"): Rule("page", [Case(signed_in(200, anonymous=303))]),
+    ("POST", "/needs/new"): Rule(
+        "page",
+        [Case({**signed_in(403, anonymous=303), "agency_x": 422, "agency_y": 422}, plain, "agencies only; empty form")],
+    ),
+    ("GET", "/needs/{need_id:uuid}"): Rule(
+        "page", [Case({**signed_in(200, anonymous=303), "agency_y": 404}, need_of_x(), "matched firms see it")]
+    ),
+    ("POST", "/needs/{need_id:uuid}/close"): Rule(
+        "page", [Case(owner_or_staff("agency_x", 303, anonymous=303), need_of_x())]
+    ),
+    ("POST", "/needs/{need_id:uuid}/shortlist"): Rule(
+        "page", [Case(owner_or_staff("agency_x", 303, anonymous=303), need_form_of_x, "with firm A")]
+    ),
+    ("GET", "/contracts"): Rule("page", [Case(signed_in(200, anonymous=303))]),
+    ("GET", "/contracts/new"): Rule("page", [Case(signed_in(200, anonymous=303))]),
+    ("POST", "/contracts/new"): Rule("page", [Case(signed_in(422, anonymous=303))]),
+    ("GET", "/contracts/{contract_id:uuid}"): Rule(
+        "page", [Case({**owner_or_staff("agency_x", 200, anonymous=303), "firm_a": 200}, contract_of_x_and_a)]
+    ),
+    ("POST", "/contracts/{contract_id:uuid}/confirm"): Rule(
+        "page", [Case({**owner_or_staff("agency_x", 303, anonymous=303), "firm_a": 403}, contract_of_x_and_a)]
+    ),
+    ("POST", "/contracts/{contract_id:uuid}/correct"): Rule(
+        "page", [Case({**owner_or_staff("agency_x", 303, anonymous=303), "firm_a": 303}, contract_of_x_and_a)]
+    ),
+    ("GET", "/reports"): Rule("page", [Case(staff_only(200, anonymous=303))]),
+    ("GET", "/reports/mine"): Rule("page", [Case(signed_in(200, anonymous=303))]),
+    ("GET", "/reports/export"): Rule(
+        "page", [Case(signed_in((200, 303), anonymous=303), query(kind="contracts_csv", year="2021"))]
+    ),
+    ("GET", "/reports/exports/{job_id:uuid}"): Rule("page", [Case(signed_in(404, anonymous=303), plain, "unknown")]),
+    ("GET", "/staff/mail"): Rule("page", [Case(staff_only(200, anonymous=303))]),
+    ("GET", "/staff/mail/{message_id:uuid}"): Rule("page", [Case(staff_only(404, anonymous=303), plain, "unknown")]),
+    ("POST", "/staff/mail/{message_id:uuid}/cancel"): Rule(
+        "page", [Case(staff_only(404, anonymous=303), plain, "unknown")]
+    ),
+    ("POST", "/staff/mail/{message_id:uuid}/retry"): Rule(
+        "page", [Case(staff_only(404, anonymous=303), plain, "unknown")]
+    ),
+    ("GET", "/staff/matching"): Rule("page", [Case(staff_only(200, anonymous=303))]),
+    ("POST", "/staff/matching"): Rule("page", [Case(staff_only((303, 422), anonymous=303))]),
+    ("GET", "/staff/purchases"): Rule("page", [Case(staff_only(200, anonymous=303))]),
+    ("POST", "/staff/purchases/{action:str}"): Rule(
+        "page", [Case(staff_only((303, 404, 422), anonymous=303), values(action="nothing"))]
+    ),
 }
 
 
@@ -287,6 +679,8 @@ async def perform(
         pair = await csrf_pair(client)
         headers.update(pair.headers(token))
         kwargs["data"] = {**(call.data or {}), "_csrf_token": pair.token}
+    if call.params:
+        kwargs["params"] = call.params
     response = await client.request(method, url, headers=headers, follow_redirects=False, **kwargs)
     client.cookies.clear()
     assert response.status_code < 500, f"{method} {url} as {actor}: {response.status_code} {response.text[:300]}"
