@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.principal import Principal, require_principal, require_staff
 from service.lib.clock import today
-from service.lib.errors import DomainError, FieldErrors
+from service.lib.errors import DomainError, FieldErrors, ValidationFailed
 from service.lib.i18n import current_locale
 from service.lib.pages import FormReader, field_errors, form_values, redirect, render
 from service.matching.scoring import FACTORS
@@ -166,7 +166,10 @@ class NeedPages(Controller):
         caller = require_principal(principal)
         need = await NeedService(db_session).get_own(caller, need_id)
         form = await request.form()
-        firm_id = uuid.UUID(str(form.get("firm_id")))
+        try:
+            firm_id = uuid.UUID(str(form.get("firm_id") or ""))
+        except ValueError:
+            raise ValidationFailed.single("firm_id", "not a firm id") from None
         invite = str(form.get("invite") or "") or None
         try:
             await MatchingService(db_session).shortlist(
