@@ -23,6 +23,12 @@ def subscribe(event: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def unsubscribe(event: str, handler: Handler) -> None:
+    """Remove a handler (tests that listen for a moment)."""
+    if handler in _subscribers.get(event, []):
+        _subscribers[event].remove(handler)
+
+
 _loaded = False
 DOMAINS_WITH_SUBSCRIBERS = ("notify", "matching", "fairs", "contracts", "reports", "registry", "needs")
 

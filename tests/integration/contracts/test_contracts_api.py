@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.accounts.models import AuditEvent
 from service.config import Settings
 from service.fairs.models import MeetingStatus
-from service.lib.events import subscribe
+from service.lib.events import subscribe, unsubscribe
 from tests.factories import agency_payload, create_staff, register, verified_agency, verified_firm
 from tests.factories_contracts import confirmed_contract, contract_payload, make_fair, make_meeting, report_contract
 
@@ -61,8 +61,11 @@ class TestReport:
         async def remember(session: AsyncSession, contract: Any, actor: Any) -> None:
             seen.append((str(contract.id), actor.email))
 
-        _, agency, firm = await _parties(client, sessionmaker, settings)
-        body = await report_contract(client, firm, agency, firm)
+        try:
+            _, agency, firm = await _parties(client, sessionmaker, settings)
+            body = await report_contract(client, firm, agency, firm)
+        finally:
+            unsubscribe("contract.reported", remember)  # do not leak into later tests
         assert (body["id"], firm.email) in seen
 
     async def test_outsiders_cannot_report_or_see(
