@@ -360,6 +360,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/v1/categories"): Rule("api", [Case(everyone(200))]),
     ("GET", "/api/v1/firms"): Rule("api", [Case(signed_in(200))]),
+    ("GET", "/api/v1/firms/export"): Rule("api", [Case(signed_in(200))]),
+    ("GET", "/api/v1/imports/firms/template"): Rule("api", [Case(staff_only(200))]),
+    ("POST", "/api/v1/imports/firms"): Rule(
+        "api", [Case({**staff_only(422), "staff": (400, 422)}, plain, "no file")]
+    ),
+    ("GET", "/staff/imports"): Rule("page", [Case(staff_only(200, anonymous=303))]),
+    ("POST", "/staff/imports"): Rule("page", [Case(staff_only((200, 400, 422), anonymous=303), plain, "no file")]),
     # -- needs and matching API
     ("POST", "/api/v1/needs"): Rule(
         "api", [Case({**staff_only(403), "agency_x": 201, "agency_y": 201, "staff": 403}, new_need)]
