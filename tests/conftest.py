@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.app import create_app
 from service.config import Settings, load_settings
 from service.db.embedded import socket_url, start_embedded
-from service.db.engine import connect_raw, make_engine, make_sessionmaker, sqlalchemy_url
+from service.db.engine import connect_raw, make_engine, make_sessionmaker
 from service.db.migrate import upgrade
 from service.lib import clock
 
@@ -125,6 +125,3 @@ def _unfreeze_clock() -> Iterator[None]:
     yield
     clock.set_now(None)
     clock._offset = clock.timedelta(0)
-
-
-__all__ = ["sqlalchemy_url"]

@@ -22,7 +22,7 @@ from service.lib.pages import FormReader, field_errors, form_values, redirect, r
 from service.registry import taxonomy
 from service.registry.districts import OTHER, SEOUL_DISTRICTS
 from service.registry.forms import organization_from_form
-from service.registry.models import AgencyType, FirmType, OrganizationKind
+from service.registry.models import AgencyType, FirmType
 from service.registry.schemas import organization_out
 from service.registry.service import OrganizationService
 
@@ -208,4 +208,3 @@ class AccountPages(Controller):
 
 
 ROUTES = [AccountPages]
-_ = OrganizationKind

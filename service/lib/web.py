@@ -137,9 +137,6 @@ def security_headers(https: bool) -> Callable[[Message, Scope], Awaitable[None]]
     return add_headers
 
 
-JSON = MediaType.JSON
-
-
 def _allowed_methods(app: Any) -> dict[str, str]:
     """{path template without parameter types: "GET, OPTIONS, PATCH"} for every HTTP route."""
     cached: dict[str, str] | None = app.state.get("_allowed_methods")
