@@ -435,8 +435,11 @@ class FairPages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         viewer = require_principal(principal)
-        await RequestService(db_session).decide(viewer, request_id, decision == "accept")
-        return redirect(f"/fairs/{fair_id}/requests?done={'accepted' if decision == 'accept' else 'declined'}")
+        accept = {"accept": True, "decline": False}.get(decision)
+        if accept is None:  # an unknown word must not count as a decline
+            raise NotFound("No such decision.")
+        await RequestService(db_session).decide(viewer, request_id, accept)
+        return redirect(f"/fairs/{fair_id}/requests?done={'accepted' if accept else 'declined'}")
 
     @get("/{fair_id:uuid}/agenda")
     async def agenda(

@@ -54,8 +54,6 @@ class VerificationPages(Controller):
     ) -> Response[Any]:
         staff = require_staff(principal)
         service = OrganizationService(db_session)
-        if action not in ("verify", "reject", "suspend", "reinstate"):
-            return redirect("/staff/organizations")
         form = await request.form()
         try:
             await service.change_status(

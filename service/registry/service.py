@@ -90,6 +90,8 @@ class OrganizationService:
         """verify / reject / suspend / reinstate: a staff action, audited."""
         if not actor.is_staff:
             raise Forbidden("Only support-center staff may change an organization's status.")
+        if action not in TRANSITIONS:
+            raise NotFound(f"No such action: {action}.")
         allowed_from, target = TRANSITIONS[action]
         if action in ("reject", "suspend"):
             reason = (reason or "").strip()

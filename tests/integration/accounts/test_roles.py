@@ -1,6 +1,12 @@
+import uuid
+
+import pytest
 from sqlalchemy import select
 
 from service.accounts.models import AuditEvent
+from service.accounts.principal import Principal
+from service.lib.errors import NotFound
+from service.registry.service import OrganizationService
 from tests.factories import agency_payload, create_staff, firm_payload, register, verify
 
 
@@ -97,3 +103,20 @@ class TestOwnership:
         assert response.status_code == 422
         me = (await client.get("/api/v1/me", headers=agency.headers)).json()
         assert me["organization"]["name"] != "좋은 이름"
+
+
+class TestUnknownStatusAction:
+    async def test_unknown_action_is_404_and_changes_nothing(self, client, sessionmaker, settings):
+        """The list of status actions lives in the registry service; anything else is 404, not a 500."""
+        staff = await create_staff(client, sessionmaker, settings)
+        agency = await register(client, agency_payload())
+        actor = Principal(
+            uuid.UUID(staff.user_id), staff.email, "s", "staff", None, None, None, None, "ko", uuid.uuid4()
+        )
+        async with sessionmaker() as session:
+            service = OrganizationService(session)
+            org = await service.get(uuid.UUID(agency.organization_id))
+            with pytest.raises(NotFound):
+                await service.change_status(actor, org, "delete")
+        me = (await client.get("/api/v1/me", headers=agency.headers)).json()
+        assert me["organization"]["status"] == "pending"
