@@ -16,7 +16,7 @@ import logging
 import os
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.header import Header
 from email.message import EmailMessage
@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings, SmtpSettings
 from service.lib.clock import now
+from service.notify.service import render_stored
 
 log = logging.getLogger("service.notify")
 
@@ -61,12 +62,23 @@ class DispatchResult:
 class ClaimedMessage:
     id: uuid.UUID
     recipient: str
-    subject: str
-    text: str
-    html: str
+    template: str
+    locale: str
+    context: dict[str, Any] | None
+    subject: str | None
+    text: str | None
+    html: str | None
     attachments: list[dict[str, Any]]
     attempts: int
     lease_until: datetime
+
+    def rendered(self) -> ClaimedMessage:
+        """The message with its subject and bodies, rendered now from the stored context if need be."""
+        if self.subject is not None and self.text is not None and self.html is not None:
+            return self
+        assert self.context is not None  # guaranteed by ck_outbox_messages_renderable
+        mail = render_stored(self.template, self.locale, self.context)
+        return replace(self, subject=mail.subject, text=mail.text, html=mail.html)
 
 
 def message_id(row_id: uuid.UUID) -> str:
@@ -111,6 +123,9 @@ def build_email(message: ClaimedMessage, mail_from: str, sent_at: datetime) -> E
     email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = mail_from
     email["To"] = message.recipient
+    assert message.subject is not None
+    assert message.text is not None
+    assert message.html is not None
     email["Subject"] = message.subject
     email["Date"] = format_datetime(sent_at)
     email["Message-ID"] = message_id(message.id)
@@ -141,7 +156,8 @@ CLAIM = text(
             ORDER BY due_at, id
             LIMIT :limit
               FOR UPDATE SKIP LOCKED)
-    RETURNING o.id, o.recipient, o.subject, o.text, o.html, o.attachments, o.attempts, o.lease_until
+    RETURNING o.id, o.recipient, o.template, o.locale, o.context, o.subject, o.text, o.html, o.attachments,
+              o.attempts, o.lease_until
     """
 )
 
@@ -149,20 +165,23 @@ CLAIM = text(
 # and that another dispatcher reclaimed belongs to that dispatcher now.
 MARK_SENT = text(
     """
-    UPDATE outbox_messages SET status = 'sent', sent_at = :at, lease_until = NULL, last_error = NULL, updated_at = now()
+    UPDATE outbox_messages SET status = 'sent', sent_at = :at, lease_until = NULL, last_error = NULL,
+           updated_at = now(), subject = :subject, text = :text, html = :html
      WHERE id = :id AND status = 'sending' AND lease_until = :lease_until
     """
 )
 MARK_RETRY = text(
     """
     UPDATE outbox_messages SET status = 'queued', due_at = :due_at, lease_until = NULL, last_error = :error,
-           updated_at = now()
+           updated_at = now(), subject = coalesce(:subject, subject), text = coalesce(:text, text),
+           html = coalesce(:html, html)
      WHERE id = :id AND status = 'sending' AND lease_until = :lease_until
     """
 )
 MARK_FAILED = text(
     """
-    UPDATE outbox_messages SET status = 'failed', lease_until = NULL, last_error = :error, updated_at = now()
+    UPDATE outbox_messages SET status = 'failed', lease_until = NULL, last_error = :error, updated_at = now(),
+           subject = coalesce(:subject, subject), text = coalesce(:text, text), html = coalesce(:html, html)
      WHERE id = :id AND status = 'sending' AND lease_until = :lease_until
     """
 )
@@ -222,13 +241,20 @@ async def _record(
     error: str | None,
     policy: DispatchPolicy,
     result: DispatchResult,
+    permanent: bool = False,
 ) -> None:
-    params: dict[str, Any] = {"id": message.id, "lease_until": message.lease_until}
+    params: dict[str, Any] = {
+        "id": message.id,
+        "lease_until": message.lease_until,
+        "subject": message.subject,
+        "text": message.text,
+        "html": message.html,
+    }
     async with sessionmaker.begin() as session:
         if error is None:
             await session.execute(MARK_SENT, {**params, "at": now()})
             result.sent += 1
-        elif message.attempts >= policy.max_attempts:
+        elif permanent or message.attempts >= policy.max_attempts:
             await session.execute(MARK_FAILED, {**params, "error": error})
             result.failed += 1
             result.errors.append(error)
@@ -256,14 +282,19 @@ async def dispatch_due(
 
     async def send_one(message: ClaimedMessage) -> None:
         async with gate:
+            permanent = False
             try:
+                # A template that cannot render will not render on a retry either: fail it at once.
+                permanent = True
+                message = message.rendered()
+                permanent = False
                 await deliver(message, settings, policy)
                 error = None
             except Exception as exc:  # any failure of one message is that message's outcome
                 error = f"{type(exc).__name__}: {exc}"[:2000]
             # Record each outcome at once, in its own short transaction: a crash then resends at
             # most the messages actually in flight, not the whole batch.
-            await _record(sessionmaker, message, error, policy, result)
+            await _record(sessionmaker, message, error, policy, result, permanent)
 
     await asyncio.gather(*(send_one(m) for m in claimed))
     return result

@@ -27,6 +27,10 @@ class OutboxMessage(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "outbox_messages"
     __table_args__ = (
         CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
+        CheckConstraint(
+            "context IS NOT NULL OR (subject IS NOT NULL AND text IS NOT NULL AND html IS NOT NULL)",
+            name="renderable",
+        ),
         # The dispatcher's scan: due queued rows, and sending rows whose lease ran out.
         Index("ix_outbox_messages_due", "due_at", postgresql_where=sql_text("status = 'queued'")),
         Index("ix_outbox_messages_lease", "lease_until", postgresql_where=sql_text("status = 'sending'")),
@@ -37,9 +41,12 @@ class OutboxMessage(UUIDPrimaryKey, Timestamps, Base):
     recipient: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5))
     template: Mapped[str] = mapped_column(String(60))
-    subject: Mapped[str] = mapped_column(String(500))
-    text: Mapped[str] = mapped_column(Text)
-    html: Mapped[str] = mapped_column(Text)
+    # Rendered by the dispatcher when it sends the mail (NULL until then), from `context`:
+    # {"values": {...}, "tz": "Asia/Seoul"} as written by service.notify.service.enqueue.
+    subject: Mapped[str | None] = mapped_column(String(500))
+    text: Mapped[str | None] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # [{"filename": "invite.ics", "content_type": "text/calendar; method=REQUEST", "base64": "..."}]
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default=sql_text("'[]'"))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -75,6 +75,7 @@ class MailPages(Controller):
             request,
             "notify/message.html",
             message=message,
+            content=OutboxService.content(message),
             header_message_id=header_message_id(message.id),
             raw=raw,
             attachments=attachments,

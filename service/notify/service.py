@@ -8,17 +8,20 @@ repeated event harmless: the second INSERT does nothing.
 from __future__ import annotations
 
 import base64
+import enum
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import SUPPORTED_LOCALES
@@ -60,6 +63,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates ship with the code: no stat() per render
     )
 
 
@@ -90,6 +94,112 @@ def render_mail(kind: str, locale: str, context: dict[str, Any], tz: str = "Asia
     return RenderedMail(subject=" ".join(subject.split()), text=text, html=html)
 
 
+def encode_context(value: Any) -> Any:
+    """A template context as JSON, keeping the types templates format (datetimes, dates, decimals).
+
+    Raises TypeError for anything else, at enqueue time, so a context that cannot be stored fails
+    in the transaction that queued it rather than when the mail is sent.
+    """
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return encode_context(value.value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise TypeError("naive datetime in a mail context")
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [encode_context(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): encode_context(item) for key, item in value.items()}
+    raise TypeError(f"{type(value).__name__} cannot be stored in a mail context")
+
+
+def decode_context(value: Any) -> Any:
+    if isinstance(value, list):
+        return [decode_context(item) for item in value]
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((key, raw),) = value.items()
+            if key == "$datetime":
+                return datetime.fromisoformat(raw)
+            if key == "$date":
+                return date.fromisoformat(raw)
+            if key == "$decimal":
+                return Decimal(raw)
+        return {key: decode_context(item) for key, item in value.items()}
+    return value
+
+
+def render_stored(template: str, locale: str, context: dict[str, Any]) -> RenderedMail:
+    """Render a queued row from the context `enqueue` stored."""
+    return render_mail(template, locale, decode_context(context["values"]), context.get("tz", "Asia/Seoul"))
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One mail to queue: rendered later from `template` and `context` (see `enqueue`)."""
+
+    dedupe_key: str
+    recipient: str
+    locale: str
+    template: str
+    context: dict[str, Any]
+    due_at: datetime | None = None
+    attachments: Sequence[Attachment] = ()
+    tz: str = "Asia/Seoul"
+
+    def as_row(self, moment: datetime) -> dict[str, Any]:
+        _environment().get_template(f"emails/{self.template}.txt")  # an unknown template fails now, not at sending
+        due_at = self.due_at or moment
+        if due_at.tzinfo is None:
+            raise TypeError("due_at must be timezone-aware")
+        return {
+            "id": str(uuid.uuid4()),
+            "dedupe_key": self.dedupe_key,
+            "recipient": self.recipient,
+            "locale": self.locale,
+            "template": self.template,
+            "context": {"values": encode_context(self.context), "tz": self.tz},
+            "attachments": [a.as_json() for a in self.attachments],
+            "due_at": due_at.isoformat(),
+        }
+
+
+# All the mails of one event in one constant statement: one round trip however many there are,
+# compiled once per process (the PostgreSQL dialect's `insert().on_conflict_do_nothing()` is
+# never cached by SQLAlchemy 2.0, and compiling it per mail cost more than the mail).
+_ENQUEUE = sql_text(
+    """
+    INSERT INTO outbox_messages (id, dedupe_key, recipient, locale, template, context, attachments, due_at, status)
+    SELECT r.id, r.dedupe_key, r.recipient, r.locale, r.template, r.context, r.attachments, r.due_at, 'queued'
+      FROM jsonb_to_recordset(:rows) AS r(id uuid, dedupe_key text, recipient text, locale text, template text,
+                                          context jsonb, attachments jsonb, due_at timestamptz)
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id
+    """
+).bindparams(bindparam("rows", type_=JSONB))
+
+
+async def enqueue_many(session: AsyncSession, mails: Iterable[Mail]) -> int:
+    """Queue mails in the caller's transaction; return how many were new (dedupe keys not seen before).
+
+    Mails are rendered when they are sent (service.notify.dispatcher), from the context stored as
+    JSON: queueing costs one INSERT, and a reminder shows the names as they are when it goes out.
+    """
+    moment = now()
+    rows = [mail.as_row(moment) for mail in mails]
+    if not rows:
+        return 0
+    return len((await session.execute(_ENQUEUE, {"rows": rows})).all())
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -103,27 +213,8 @@ async def enqueue(
     tz: str = "Asia/Seoul",
 ) -> bool:
     """Queue one mail; return False when a mail with this dedupe key already exists."""
-    mail = render_mail(template, locale, context, tz)
-    statement = (
-        insert(OutboxMessage)
-        .values(
-            id=uuid.uuid4(),
-            dedupe_key=dedupe_key,
-            recipient=recipient,
-            locale=locale,
-            template=template,
-            subject=mail.subject,
-            text=mail.text,
-            html=mail.html,
-            attachments=[a.as_json() for a in attachments],
-            due_at=due_at or now(),
-            status=OutboxStatus.QUEUED,
-        )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id)
-    )
-    inserted = (await session.execute(statement)).scalar_one_or_none()
-    return inserted is not None
+    mail = Mail(dedupe_key, recipient, locale, template, context, due_at, attachments, tz)
+    return await enqueue_many(session, [mail]) == 1
 
 
 async def cancel_pending(session: AsyncSession, prefix: str) -> int:
@@ -163,6 +254,14 @@ class OutboxService:
         if message is None:
             raise NotFound("No such message.")
         return message
+
+    @staticmethod
+    def content(message: OutboxMessage) -> RenderedMail:
+        """What the mail says: as sent, or (still queued) as it would be rendered now."""
+        if message.subject is not None and message.text is not None and message.html is not None:
+            return RenderedMail(subject=message.subject, text=message.text, html=message.html)
+        assert message.context is not None  # guaranteed by ck_outbox_messages_renderable
+        return render_stored(message.template, message.locale, message.context)
 
     async def retry(self, message_id: uuid.UUID) -> OutboxMessage:
         """Queue a failed or cancelled message again, now, with a fresh attempt budget."""

@@ -27,7 +27,7 @@ from service.fairs.models import Fair, FairParticipant, Meeting, MeetingRating, 
 from service.lib.clock import now
 from service.lib.events import subscribe
 from service.needs.models import Need
-from service.notify.service import Attachment, cancel_pending, enqueue
+from service.notify.service import Attachment, Mail, cancel_pending, enqueue, enqueue_many
 from service.registry.models import Organization
 
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
@@ -96,10 +96,9 @@ class _MeetingParties:
 
 
 async def _parties(session: AsyncSession, meeting: Meeting) -> _MeetingParties:
-    agency = await session.get(Organization, meeting.agency_id)
-    firm = await session.get(Organization, meeting.firm_id)
-    assert agency is not None
-    assert firm is not None
+    pair = (meeting.agency_id, meeting.firm_id)
+    organizations = {o.id: o for o in await session.scalars(select(Organization).where(Organization.id.in_(pair)))}
+    agency, firm = organizations[meeting.agency_id], organizations[meeting.firm_id]
     fair = await session.get(Fair, meeting.fair_id) if meeting.fair_id else None
     room_url = meeting.room_url
     if room_url is None and meeting.fair_id is not None:
@@ -108,8 +107,12 @@ async def _parties(session: AsyncSession, meeting: Meeting) -> _MeetingParties:
                 FairParticipant.fair_id == meeting.fair_id, FairParticipant.organization_id == meeting.agency_id
             )
         )
-    people = [(u, agency, firm) for u in await _users_of(session, agency.id)]
-    people += [(u, firm, agency) for u in await _users_of(session, firm.id)]
+    users = await session.scalars(
+        select(User).where(User.organization_id.in_(pair), User.is_active.is_(True)).order_by(User.email)
+    )
+    people = [(u, agency, firm) if u.organization_id == agency.id else (u, firm, agency) for u in users]
+    # agency side first, as the mails were always queued
+    people.sort(key=lambda person: person[1].id != agency.id)
     return _MeetingParties(fair, agency, firm, room_url, people)
 
 
@@ -152,69 +155,75 @@ def _context(
     }
 
 
-async def _meeting_mails(
-    session: AsyncSession,
+def _meeting_mails(
     meeting: Meeting,
+    parties: _MeetingParties,
     kind: str,
     key: str,
     method: Literal["REQUEST", "CANCEL"],
     extra: dict[str, Any] | None = None,
-) -> _MeetingParties:
-    parties = await _parties(session, meeting)
+) -> list[Mail]:
     invite = _invite(meeting, parties, method)
-    for user, own, other in parties.people:
-        await enqueue(
-            session,
+    tz = get_settings().app.timezone
+    return [
+        Mail(
             dedupe_key=f"meeting:{meeting.id.hex}:{key}:{user.id.hex}",
             recipient=user.email,
             locale=user.locale,
             template=kind,
             context={**_context(meeting, parties, user, own, other), **(extra or {})},
             attachments=[invite],
-            tz=get_settings().app.timezone,
+            tz=tz,
         )
-    return parties
+        for user, own, other in parties.people
+    ]
 
 
-async def _schedule_reminders(session: AsyncSession, meeting: Meeting, parties: _MeetingParties) -> None:
+def _reminders(meeting: Meeting, parties: _MeetingParties) -> list[Mail]:
     current = now()
+    tz = get_settings().app.timezone
+    mails: list[Mail] = []
     for label, before in REMINDERS:
         due = meeting.starts_at - before
         if due <= current:
             continue  # booked too late for this reminder
-        for user, own, other in parties.people:
-            await enqueue(
-                session,
+        mails += [
+            Mail(
                 dedupe_key=f"reminder:{meeting.id.hex}:{label}:{_stamp(meeting.starts_at)}:{user.id.hex}",
                 recipient=user.email,
                 locale=user.locale,
                 template=f"meeting_reminder_{label}",
                 context=_context(meeting, parties, user, own, other),
                 due_at=due,
-                tz=get_settings().app.timezone,
+                tz=tz,
             )
+            for user, own, other in parties.people
+        ]
     for family, label, template, after in FOLLOW_UPS:
         if meeting.ends_at + after <= current:
             continue  # a meeting recorded after the fact: don't send a backlog of questions at once
-        for user, own, other in parties.people:
-            await enqueue(
-                session,
+        mails += [
+            Mail(
                 dedupe_key=f"followup:{meeting.id.hex}:{family}:{label}:{_stamp(meeting.starts_at)}:{user.id.hex}",
                 recipient=user.email,
                 locale=user.locale,
                 template=template,
                 context={**_context(meeting, parties, user, own, other), "months": label},
                 due_at=meeting.ends_at + after,
-                tz=get_settings().app.timezone,
+                tz=tz,
             )
+            for user, own, other in parties.people
+        ]
+    return mails
 
 
 @subscribe("meeting.booked")
 async def on_meeting_booked(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
     if meeting.provisional:
         return  # a provisional agenda is announced by fair.scheduled; invites follow fair.finalized
-    parties = await _meeting_mails(session, meeting, "meeting_booked", f"booked:{meeting.sequence}", "REQUEST")
-    await _schedule_reminders(session, meeting, parties)
+    parties = await _parties(session, meeting)
+    mails = _meeting_mails(meeting, parties, "meeting_booked", f"booked:{meeting.sequence}", "REQUEST")
+    await enqueue_many(session, mails + _reminders(meeting, parties))
 
 
 @subscribe("meeting.moved")
@@ -225,15 +234,16 @@ async def on_meeting_moved(
         return
     for prefix in _pending_prefixes(meeting.id):
         await cancel_pending(session, prefix)
-    parties = await _meeting_mails(
-        session,
+    parties = await _parties(session, meeting)
+    mails = _meeting_mails(
         meeting,
+        parties,
         "meeting_moved",
         f"moved:{meeting.sequence}:{_stamp(meeting.starts_at)}",
         "REQUEST",
         {"previous_starts_at": previous_starts_at},
     )
-    await _schedule_reminders(session, meeting, parties)
+    await enqueue_many(session, mails + _reminders(meeting, parties))
 
 
 @subscribe("meeting.cancelled")
@@ -242,7 +252,8 @@ async def on_meeting_cancelled(session: AsyncSession, meeting: Meeting, **_: Any
         return  # nobody was sent an invite for it
     for prefix in _pending_prefixes(meeting.id):
         await cancel_pending(session, prefix)
-    await _meeting_mails(session, meeting, "meeting_cancelled", "cancelled", "CANCEL")
+    parties = await _parties(session, meeting)
+    await enqueue_many(session, _meeting_mails(meeting, parties, "meeting_cancelled", "cancelled", "CANCEL"))
 
 
 async def request_mail(session: AsyncSession, request: MeetingRequest, kind: str, to_agency: bool) -> None:

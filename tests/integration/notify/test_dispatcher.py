@@ -124,7 +124,8 @@ class TestLeases:
         from service.notify.dispatcher import MARK_SENT
 
         async with sessionmaker.begin() as session:
-            done = await session.execute(MARK_SENT, {"id": stale.id, "lease_until": stale.lease_until, "at": start})
+            outcome = {"id": stale.id, "lease_until": stale.lease_until, "at": start}
+            done = await session.execute(MARK_SENT, {**outcome, "subject": "s", "text": "t", "html": "h"})
             assert done.rowcount == 0  # type: ignore[attr-defined]
         [row] = await rows(sessionmaker)
         assert row.status == OutboxStatus.SENDING and row.lease_until == fresh.lease_until
