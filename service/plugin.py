@@ -23,7 +23,7 @@ from litestar.template.config import TemplateConfig
 
 from service.accounts.auth import AuthMiddleware
 from service.config import Settings, get_settings
-from service.db.engine import make_engine, make_sessionmaker, resolve_database_url
+from service.db.engine import make_engine, make_reader_sessionmaker, make_sessionmaker, resolve_database_url
 from service.lib import i18n
 from service.lib.deps import DEPENDENCIES
 from service.lib.observability import MetricsController, RequestIdMiddleware, ensure_request_id, metrics_config
@@ -127,7 +127,7 @@ class AppPlugin(InitPluginProtocol):
         app_config.middleware = [
             RequestIdMiddleware(),
             metrics_config().middleware,
-            AuthMiddleware(sessionmaker, settings),
+            AuthMiddleware(make_reader_sessionmaker(engine), settings),
             *app_config.middleware,
         ]
         app_config.before_send.extend(
