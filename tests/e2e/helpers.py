@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import Message
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,8 +61,45 @@ class Seeder:
     def agency(self, **org: Any) -> Seeded:
         return self._verified(agency_payload(**org))
 
+    def fair(self, name: str, mode: str, *participants: Seeded) -> str:
+        """A fair of today 09:00–12:00 (Seoul), 30-minute slots, booking open from an hour ago to
+        tomorrow, with `participants` joined. Returns its id."""
+        moment = seoul_now()
+        body = {
+            "name": name,
+            "mode": mode,
+            "days": [{"date": moment.date().isoformat(), "start": "09:00", "end": "12:00"}],
+            "slot_minutes": 30,
+            "booking_opens_at": (moment - timedelta(hours=1)).isoformat(),
+            "booking_closes_at": (moment + timedelta(days=1)).isoformat(),
+        }
+        response = self.http.post("/fairs", json=body, headers=self.staff)
+        assert response.status_code == 201, response.text
+        fair_id = str(response.json()["id"])
+        for org in participants:
+            joined = self.http.post(
+                f"/fairs/{fair_id}/participants", json={"organization_id": org.id}, headers=self.staff
+            )
+            assert joined.status_code == 201, joined.text
+        return fair_id
+
     def close(self) -> None:
         self.http.close()
+
+
+@dataclass
+class SharedTab(Journey):
+    """A tab whose screenshots are numbered in one sequence with the lead tab's, so the folder
+    reads in the order things happened and no two axe reports share a number."""
+
+    lead: Journey | None = None
+
+    def shot(self, name: str) -> Path:
+        assert self.lead is not None
+        self.step = self.lead.step
+        path = super().shot(name)
+        self.lead.step = self.step
+        return path
 
 
 def second_tab(browser: Browser, first: Journey, who: str, locale: str = "ko-KR") -> Journey:
@@ -69,7 +107,7 @@ def second_tab(browser: Browser, first: Journey, who: str, locale: str = "ko-KR"
     context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900}, timezone_id="Asia/Seoul")
     page = context.new_page()
     page.set_default_timeout(15_000)
-    tab = Journey(page=page, base_url=first.base_url, folder=first.folder, axe=first.axe, who=who, step=50)
+    tab = SharedTab(page=page, base_url=first.base_url, folder=first.folder, axe=first.axe, who=who, lead=first)
     page.on(
         "console",
         lambda msg: first.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
@@ -100,8 +138,8 @@ def mails_with_invite(mailbox: Mailbox, address: str) -> list[tuple[Message, Cal
 
 
 def create_fair(journey: Journey, name: str, mode: str, *, day: datetime | None = None) -> str:
-    """Staff fill the new-fair form on /fairs: today 09:00–12:00 (Seoul), 30-minute slots, the booking
-    window open from an hour ago to tomorrow. Returns the fair's id."""
+    """Staff fill the new-fair form on /fairs: one day (today unless told) 09:00–12:00 Seoul time,
+    30-minute slots, the booking window open from an hour ago to tomorrow. Returns the fair's id."""
     page = journey.page
     moment = seoul_now()
     fair_day = (day or moment).date().isoformat()
@@ -131,4 +169,3 @@ def add_participants(journey: Journey, *names: str) -> None:
     page.wait_for_url("**?done=added")
     for name in names:
         expect(page.locator("main table tbody th", has_text=name)).to_have_count(1)
-
