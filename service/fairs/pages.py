@@ -19,6 +19,7 @@ from service.fairs.models import Fair, FairMode, Meeting
 from service.fairs.schemas import BreakIn, DayIn, FairIn, FairPatch
 from service.fairs.service import BookingService, FairService, RequestService, grid_of, lock_fair
 from service.fairs.slots import SEOUL, Slot, seoul
+from service.lib.clock import now
 from service.lib.errors import DomainError, FieldErrors, NotFound
 from service.lib.i18n import gettext as _
 from service.lib.pages import FormReader, field_errors, form_values, redirect, render
@@ -464,6 +465,7 @@ class FairPages(Controller):
             names=names,
             joined=joined,
             slots=[(s, _label(s)) for s in grid_of(fair)],
+            now=now(),  # a contract can be reported from a meeting that has begun
             label=lambda m: seoul(m.starts_at).strftime("%m-%d %H:%M") + "–" + seoul(m.ends_at).strftime("%H:%M"),
             nav_items=_nav(fair, viewer),
         )
