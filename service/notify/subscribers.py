@@ -27,7 +27,7 @@ from service.fairs.models import Fair, FairParticipant, Meeting, MeetingRating, 
 from service.lib.clock import now
 from service.lib.events import subscribe
 from service.needs.models import Need
-from service.notify.service import Attachment, Mail, cancel_pending, enqueue, enqueue_many
+from service.notify.service import Attachment, Mail, cancel_pending, enqueue_many
 from service.registry.models import Organization
 
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
@@ -57,23 +57,35 @@ def _stamp(moment: datetime | None) -> str:
     return str(int(moment.timestamp())) if moment else "0"
 
 
-async def _organization_mail(session: AsyncSession, organization: Organization, kind: str) -> None:
+async def mail_organization(
+    session: AsyncSession, organization: Organization, template: str, key: str, **values: Any
+) -> int:
+    """Queue `template` to every active user of `organization`, once per `key` and user.
+
+    Every such mail's context has the user's and the organization's names and the base URL,
+    plus `values`. Returns how many mails were new.
+    """
     settings = get_settings()
-    for user in await _users_of(session, organization.id):
-        await enqueue(
-            session,
-            dedupe_key=f"{kind}:{organization.id.hex}:{_stamp(organization.status_changed_at)}:{user.id.hex}",
-            recipient=user.email,
-            locale=user.locale,
-            template=kind,
-            context={
-                "user_name": user.name,
-                "organization_name": organization.name,
-                "reason": organization.status_reason or "",
-                "base_url": settings.app.base_url,
-            },
-            tz=settings.app.timezone,
-        )
+    base = {"organization_name": organization.name, "base_url": settings.app.base_url}
+    return await enqueue_many(
+        session,
+        [
+            Mail(
+                dedupe_key=f"{key}:{user.id.hex}",
+                recipient=user.email,
+                locale=user.locale,
+                template=template,
+                context={"user_name": user.name, **base, **values},
+                tz=settings.app.timezone,
+            )
+            for user in await _users_of(session, organization.id)
+        ],
+    )
+
+
+async def _organization_mail(session: AsyncSession, organization: Organization, kind: str) -> None:
+    key = f"{kind}:{organization.id.hex}:{_stamp(organization.status_changed_at)}"
+    await mail_organization(session, organization, kind, key, reason=organization.status_reason or "")
 
 
 @subscribe("organization.verify")
@@ -258,30 +270,21 @@ async def on_meeting_cancelled(session: AsyncSession, meeting: Meeting, **_: Any
 
 async def request_mail(session: AsyncSession, request: MeetingRequest, kind: str, to_agency: bool) -> None:
     """Mail one side of a meeting request (`templates/emails/meeting_request_<kind>`)."""
-    settings = get_settings()
     agency = await session.get(Organization, request.agency_id)
     firm = await session.get(Organization, request.firm_id)
     fair = await session.get(Fair, request.fair_id)
     if agency is None or firm is None or fair is None:
         raise LookupError(f"meeting request {request.id} refers to a missing organization or fair")
     own, other = (agency, firm) if to_agency else (firm, agency)
-    for user in await _users_of(session, own.id):
-        await enqueue(
-            session,
-            dedupe_key=f"request:{request.id.hex}:{kind}:{user.id.hex}",
-            recipient=user.email,
-            locale=user.locale,
-            template=f"meeting_request_{kind}",
-            context={
-                "user_name": user.name,
-                "organization_name": own.name,
-                "other_name": other.name,
-                "fair_name": fair.name,
-                "message": request.message if to_agency else "",
-                "base_url": settings.app.base_url,
-            },
-            tz=settings.app.timezone,
-        )
+    await mail_organization(
+        session,
+        own,
+        f"meeting_request_{kind}",
+        f"request:{request.id.hex}:{kind}",
+        other_name=other.name,
+        fair_name=fair.name,
+        message=request.message if to_agency else "",
+    )
 
 
 @subscribe("request.created")
@@ -319,25 +322,16 @@ async def on_contract_reported(session: AsyncSession, contract: Any, **_: Any) -
     other = await session.get(Organization, other_id)
     if reporter is None or other is None:
         return
-    settings = get_settings()
-    for user in await _users_of(session, other.id):
-        await enqueue(
-            session,
-            dedupe_key=f"contract:{contract.id.hex}:confirm:{user.id.hex}",
-            recipient=user.email,
-            locale=user.locale,
-            template="contract_reported",
-            context={
-                "user_name": user.name,
-                "organization_name": other.name,
-                "other_name": reporter.name,
-                "title": contract.title,
-                "amount_krw": contract.amount_krw,
-                "contract_date": contract.contract_date,
-                "base_url": settings.app.base_url,
-            },
-            tz=settings.app.timezone,
-        )
+    await mail_organization(
+        session,
+        other,
+        "contract_reported",
+        f"contract:{contract.id.hex}:confirm",
+        other_name=reporter.name,
+        title=contract.title,
+        amount_krw=contract.amount_krw,
+        contract_date=contract.contract_date,
+    )
 
 
 @subscribe("fair.scheduled")
@@ -345,7 +339,6 @@ async def on_fair_scheduled(
     session: AsyncSession, fair: Fair, scheduled: int = 0, unscheduled: list[uuid.UUID] | None = None, **_: Any
 ) -> None:
     """The auto-scheduler placed the requests: tell every participant how many meetings they have."""
-    settings = get_settings()
     left_out = set(unscheduled or [])
     participants = (await session.scalars(select(FairParticipant).where(FairParticipant.fair_id == fair.id))).all()
     live = select(Meeting).where(Meeting.fair_id == fair.id, Meeting.status != MeetingStatus.CANCELLED)
@@ -361,24 +354,16 @@ async def on_fair_scheduled(
             (m for m in meetings if participant.organization_id in (m.agency_id, m.firm_id)), key=lambda m: m.starts_at
         )
         not_placed = sum(1 for r in requests if participant.organization_id in (r.agency_id, r.firm_id))
-        for user in await _users_of(session, organization.id):
-            await enqueue(
-                session,
-                dedupe_key=f"fair:{fair.id.hex}:scheduled:{_stamp(fair.scheduled_at)}:{user.id.hex}",
-                recipient=user.email,
-                locale=user.locale,
-                template="fair_scheduled",
-                context={
-                    "user_name": user.name,
-                    "organization_name": organization.name,
-                    "fair_name": fair.name,
-                    "meeting_count": len(own_meetings),
-                    "meeting_times": [m.starts_at for m in own_meetings],
-                    "not_placed": not_placed,
-                    "base_url": settings.app.base_url,
-                },
-                tz=settings.app.timezone,
-            )
+        await mail_organization(
+            session,
+            organization,
+            "fair_scheduled",
+            f"fair:{fair.id.hex}:scheduled:{_stamp(fair.scheduled_at)}",
+            fair_name=fair.name,
+            meeting_count=len(own_meetings),
+            meeting_times=[m.starts_at for m in own_meetings],
+            not_placed=not_placed,
+        )
 
 
 @subscribe("shortlist.invited")
@@ -391,26 +376,17 @@ async def on_shortlist_invited(session: AsyncSession, invitation: Any, need: Nee
     firm = await session.get(Organization, invitation.firm_id)
     if agency is None or firm is None:
         return
-    settings = get_settings()
-    for user in await _users_of(session, firm.id):
-        await enqueue(
-            session,
-            dedupe_key=f"invitation:{invitation.id.hex}:{user.id.hex}",
-            recipient=user.email,
-            locale=user.locale,
-            template="shortlist_invited",
-            context={
-                "user_name": user.name,
-                "organization_name": firm.name,
-                "other_name": agency.name,
-                "need_title": need.title,
-                "budget_krw": need.budget_krw,
-                "needed_by": need.needed_by,
-                "message": str(getattr(invitation, "message", "") or ""),
-                "base_url": settings.app.base_url,
-            },
-            tz=settings.app.timezone,
-        )
+    await mail_organization(
+        session,
+        firm,
+        "shortlist_invited",
+        f"invitation:{invitation.id.hex}",
+        other_name=agency.name,
+        need_title=need.title,
+        budget_krw=need.budget_krw,
+        needed_by=need.needed_by,
+        message=str(getattr(invitation, "message", "") or ""),
+    )
 
 
 NO_DEAL = (MeetingRating.DID_NOT_TAKE_PLACE, MeetingRating.INSUFFICIENT_INTEREST)

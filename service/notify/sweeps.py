@@ -11,13 +11,11 @@ from datetime import timedelta
 from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.models import User
 from service.config import Settings
 from service.fairs.models import Meeting, MeetingRating, MeetingRequest, RequestStatus
 from service.lib.clock import now, today
 from service.notify.models import OutboxMessage, OutboxStatus
-from service.notify.service import enqueue
-from service.notify.subscribers import request_mail
+from service.notify.subscribers import mail_organization, request_mail
 from service.registry.models import Organization, OrganizationKind, OrganizationStatus
 
 UNANSWERED_AFTER = timedelta(days=2)
@@ -51,22 +49,8 @@ async def warn_expiring_certifications(session: AsyncSession, settings: Settings
     ).all()
     for firm in firms:
         assert firm.certified_until is not None
-        users = await session.scalars(select(User).where(User.organization_id == firm.id, User.is_active.is_(True)))
-        for user in users:
-            await enqueue(
-                session,
-                dedupe_key=f"certification:{firm.id.hex}:{firm.certified_until.isoformat()}:{user.id.hex}",
-                recipient=user.email,
-                locale=user.locale,
-                template="certification_expiring",
-                context={
-                    "user_name": user.name,
-                    "organization_name": firm.name,
-                    "certified_until": firm.certified_until,
-                    "base_url": settings.app.base_url,
-                },
-                tz=settings.app.timezone,
-            )
+        key = f"certification:{firm.id.hex}:{firm.certified_until.isoformat()}"
+        await mail_organization(session, firm, "certification_expiring", key, certified_until=firm.certified_until)
     return len(firms)
 
 
