@@ -135,9 +135,16 @@ class LiveServer:
     base_url: str
     database_url: str
     log_path: Path
+    process: subprocess.Popen[bytes] | None = None
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL, as a crashed host or the OOM killer would: no shutdown hook runs."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=10)
 
 
 @contextmanager
@@ -167,7 +174,7 @@ def live_server(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        server = LiveServer(base, database_url, log_path)
+        server = LiveServer(base, database_url, log_path, process)
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -296,3 +303,143 @@ class PgProxy:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         self._loop.close()
+
+
+# -- booking load and the audit of what it left (the fault and scale-out tests) --------------------
+@dataclass
+class Attempt:
+    """One booking request by one firm, and what its client saw (status None: no answer at all)."""
+
+    token: str
+    firm_id: str
+    agency_id: str
+    start: str
+    base_url: str = ""
+    status: int | None = None
+    content_type: str = ""
+    body: Any = None
+    error: str | None = None
+    seconds: float = 0.0
+    sent_at: float = 0.0
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.firm_id, self.agency_id, self.start)
+
+
+async def issue_tokens(database_url: str, user_ids: list[Any]) -> list[str]:
+    """Bearer tokens for users written straight into the database (seed_principals)."""
+    from service.accounts.models import User
+    from service.accounts.service import AccountService
+    from service.config import AuthSettings
+    from service.db.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            accounts = AccountService(session, AuthSettings(secret_key="unused-here-0123456789"))
+            tokens = []
+            for user_id in user_ids:
+                user = await session.get(User, user_id)
+                assert user is not None
+                tokens.append((await accounts.issue_token(user, "fault-test"))[0])
+            return tokens
+    finally:
+        await engine.dispose()
+
+
+async def post_booking(http: httpx.AsyncClient, fair_id: str, attempt: Attempt) -> Attempt:
+    """POST one booking; never raises: a cut connection or a timeout leaves `status` None."""
+    attempt.sent_at = time.monotonic()
+    try:
+        response = await http.post(
+            f"{attempt.base_url}/api/v1/fairs/{fair_id}/meetings",
+            json={"agency_id": attempt.agency_id, "start": attempt.start},
+            headers={"Authorization": f"Bearer {attempt.token}"},
+        )
+    except httpx.HTTPError as exc:
+        attempt.error = f"{type(exc).__name__}: {exc}"
+    else:
+        attempt.status = response.status_code
+        attempt.content_type = response.headers.get("content-type", "")
+        try:
+            attempt.body = response.json()
+        except ValueError:
+            attempt.body = response.text[:500]
+    attempt.seconds = time.monotonic() - attempt.sent_at
+    return attempt
+
+
+@dataclass
+class BookingAudit:
+    """Every live meeting of a fair held against what the clients were told."""
+
+    meetings: dict[tuple[str, str, str], str]  # (firm, agency, start iso) -> meeting id
+    incomplete: list[str]  # meetings without their history row or their mails
+    accepted_missing: list[Attempt]  # 201 seen, no such complete meeting
+    unexplained: list[tuple[str, int | None]]  # meeting whose client got a definite refusal, or no client
+    unknown_but_complete: int  # no answer / 503, yet the booking committed (complete)
+
+    def assert_sound(self) -> None:
+        assert not self.incomplete, f"half-written bookings: {self.incomplete[:5]}"
+        assert not self.accepted_missing, f"201 without a meeting: {[a.key for a in self.accepted_missing[:5]]}"
+        assert not self.unexplained, f"meetings nobody was told about: {self.unexplained[:5]}"
+
+
+async def audit_bookings(
+    database_url: str, fair_id: str, attempts: list[Attempt], mails_per_meeting: int = 2
+) -> BookingAudit:
+    """Read the fair's meetings, their `booked` history rows and their `booked` outbox mails.
+
+    A booking is complete when its meeting, its history row and one mail per person of both
+    sides exist together. Requests whose outcome the client could not know (no answer, or a 503
+    from a commit cut short) may have committed; they are counted, and allowed only if complete.
+    """
+    from service.db.engine import connect_raw
+
+    conn = await connect_raw(database_url)
+    try:
+        rows = await conn.fetch(
+            """
+            SELECT m.id, m.firm_id, m.agency_id, m.starts_at,
+                   (SELECT count(*) FROM meeting_events e WHERE e.meeting_id = m.id AND e.kind = 'booked') AS history,
+                   (SELECT count(*) FROM outbox_messages o
+                     WHERE o.dedupe_key LIKE 'meeting:' || replace(m.id::text, '-', '') || ':booked:0:%') AS mails
+              FROM meetings m
+             WHERE m.fair_id = $1 AND m.status <> 'cancelled'
+            """,
+            uuid_of(fair_id),
+        )
+    finally:
+        await conn.close()
+    from datetime import UTC, datetime
+
+    def norm(start: str) -> str:
+        return datetime.fromisoformat(start).astimezone(UTC).isoformat()
+
+    meetings = {
+        (str(r["firm_id"]), str(r["agency_id"]), r["starts_at"].astimezone(UTC).isoformat()): str(r["id"]) for r in rows
+    }
+    incomplete = [str(r["id"]) for r in rows if r["history"] != 1 or r["mails"] != mails_per_meeting]
+    by_key = {(a.firm_id, a.agency_id, norm(a.start)): a for a in attempts}
+    assert len(by_key) == len(attempts), "each attempt must book a distinct (firm, agency, start)"
+    accepted_missing = [
+        a for a in attempts if a.status == 201 and meetings.get((a.firm_id, a.agency_id, norm(a.start))) != a.body["id"]
+    ]
+    unexplained: list[tuple[str, int | None]] = []
+    unknown = 0
+    for key, meeting_id in meetings.items():
+        attempt = by_key.get(key)
+        if attempt is None:
+            unexplained.append((meeting_id, -1))
+        elif attempt.status in (None, 503):
+            unknown += 1
+        elif attempt.status != 201:
+            unexplained.append((meeting_id, attempt.status))
+    return BookingAudit(meetings, incomplete, accepted_missing, unexplained, unknown)
+
+
+def uuid_of(value: str) -> Any:
+    import uuid
+
+    return uuid.UUID(str(value))
