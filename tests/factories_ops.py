@@ -443,3 +443,113 @@ def uuid_of(value: str) -> Any:
     import uuid
 
     return uuid.UUID(str(value))
+
+
+class BookingLoad:
+    """`workers` clients booking without pause, each attempt a fresh (firm, agency, start) taken
+    from `plan`, spread round-robin over `bases`; runs until `stop()` or the plan runs out."""
+
+    def __init__(self, fair_id: str, plan: Iterator[tuple[str, str, str, str]], bases: list[str], workers: int) -> None:
+        import asyncio
+
+        self.fair_id = fair_id
+        self.plan = plan
+        self.bases = bases
+        self.workers = workers
+        self.attempts: list[Attempt] = []
+        self._stop = asyncio.Event()
+        self._turn = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def seen(self, status: int | None, since: float = 0.0) -> int:
+        return sum(1 for a in self.attempts if a.status == status and a.sent_at >= since and a.seconds)
+
+    async def _worker(self, http: httpx.AsyncClient) -> None:
+        import asyncio
+
+        while not self._stop.is_set():
+            try:
+                token, firm, agency, start = next(self.plan)
+            except StopIteration:
+                return
+            self._turn += 1
+            attempt = Attempt(token, firm, agency, start, base_url=self.bases[self._turn % len(self.bases)])
+            self.attempts.append(attempt)
+            await post_booking(http, self.fair_id, attempt)
+            if attempt.status in (None, 503):
+                await asyncio.sleep(0.05)  # a client backing off a little, as Retry-After asks
+
+    async def run(self) -> None:
+        import asyncio
+
+        limits = httpx.Limits(max_connections=self.workers * 2, max_keepalive_connections=self.workers * 2)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+            await asyncio.gather(*(self._worker(http) for _ in range(self.workers)))
+
+
+async def wait_until(condition: Any, timeout: float, what: str, step: float = 0.05) -> float:
+    """Poll `condition()` (sync or async) until true; returns the seconds it took."""
+    import asyncio
+    import inspect
+
+    started = time.monotonic()
+    while True:
+        value = condition()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(step)
+
+
+@dataclass
+class BookingFair:
+    """A first-come fair seeded straight into the database, and bearer tokens for its firms."""
+
+    fair_id: str
+    agencies: list[str]
+    firms: list[tuple[str, str]]  # (token, firm id)
+    starts: list[str]
+
+    def plan(self, seed: int = 8) -> Iterator[tuple[str, str, str, str]]:
+        """Every (firm, agency, start) once, in a seeded random order: attempts never repeat."""
+        import random
+
+        combos = [(t, f, a, s) for t, f in self.firms for a in self.agencies for s in self.starts]
+        random.Random(seed).shuffle(combos)
+        return iter(combos)
+
+    def contested(self, per_slot: int) -> list[tuple[str, str, str, str]]:
+        """`per_slot` different firms for each (agency, start): exactly one of each group can win."""
+        out = []
+        for i, (agency, start) in enumerate((a, s) for a in self.agencies for s in self.starts):
+            for j in range(per_slot):
+                token, firm = self.firms[(i + j * 7) % len(self.firms)]
+                out.append((token, firm, agency, start))
+        return out
+
+
+async def seed_booking_fair(
+    sessionmaker: async_sessionmaker[AsyncSession], database_url: str, agencies: int, firms: int, slots: int
+) -> BookingFair:
+    from tests.factories_fairs import fair_days, seed_fair, seed_principals, starts
+
+    agency_list = await seed_principals(sessionmaker, "agency", agencies)
+    firm_list = await seed_principals(sessionmaker, "firm", firms)
+    end = f"{10 + slots * 10 // 60:02d}:{slots * 10 % 60:02d}"
+    fair = await seed_fair(
+        sessionmaker, participants=[*agency_list, *firm_list], days=fair_days("10:00", end), slot_minutes=10
+    )
+    grid = starts(fair)
+    assert len(grid) == slots
+    tokens = await issue_tokens(database_url, [f.user_id for f in firm_list])
+    return BookingFair(
+        str(fair.id),
+        [str(a.organization_id) for a in agency_list],
+        [(t, str(f.organization_id)) for t, f in zip(tokens, firm_list, strict=True)],
+        [s.isoformat() for s in grid],
+    )

@@ -7,7 +7,6 @@ it gets 503 problem+json, and nothing of the booking is left in the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,13 +19,6 @@ from service.fairs.models import Meeting, MeetingEvent
 from service.notify.models import OutboxMessage
 from tests.factories_fairs import seed_fair, seed_principals, starts
 from tests.factories_ops import PgProxy, issue_tokens
-
-
-@pytest.fixture
-def proxy(server_url: str) -> Iterator[PgProxy]:
-    front = PgProxy(server_url).start()
-    yield front
-    front.stop()
 
 
 @pytest.mark.slow
