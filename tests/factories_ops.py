@@ -152,50 +152,73 @@ def live_server(
     database_url: str, data_dir: Path, log_dir: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[LiveServer]:
     """`procmatch serve` on a free port against `database_url`; stopped (SIGTERM, then kill) on exit."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    with live_servers(database_url, data_dir, log_dir, [extra_env or {}]) as (server,):
+        yield server
+
+
+@contextmanager
+def live_servers(
+    database_url: str, data_dir: Path, log_dir: Path, envs: list[dict[str, str]]
+) -> Iterator[list[LiveServer]]:
+    """One `procmatch serve` per entry of `envs` (extra environment), all on one database,
+    started together and all ready before the block runs; stopped (SIGTERM, then kill) on exit."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"server-{port}.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DATA_DIR": str(data_dir),
-        "SECRET_KEY": "live-server-secret-key-0123456789",
-        "BASE_URL": base,
-        "SCHEDULER_ENABLED": "0",
-        "LOG_FORMAT": "text",
-        **(extra_env or {}),
-    }
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        server = LiveServer(base, database_url, log_path, process)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    raise AssertionError(f"server exited with {process.returncode}:\n{server.log_tail()}")
-                try:
-                    if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"server not ready in 60 s:\n{server.log_tail()}")
-                time.sleep(0.2)
-            yield server
-        finally:
-            process.terminate()
+    servers: list[LiveServer] = []
+    logs = []
+    try:
+        for extra_env in envs:
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            log_path = log_dir / f"server-{port}.log"
+            env = {
+                **os.environ,
+                "DATABASE_URL": database_url,
+                "DATA_DIR": str(data_dir),
+                "SECRET_KEY": "live-server-secret-key-0123456789",
+                "BASE_URL": base,
+                "SCHEDULER_ENABLED": "0",
+                "LOG_FORMAT": "text",
+                **extra_env,
+            }
+            logs.append(log_path.open("wb"))
+            process = subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+                env=env,
+                cwd=ROOT,
+                stdout=logs[-1],
+                stderr=subprocess.STDOUT,
+            )
+            servers.append(LiveServer(base, database_url, log_path, process))
+        deadline = time.monotonic() + 60
+        waiting = list(servers)
+        while waiting:
+            server = waiting[0]
+            assert server.process is not None
+            if server.process.poll() is not None:
+                raise AssertionError(f"server exited with {server.process.returncode}:\n{server.log_tail()}")
             try:
-                process.wait(timeout=15)
+                if httpx.get(f"{server.base_url}/ready", timeout=1).status_code == 200:
+                    waiting.pop(0)
+                    continue
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server not ready in 60 s:\n{server.log_tail()}")
+            time.sleep(0.2)
+        yield servers
+    finally:
+        for server in servers:
+            assert server.process is not None
+            server.process.terminate()
+        for server in servers:
+            assert server.process is not None
+            try:
+                server.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+                server.process.kill()
+                server.process.wait(timeout=5)
+        for log in logs:
+            log.close()
 
 
 def make_staff(database_url: str, email: str | None = None, password: str = PASSWORD) -> str:
