@@ -261,6 +261,7 @@ class PgProxy:
         self._thread: Any = None
         self._server: Any = None
         self._writers: set[Any] = set()
+        self._generation = 0
 
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
@@ -293,10 +294,16 @@ class PgProxy:
     async def _handle(self, client_reader: Any, client_writer: Any) -> None:
         import asyncio
 
+        generation = self._generation
+        self._writers.add(client_writer)  # a cut while connecting upstream breaks it too
         try:
             upstream_reader, upstream_writer = await asyncio.open_unix_connection(self.socket_path)
         except OSError:
             client_writer.close()
+            return
+        if generation != self._generation:  # cut meanwhile: this connection must not survive it
+            client_writer.transport.abort()
+            upstream_writer.transport.abort()
             return
         self._writers |= {client_writer, upstream_writer}
         await asyncio.gather(self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer))
@@ -314,6 +321,7 @@ class PgProxy:
         """Refuse new connections and break every open one, as a crashed server would."""
 
         async def close_all() -> None:
+            self._generation += 1
             self._server.close()
             for writer in list(self._writers):
                 writer.transport.abort()

@@ -38,6 +38,7 @@ async def test_bookings_through_a_database_outage(proxy: PgProxy, database_url, 
             cut_at = time.monotonic()
             await wait_until(lambda: load.seen(503, since=cut_at) >= 30, 30, "503s during the outage")
             await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - cut_at)))  # hold the outage
+            restoring_at = time.monotonic()
             proxy.restore()
             restored_at = time.monotonic()
             outage = restored_at - cut_at
@@ -73,6 +74,9 @@ async def test_bookings_through_a_database_outage(proxy: PgProxy, database_url, 
             assert attempt.content_type.startswith("application/problem+json"), (attempt.status, attempt.body)
             assert attempt.body["status"] == attempt.status
     assert max(a.seconds for a in attempts) < BOUND_SECONDS
+    # a request made and answered while the database was away was refused, whatever it was
+    outage_only = [a for a in attempts if cut_at <= a.sent_at and a.sent_at + a.seconds < restoring_at]
+    assert {a.status for a in outage_only} == {503}, Counter(a.status for a in outage_only)
     assert recovery < 15
     assert "unhandled error" not in log, log[log.find("unhandled error") - 2000 :][:4000]
 
