@@ -124,9 +124,12 @@ async def test_two_instances_run_timed_work_once_and_race_bookings_safely(
             pending = await fetch(
                 database_url, "SELECT 1 FROM outbox_messages WHERE status <> 'sent' AND due_at <= now() LIMIT 1"
             )
-            return scheduled[0]["scheduled_at"] is not None and not pending
+            swept = await fetch(
+                database_url, "SELECT 1 FROM outbox_messages WHERE template = 'meeting_request_unanswered'"
+            )
+            return scheduled[0]["scheduled_at"] is not None and bool(swept) and not pending
 
-        await wait_until(settled, 120, "the fair scheduled and every due mail sent", step=0.25)
+        await wait_until(settled, 120, "the fair scheduled, the sweep run, every due mail sent", step=0.25)
         sent = await fetch(database_url, "SELECT id, recipient, template FROM outbox_messages WHERE status = 'sent'")
         await wait_until(lambda: sum(received(mail_server).values()) >= len(sent), 20, "the sent mails at SMTP")
         await asyncio.sleep(3)  # three more ticks of every job in both instances: nothing may follow
