@@ -67,6 +67,11 @@ class AppSettings:
 @dataclass(frozen=True)
 class SchedulerSettings:
     enabled: bool = True
+    # Job id -> seconds between runs, overriding the job's own interval (SCHEDULER_INTERVALS).
+    intervals: tuple[tuple[str, int], ...] = ()
+
+    def seconds(self, job_id: str, default: int) -> int:
+        return dict(self.intervals).get(job_id, default)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,19 @@ def _secret_key(env: dict[str, str], data_dir: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _intervals(raw: str | None) -> tuple[tuple[str, int], ...]:
+    """`notify.dispatch=1,fairs.schedule_closed=5` -> (("notify.dispatch", 1), ...)."""
+    out: list[tuple[str, int]] = []
+    for item in (raw or "").split(","):
+        if not item.strip():
+            continue
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip().isdigit() or int(value) < 1:
+            raise SettingsError(f"SCHEDULER_INTERVALS must look like 'job.id=seconds,...' (seconds >= 1), got {item!r}")
+        out.append((name.strip(), int(value)))
+    return tuple(out)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -162,7 +180,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             secret_key=_secret_key(env, data_dir),
             token_hours=_int(env, "TOKEN_HOURS", 12, 1, 24 * 30),
         ),
-        scheduler=SchedulerSettings(enabled=(env.get("SCHEDULER_ENABLED", "1") not in ("0", "false", "no"))),
+        scheduler=SchedulerSettings(
+            enabled=(env.get("SCHEDULER_ENABLED", "1") not in ("0", "false", "no")),
+            intervals=_intervals(env.get("SCHEDULER_INTERVALS")),
+        ),
     )
 
 

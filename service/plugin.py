@@ -28,7 +28,12 @@ from service.lib import i18n
 from service.lib.deps import DEPENDENCIES
 from service.lib.observability import MetricsController, RequestIdMiddleware, ensure_request_id, metrics_config
 from service.lib.openapi import document_problem_responses
-from service.lib.web import complete_allow_header, exception_handler, security_headers
+from service.lib.web import (
+    CommitBeforeResponseMiddleware,
+    complete_allow_header,
+    exception_handler,
+    security_headers,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -128,6 +133,7 @@ class AppPlugin(InitPluginProtocol):
             RequestIdMiddleware(),
             metrics_config().middleware,
             AuthMiddleware(make_reader_sessionmaker(engine), settings),
+            CommitBeforeResponseMiddleware(),
             *app_config.middleware,
         ]
         app_config.before_send.extend(

@@ -10,8 +10,9 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect, Template
-from litestar.types import Message, Scope
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -195,3 +196,41 @@ def _header_value(scope: Scope, name: bytes) -> str:
         if key == name:
             return str(value.decode("latin-1"))
     return ""
+
+
+class CommitBeforeResponseMiddleware(ASGIMiddleware):
+    """Commit the request's database session before a 2xx/3xx response starts, and tell the truth
+    when that COMMIT fails.
+
+    advanced-alchemy's autocommit hook commits in `before_send` and only logs a failed COMMIT
+    (at debug level), so a booking whose COMMIT never reached the database was answered 201.
+    Here the COMMIT happens first; if it fails, the success response is dropped and the error
+    response goes out instead (503 problem+json when the database is unreachable). The hook
+    still closes the session (its commit is then a no-op) and rolls back error responses.
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
+        from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_SCOPE_KEY
+
+        replaced = False
+
+        async def send_after_commit(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the rest of a success response that did not happen
+            if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
+                session = get_aa_scope_state(scope, SESSION_SCOPE_KEY)
+                if session is not None and session.in_transaction():
+                    try:
+                        await session.commit()
+                    except Exception as exc:  # the outcome is unknown to us: never claim success
+                        replaced = True
+                        error = to_domain_error(exc)
+                        log.warning("commit failed, answering %d instead of %d", error.status, message["status"])
+                        response = bare_error_response(scope, error)
+                        await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]
+                        return
+            await send(message)
+
+        await next_app(scope, receive, send_after_commit)

@@ -13,7 +13,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.config import Settings
+from service.config import Settings, SettingsError
 
 log = logging.getLogger("service.scheduler")
 JobFunc = Callable[[async_sessionmaker[AsyncSession], Settings], Awaitable[Any]]
@@ -43,16 +43,21 @@ def collect_jobs() -> list[JobSpec]:
 
 def start_scheduler(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=settings.app.timezone)
-    for job in collect_jobs():
+    jobs = collect_jobs()
+    unknown = {name for name, _ in settings.scheduler.intervals} - {job.id for job in jobs}
+    if unknown:
+        raise SettingsError(f"SCHEDULER_INTERVALS names unknown job(s): {', '.join(sorted(unknown))}")
+    for job in jobs:
+        seconds = settings.scheduler.seconds(job.id, job.seconds)
         scheduler.add_job(
             _run,
             "interval",
-            seconds=job.seconds,
+            seconds=seconds,
             args=[job, sessionmaker, settings],
             id=job.id,
             max_instances=1,
             coalesce=True,
-            misfire_grace_time=job.seconds,
+            misfire_grace_time=seconds,
         )
     scheduler.start()
     log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))

@@ -32,6 +32,9 @@ class TestSettings:
             ("BASE_URL", "ftp://example"),
             ("SECRET_KEY", "short"),
             ("MAIL_FROM", "nobody"),
+            ("SCHEDULER_INTERVALS", "notify.dispatch"),
+            ("SCHEDULER_INTERVALS", "notify.dispatch=0"),
+            ("SCHEDULER_INTERVALS", "notify.dispatch=soon"),
         ],
     )
     def test_bad_value_names_the_variable(self, tmp_path, name, value):
@@ -50,3 +53,18 @@ class TestSettings:
 
     def test_tls_port_default(self, tmp_path):
         assert load_settings(base(tmp_path, SMTP_SECURITY="tls")).smtp.port == 465
+
+
+class TestSchedulerIntervals:
+    def test_override_some_jobs_and_keep_the_others(self, tmp_path):
+        settings = load_settings(base(tmp_path, SCHEDULER_INTERVALS="notify.dispatch=1, fairs.schedule_closed=5"))
+        assert settings.scheduler.seconds("notify.dispatch", 3) == 1
+        assert settings.scheduler.seconds("fairs.schedule_closed", 60) == 5
+        assert settings.scheduler.seconds("notify.sweep", 600) == 600
+
+    async def test_an_unknown_job_stops_the_start(self, tmp_path):
+        from service.scheduler import start_scheduler
+
+        settings = load_settings(base(tmp_path, SCHEDULER_INTERVALS="notify.dispatchh=1"))
+        with pytest.raises(SettingsError, match=r"notify\.dispatchh"):
+            start_scheduler(None, settings)  # type: ignore[arg-type]
