@@ -23,11 +23,10 @@ depends_on: str | Sequence[str] | None = None
 SIMILARITY_COST = 100
 
 
-def upgrade() -> None:
-    op.execute(
-        """
-        CREATE FUNCTION pm_jamo(value text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-        AS $$
+def spelled(value: str) -> str:
+    """SQL spelling `value` out in Hangul letters (hangul.to_jamo). Built-ins only: a restore
+    runs with an empty search_path, so these functions must not call each other."""
+    return f"""
         SELECT coalesce(string_agg(
             CASE WHEN u BETWEEN 44032 AND 55203 THEN
                 substr('ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ', (u - 44032) / 588 + 1, 1)
@@ -35,18 +34,21 @@ def upgrade() -> None:
                 || CASE WHEN (u - 44032) % 28 = 0 THEN 'ㆍ'
                         ELSE substr('ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ', (u - 44032) % 28, 1) END
             ELSE c END, '' ORDER BY i), '')
-        FROM unnest(string_to_array(value, NULL)) WITH ORDINALITY AS chars(c, i),
+        FROM unnest(string_to_array({value}, NULL)) WITH ORDINALITY AS chars(c, i),
              LATERAL (SELECT ascii(c) AS u) AS code
-        $$
-        """
+    """
+
+
+def upgrade() -> None:
+    op.execute(
+        f"CREATE FUNCTION pm_jamo(value text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT "
+        f"AS $$ {spelled('value')} $$"
     )
     # array_to_string is only STABLE; for varchar[] it is immutable in fact (as in pm_search_text).
+    words = "lower(coalesce(name, '') || ' ' || coalesce(array_to_string(keywords, ' '), ''))"
     op.execute(
-        """
-        CREATE FUNCTION pm_search_jamo(name text, keywords varchar[]) RETURNS text
-        LANGUAGE sql IMMUTABLE PARALLEL SAFE
-        AS $$ SELECT pm_jamo(lower(coalesce(name, '') || ' ' || coalesce(array_to_string(keywords, ' '), ''))) $$
-        """
+        f"CREATE FUNCTION pm_search_jamo(name text, keywords varchar[]) RETURNS text "
+        f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ {spelled(words)} $$"
     )
     op.execute(
         "ALTER TABLE organizations ADD COLUMN search_jamo text "

@@ -67,7 +67,7 @@ async def search(sessionmaker, q):
     ],
 )
 async def test_a_typo_finds_the_firm_first(directory, query, target):
-    found, total = await search(directory, query)
+    found, _ = await search(directory, query)
     assert found and found[0] == target, (query, found)
 
 
