@@ -7,7 +7,8 @@ characters then also matches when its Hangul-letter spelling (hangul.to_jamo) is
 at a threshold of TYPO_THRESHOLDS, to the spelling of the firm's name and keywords (`search_jamo`,
 trigram-indexed). So a broad query never pays for similarity over thousands of firms, and a
 one-letter slip inside a compound name ('나늠인쇄' for '은평나눔인쇄협동조합') is still found.
-Relevance sums, per word, 1 for a verbatim match else the word similarity; results are ordered
+Relevance sums, per word, 1 for a verbatim match else the letter word-similarity plus a small
+bonus for the word's syllables that the name holds (_name_bonus); results are ordered
 by relevance, then name and id, so pages are stable.
 """
 
@@ -31,6 +32,8 @@ from service.registry.models import FirmType, Organization, OrganizationKind, Or
 # a strict pass keeps '은평크린' to the 은평클린 firms instead of every 은평 firm (0.5), and the
 # cost of ranking stays bounded by how many firms really look alike.
 TYPO_THRESHOLDS = (0.55, 0.4)
+NAME_BONUS = 0.15
+TYPO_MAX = 0.99  # a typo never outranks a verbatim match (1)
 MIN_TYPO_CHARS = 3
 TYPO_BELOW = 20
 MAX_QUERY_WORDS = 8
@@ -87,13 +90,30 @@ def build_query(query: DirectoryQuery, typos: bool = False) -> tuple[Select[tupl
                 spelled, letters = to_jamo(word), Organization.search_jamo
                 conditions.append(or_(verbatim, letters.op("%>")(spelled)))
                 # A verbatim match scores 1 without computing the similarity; typos score below it.
-                scores.append(case((verbatim, literal(1.0)), else_=func.word_similarity(spelled, letters)))
+                scores.append(
+                    case(
+                        (verbatim, literal(1.0)),
+                        else_=func.least(func.word_similarity(spelled, letters) + _name_bonus(word), TYPO_MAX),
+                    )
+                )
             else:
                 conditions.append(verbatim)
         statement = statement.where(and_(*conditions))
         if scores:
             relevance = sum(scores[1:], scores[0])
     return statement, relevance
+
+
+def _name_bonus(word: str) -> Any:
+    """Up to NAME_BONUS for the share of the word's syllables found in the firm's name.
+
+    Letter similarity alone ties '나늠인쇄' between 나눔인쇄 and 이음인쇄 (both share the same
+    trigrams of 인쇄, and the shorter extent wins); the name holding 나 as well breaks the tie.
+    """
+    syllables = list(dict.fromkeys(word))
+    name = func.lower(Organization.name)
+    hits = [case((func.strpos(name, syllable) > 0, literal(1.0)), else_=literal(0.0)) for syllable in syllables]
+    return sum(hits[1:], hits[0]) * (NAME_BONUS / len(syllables))
 
 
 class DirectoryService:
