@@ -20,7 +20,7 @@ from service.lib.pagination import Page, check_page
 from service.registry.business_number import display
 from service.registry.directory import DirectoryQuery, DirectoryService
 from service.registry.districts import district_name
-from service.registry.importer import ImportOptions, ImportOutcome, export_csv, template_csv
+from service.registry.importer import SPECS, ImportOptions, ImportOutcome, export_csv, template_csv
 from service.registry.imports import ImportService
 from service.registry.models import CategoryRow, OrganizationKind
 from service.registry.schemas import OrganizationIn, OrganizationOut, organization_out
@@ -118,6 +118,27 @@ EXPORT_LIMIT = 50_000
 class OrganizationStatusController(Controller):
     path = "/api/v1/organizations"
     tags = ["registry"]
+
+    @get("/pending")
+    async def list_pending_organizations(
+        self,
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        kind: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
+        page_size: FromQuery[int] = 50,
+    ) -> Page[OrganizationOut]:
+        """Staff: the verification queue (agencies and firms awaiting verification), oldest first."""
+        require_staff(principal)
+        offset, limit = check_page(page, page_size)
+        if kind is not None and kind not in {k.value for k in OrganizationKind}:
+            raise ValidationFailed.single("kind", "must be 'agency' or 'firm'")
+        orgs, total = await OrganizationService(db_session).pending_page(
+            OrganizationKind(kind) if kind else None, offset, limit
+        )
+        return Page(
+            items=[organization_out(o, today=today()) for o in orgs], total=total, page=page, page_size=page_size
+        )
 
     @post("/{organization_id:uuid}/verify", status_code=200)
     async def verify_organization(
@@ -261,6 +282,33 @@ async def read_upload(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
 
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# The whole multipart body: the file plus its envelope. Larger bodies are refused with 413.
+MAX_IMPORT_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
+TEMPLATE_NAMES = {
+    OrganizationKind.FIRM: "firms-import-template.csv",
+    OrganizationKind.AGENCY: "agencies-import-template.csv",
+}
+
+
+def _template(principal: Principal | None, kind: OrganizationKind) -> Response[bytes]:
+    require_staff(principal)
+    return Response(
+        template_csv(SPECS[kind]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_NAMES[kind]}"'},
+    )
+
+
+async def _import(
+    request: Request[Any, Any, Any],
+    principal: Principal | None,
+    session: AsyncSession,
+    kind: OrganizationKind,
+    options: ImportOptions,
+) -> ImportOut:
+    staff = require_staff(principal)
+    content, filename = await read_upload(request)
+    return import_out(await ImportService(session).import_organizations(staff, kind, content, filename, options))
 
 
 class ImportController(Controller):
@@ -269,15 +317,15 @@ class ImportController(Controller):
 
     @get("/firms/template", media_type="text/csv")
     async def import_template(self, principal: NamedDependency[Principal | None]) -> Response[bytes]:
-        """Staff: the CSV template with the Korean column headers (UTF-8 with BOM)."""
-        require_staff(principal)
-        return Response(
-            template_csv(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="firms-import-template.csv"'},
-        )
+        """Staff: the firm CSV template with the Korean column headers (UTF-8 with BOM)."""
+        return _template(principal, OrganizationKind.FIRM)
 
-    @post("/firms", status_code=200)
+    @get("/agencies/template", media_type="text/csv")
+    async def agency_import_template(self, principal: NamedDependency[Principal | None]) -> Response[bytes]:
+        """Staff: the agency CSV template with the Korean column headers (UTF-8 with BOM)."""
+        return _template(principal, OrganizationKind.AGENCY)
+
+    @post("/firms", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES)
     async def import_firms(
         self,
         request: Request[Any, Any, Any],
@@ -289,15 +337,27 @@ class ImportController(Controller):
         verify: FromQuery[bool] = False,
     ) -> ImportOut:
         """Staff: import firms from CSV/XLSX (multipart `file`). Dry run by default: writes nothing."""
-        staff = require_staff(principal)
-        content, filename = await read_upload(request)
-        outcome = await ImportService(db_session).import_firms(
-            staff,
-            content,
-            filename,
-            ImportOptions(dry_run=dry_run, all_or_nothing=all_or_nothing, on_duplicate=on_duplicate, verify=verify),
+        options = ImportOptions(
+            dry_run=dry_run, all_or_nothing=all_or_nothing, on_duplicate=on_duplicate, verify=verify
         )
-        return import_out(outcome)
+        return await _import(request, principal, db_session, OrganizationKind.FIRM, options)
+
+    @post("/agencies", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES)
+    async def import_agencies(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        dry_run: FromQuery[bool] = True,
+        all_or_nothing: FromQuery[bool] = True,
+        on_duplicate: FromQuery[str] = "report",
+        verify: FromQuery[bool] = False,
+    ) -> ImportOut:
+        """Staff: import agencies from CSV/XLSX (multipart `file`), as for firms. Dry run by default."""
+        options = ImportOptions(
+            dry_run=dry_run, all_or_nothing=all_or_nothing, on_duplicate=on_duplicate, verify=verify
+        )
+        return await _import(request, principal, db_session, OrganizationKind.AGENCY, options)
 
 
 ROUTES = [DirectoryController, OrganizationStatusController, ProfileController, ImportController]

@@ -1,10 +1,15 @@
 """The firm directory: Korean free text over name, description and keywords (pg_trgm), and filters.
 
-A query word matches a firm when it is a substring of the firm's text or, for typos,
-when its trigram word-similarity reaches WORD_SIMILARITY. Every word must match. The text
-is the stored, trigram-indexed column `search_text`. Relevance sums, per word, 1 for a
-verbatim match else the word similarity; results are ordered by relevance, then name and
-id, so pages are stable.
+Every query word must match. A word matches a firm when it is a substring of the firm's
+text (the stored, trigram-indexed column `search_text`). When the words so find fewer than
+TYPO_BELOW firms, the search runs again tolerating typos: a word of MIN_TYPO_CHARS or more
+characters then also matches when its Hangul-letter spelling (hangul.to_jamo) is word-similar,
+at a threshold of TYPO_THRESHOLDS, to the spelling of the firm's name and keywords (`search_jamo`,
+trigram-indexed). So a broad query never pays for similarity over thousands of firms, and a
+one-letter slip inside a compound name ('나늠인쇄' for '은평나눔인쇄협동조합') is still found.
+Relevance sums, per word, 1 for a verbatim match else the letter word-similarity plus a small
+bonus for the word's syllables that the name holds (_name_bonus); results are ordered
+by relevance, then name and id, so pages are stable.
 """
 
 from __future__ import annotations
@@ -18,9 +23,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.lib.errors import ValidationFailed
 from service.registry import taxonomy
 from service.registry.districts import BY_CODE
+from service.registry.hangul import to_jamo
 from service.registry.models import FirmType, Organization, OrganizationKind, OrganizationStatus
 
-WORD_SIMILARITY = 0.3
+# On letter spellings. A one-letter slip in a 4-syllable word inside a compound name scores
+# about 0.45, a slip at the start of a name or a missing syllable 0.6 or more. The typo pass
+# tries the strict threshold first and loosens only while fewer than TYPO_BELOW firms match:
+# a strict pass keeps '은평크린' to the 은평클린 firms instead of every 은평 firm (0.5), and the
+# cost of ranking stays bounded by how many firms really look alike.
+TYPO_THRESHOLDS = (0.55, 0.4)
+NAME_BONUS = 0.15
+TYPO_MAX = 0.99  # a typo never outranks a verbatim match (1)
+MIN_TYPO_CHARS = 3
+TYPO_BELOW = 20
 MAX_QUERY_WORDS = 8
 
 
@@ -43,7 +58,11 @@ def category_filter_codes(code: str) -> list[str]:
     return [code, *taxonomy.leaves_of(code)] if taxonomy.BY_CODE[code].parent_code is None else [code]
 
 
-def build_query(query: DirectoryQuery) -> tuple[Select[tuple[Organization]], Any]:
+def query_words(query: DirectoryQuery) -> list[str]:
+    return (query.q or "").lower().split()[:MAX_QUERY_WORDS]
+
+
+def build_query(query: DirectoryQuery, typos: bool = False) -> tuple[Select[tuple[Organization]], Any]:
     """The filtered statement and its relevance expression (validated input only)."""
     statement = select(Organization).where(
         Organization.kind == OrganizationKind.FIRM, Organization.status == OrganizationStatus.VERIFIED
@@ -59,7 +78,7 @@ def build_query(query: DirectoryQuery) -> tuple[Select[tuple[Organization]], Any
         if query.firm_type not in {t.value for t in FirmType}:
             raise ValidationFailed.single("firm_type", "unknown firm type")
         statement = statement.where(Organization.firm_types.contains([query.firm_type]))
-    words = (query.q or "").lower().split()[:MAX_QUERY_WORDS]
+    words = query_words(query)
     if words:
         haystack = search_text()
         conditions = []
@@ -67,12 +86,34 @@ def build_query(query: DirectoryQuery) -> tuple[Select[tuple[Organization]], Any
         for word in words:
             escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             verbatim = haystack.like(f"%{escaped}%")
-            conditions.append(or_(verbatim, haystack.op("%>")(word)))
-            # A verbatim match scores 1 without computing the (costly) similarity; typos score below it.
-            scores.append(case((verbatim, literal(1.0)), else_=func.word_similarity(word, haystack)))
+            if typos and len(word) >= MIN_TYPO_CHARS:
+                spelled, letters = to_jamo(word), Organization.search_jamo
+                conditions.append(or_(verbatim, letters.op("%>")(spelled)))
+                # A verbatim match scores 1 without computing the similarity; typos score below it.
+                scores.append(
+                    case(
+                        (verbatim, literal(1.0)),
+                        else_=func.least(func.word_similarity(spelled, letters) + _name_bonus(word), TYPO_MAX),
+                    )
+                )
+            else:
+                conditions.append(verbatim)
         statement = statement.where(and_(*conditions))
-        relevance = sum(scores[1:], scores[0])
+        if scores:
+            relevance = sum(scores[1:], scores[0])
     return statement, relevance
+
+
+def _name_bonus(word: str) -> Any:
+    """Up to NAME_BONUS for the share of the word's syllables found in the firm's name.
+
+    Letter similarity alone ties '나늠인쇄' between 나눔인쇄 and 이음인쇄 (both share the same
+    trigrams of 인쇄, and the shorter extent wins); the name holding 나 as well breaks the tie.
+    """
+    syllables = list(dict.fromkeys(word))
+    name = func.lower(Organization.name)
+    hits = [case((func.strpos(name, syllable) > 0, literal(1.0)), else_=literal(0.0)) for syllable in syllables]
+    return sum(hits[1:], hits[0]) * (NAME_BONUS / len(syllables))
 
 
 class DirectoryService:
@@ -80,12 +121,24 @@ class DirectoryService:
         self.session = session
 
     async def search(self, query: DirectoryQuery, offset: int, limit: int) -> tuple[list[Organization], int]:
-        statement, relevance = build_query(query)
-        # `%>` uses this threshold; SET LOCAL keeps it to this transaction. asyncpg prepares
-        # statements, and a generic plan cannot see the LIKE pattern (so no trigram index):
-        # force a plan per search.
-        await self.session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY}"))
+        # asyncpg prepares statements, and a generic plan cannot see the LIKE pattern (so no
+        # trigram index): force a plan per search. SET LOCAL keeps settings to this transaction.
         await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        firms, total = await self._page(query, offset, limit, typos=False)
+        if total >= TYPO_BELOW or not any(len(w) >= MIN_TYPO_CHARS for w in query_words(query)):
+            return firms, total
+        for threshold in TYPO_THRESHOLDS:
+            # `%>` uses this threshold.
+            await self.session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = {threshold}"))
+            firms, total = await self._page(query, offset, limit, typos=True)
+            if total >= TYPO_BELOW:
+                break
+        return firms, total
+
+    async def _page(
+        self, query: DirectoryQuery, offset: int, limit: int, *, typos: bool
+    ) -> tuple[list[Organization], int]:
+        statement, relevance = build_query(query, typos)
         # One pass: the window count rides along with the page, so the match conditions are
         # evaluated once (a separate COUNT doubled the cost of every search).
         ordered = statement.add_columns(func.count().over().label("total")).order_by(

@@ -1,27 +1,29 @@
-"""Bulk import of firms from CSV or XLSX: pure decoding, parsing and row validation.
+"""Bulk import of organizations (firms or agencies) from CSV or XLSX: decoding, parsing, row checks.
 
-Files carry Korean column headers (COLUMNS). CSV may be UTF-8 (with or without BOM) or
-CP949/EUC-KR; XLSX is read with openpyxl in read-only mode (first sheet). Every row is
-validated with the same rules as registration (validation.clean_profile); problems are
-reported as (row, column, value, reason) where row is the spreadsheet row number (the
-header is row 1) and column is the Korean header.
+Files carry the Korean column headers staff use (one ImportSpec per organization kind:
+FIRM_SPEC, AGENCY_SPEC). CSV may be UTF-8 (with or without BOM) or CP949/EUC-KR; XLSX is
+read with openpyxl in read-only mode (first sheet; formula cells are read as formulas and
+refused, never evaluated). Every row is validated with the same rules as registration
+(validation.clean_profile); problems are reported as (row, column, value, reason) where row
+is the spreadsheet row number (the header is row 1) and column is the Korean header.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from service.lib.errors import FieldErrors
 from service.registry.districts import BY_CODE
-from service.registry.models import FirmType, OrganizationKind
+from service.registry.models import AgencyType, FirmType, OrganizationKind
 from service.registry.schemas import OrganizationIn
 from service.registry.validation import clean_profile
 
-# Korean header -> OrganizationIn field, in template order. (header, field, required, example)
+# Firm columns: (Korean header, OrganizationIn field, required, example), in template order.
 COLUMNS: tuple[tuple[str, str, bool, str], ...] = (
     ("상호", "name", True, "푸른청소 사회적협동조합"),
     ("사업자등록번호", "business_number", True, "123-45-67891"),
@@ -40,11 +42,22 @@ COLUMNS: tuple[tuple[str, str, bool, str], ...] = (
     ("키워드", "keywords", False, "방역; 소독"),
     ("웹사이트", "website", False, "https://example.kr"),
 )
-HEADER_OF = {f: h for h, f, _, _ in COLUMNS}
-FIELD_OF = {h: f for h, f, _, _ in COLUMNS}
+# Agency columns. The business number (for a public body its 고유번호, same checksum) is the
+# key that recognises an agency already registered.
+AGENCY_COLUMNS: tuple[tuple[str, str, bool, str], ...] = (
+    ("기관명", "name", True, "서울특별시 마포구청"),
+    ("사업자등록번호", "business_number", True, "105-83-00012"),
+    ("기관유형", "agency_type", True, "자치구"),
+    ("자치구", "district", True, "마포구"),
+    ("지역", "region_name", False, ""),
+    ("전화번호", "phone", False, "02-3153-8114"),
+    ("이메일", "email", False, "buy@mapo.go.kr"),
+    ("연간구매목표액", "annual_target_krw", False, "1500000000"),
+)
 LIST_FIELDS = {"firm_types", "category_codes", "keywords"}
-INT_FIELDS = {"capacity_krw", "employees"}
+INT_FIELDS = {"capacity_krw", "employees", "annual_target_krw"}
 MAX_ROWS = 20_000
+MAX_CELL_CHARS = 5_000
 
 FIRM_TYPE_NAMES: dict[str, str] = {
     "사회적기업": FirmType.SOCIAL_ENTERPRISE,
@@ -57,7 +70,71 @@ FIRM_TYPE_NAMES: dict[str, str] = {
     "자활기업": FirmType.SELF_SUFFICIENCY,
     "소셜벤처": FirmType.SOCIAL_VENTURE,
 }
+# The names staff use for 기관유형 (spaces and the middle dot are ignored when matching).
+AGENCY_TYPE_NAMES: dict[str, str] = {
+    "서울시": AgencyType.SEOUL_CITY,
+    "서울특별시": AgencyType.SEOUL_CITY,
+    "본청": AgencyType.SEOUL_CITY,
+    "자치구": AgencyType.DISTRICT_OFFICE,
+    "구청": AgencyType.DISTRICT_OFFICE,
+    "투자출연기관": AgencyType.CITY_AFFILIATE,
+    "서울시투자출연기관": AgencyType.CITY_AFFILIATE,
+    "투자기관": AgencyType.CITY_AFFILIATE,
+    "출연기관": AgencyType.CITY_AFFILIATE,
+    "산하기관": AgencyType.CITY_AFFILIATE,
+    "교육청": AgencyType.EDUCATION,
+    "교육기관": AgencyType.EDUCATION,
+    "교육": AgencyType.EDUCATION,
+    "중앙정부": AgencyType.CENTRAL_GOVERNMENT,
+    "중앙부처": AgencyType.CENTRAL_GOVERNMENT,
+    "정부부처": AgencyType.CENTRAL_GOVERNMENT,
+    "공기업": AgencyType.PUBLIC_CORPORATION,
+    "공사공단": AgencyType.PUBLIC_CORPORATION,
+    "공사": AgencyType.PUBLIC_CORPORATION,
+    "공단": AgencyType.PUBLIC_CORPORATION,
+    "공공기관": AgencyType.PUBLIC_CORPORATION,
+    "기타": AgencyType.OTHER,
+}
 DISTRICT_NAMES = {d.name_ko: d.code for d in BY_CODE.values()} | {"기타": "other", "서울 외": "other"}
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    """What one organization kind's import file looks like: its columns and aliases of headers."""
+
+    kind: OrganizationKind
+    columns: tuple[tuple[str, str, bool, str], ...]
+    # Other headers staff use for the same column -> the canonical header.
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> list[str]:
+        return [h for h, _, _, _ in self.columns]
+
+    @property
+    def header_of(self) -> dict[str, str]:
+        return {f: h for h, f, _, _ in self.columns}
+
+    @property
+    def required(self) -> list[str]:
+        return [h for h, _, required, _ in self.columns if required]
+
+    @property
+    def optional_fields(self) -> list[str]:
+        return [f for _, f, required, _ in self.columns if not required]
+
+
+FIRM_SPEC = ImportSpec(
+    OrganizationKind.FIRM, COLUMNS, {"기업명": "상호", "업체명": "상호", "고유번호": "사업자등록번호"}
+)
+AGENCY_SPEC = ImportSpec(
+    OrganizationKind.AGENCY,
+    AGENCY_COLUMNS,
+    {"기관": "기관명", "고유번호": "사업자등록번호", "기관구분": "기관유형", "구매목표액": "연간구매목표액"},
+)
+SPECS: dict[OrganizationKind, ImportSpec] = {OrganizationKind.FIRM: FIRM_SPEC, OrganizationKind.AGENCY: AGENCY_SPEC}
+HEADER_OF = FIRM_SPEC.header_of
+FIELD_OF = {h: f for h, f, _, _ in COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -82,13 +159,15 @@ class ParseResult:
 
 
 class ImportFileError(ValueError):
-    """The file as a whole cannot be read (format, encoding, headers)."""
+    """The file as a whole cannot be read (format, encoding, headers, size)."""
 
 
 def decode(content: bytes) -> str:
-    """UTF-8 (BOM optional), else CP949 (a superset of EUC-KR)."""
+    """UTF-8 (BOM optional), else CP949 (a superset of EUC-KR). Anything else is refused."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in content[:4096]:
+        raise ImportFileError("UTF-16 or binary files are not supported: save the sheet as CSV (UTF-8) or XLSX")
     if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8")
+        content = content[3:]
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
@@ -106,44 +185,103 @@ def _cell(value: Any) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
 
 
-def read_table(content: bytes, filename: str) -> list[list[str]]:
-    """Rows of cells (strings), header first."""
-    if filename.lower().endswith(".xlsx") or content.startswith(b"PK\x03\x04"):
-        from openpyxl import load_workbook
+# Only the first MAX_COLUMNS cells of a row are read: a sheet may claim thousands of columns.
+MAX_COLUMNS = 60
 
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise ImportFileError("not a readable .xlsx file") from exc
-        try:
-            sheet = workbook.worksheets[0]
-            return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+
+def read_table(content: bytes, filename: str) -> list[list[str]]:
+    """Rows of cells (strings), header first; at most MAX_ROWS + 1 data rows are read."""
+    if filename.lower().endswith(".xlsx") or content.startswith(b"PK\x03\x04"):
+        return _read_xlsx(content)
     text = decode(content)
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text, newline=""))]
+    table: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline="")):
+            table.append([c.strip() for c in row[:MAX_COLUMNS]])
+            if len(table) > MAX_ROWS + 1:
+                break
+    except csv.Error as exc:  # NUL bytes, a field over csv's size limit, a broken quote
+        raise ImportFileError(f"not a readable CSV file ({exc})") from exc
+    return table
+
+
+def _read_xlsx(content: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    # openpyxl raises many kinds (BadZipFile, KeyError, XML errors, EOFError...) for a broken file.
+    try:
+        # data_only=False: a formula cell reads as its formula, so it can be refused (never evaluated).
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except Exception as exc:
+        raise ImportFileError("not a readable .xlsx file") from exc
+    table: list[list[str]] = []
+    try:
+        if not workbook.worksheets:
+            raise ImportFileError("the workbook has no sheet")
+        for row in workbook.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS):
+            table.append([_cell(v) for v in row])
+            if len(table) > MAX_ROWS + 1:
+                break
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise ImportFileError("not a readable .xlsx file (damaged or truncated)") from exc
+    finally:
+        workbook.close()
+    return table
 
 
 def _split(value: str) -> list[str]:
     return [p.strip() for p in value.replace(",", ";").replace("\n", ";").split(";") if p.strip()]
 
 
-def _row_to_input(cells: dict[str, str], errors: list[tuple[str, str]]) -> OrganizationIn:
+FORMULA_REASON = "looks like a spreadsheet formula (=, +, -, @); enter the value itself"
+
+
+def looks_like_formula(value: str) -> bool:
+    """A cell a spreadsheet would run as a formula or DDE command (CSV injection).
+
+    Phone numbers (+82 ...) and negative numbers stay allowed; the field rules judge them.
+    """
+    text = value.lstrip()
+    if not text:
+        return False
+    if text[0] in "=@":
+        return True
+    if text[0] in "+-":
+        rest = text[1:].lstrip()
+        return "|" in text or not rest or not (rest[0].isdigit() or rest[0] == "(")
+    return False
+
+
+def _normalise(value: str) -> str:
+    return value.replace(" ", "").replace("·", "").replace("ㆍ", "")
+
+
+def _row_to_input(spec: ImportSpec, cells: dict[str, str], errors: list[tuple[str, str]]) -> OrganizationIn:
     values: dict[str, Any] = {}
-    for header, fname, _, _ in COLUMNS:
+    for header, fname, _, _ in spec.columns:
         raw = cells.get(header, "")
         if raw == "":
+            continue
+        if len(raw) > MAX_CELL_CHARS:
+            errors.append((fname, f"longer than {MAX_CELL_CHARS:,} characters"))
+            continue
+        if looks_like_formula(raw):
+            errors.append((fname, FORMULA_REASON))
             continue
         try:
             if fname in LIST_FIELDS:
                 parts = _split(raw)
                 if fname == "firm_types":
-                    parts = [FIRM_TYPE_NAMES.get(p.replace(" ", ""), p) for p in parts]
+                    parts = [FIRM_TYPE_NAMES.get(_normalise(p), p) for p in parts]
                 elif fname == "category_codes":
                     parts = [p.upper() for p in parts]
                 values[fname] = parts
@@ -156,6 +294,8 @@ def _row_to_input(cells: dict[str, str], errors: list[tuple[str, str]]) -> Organ
                 values[fname] = date.fromisoformat(raw.replace(".", "-").replace("/", "-"))
             elif fname == "district":
                 values[fname] = DISTRICT_NAMES.get(raw, raw.lower())
+            elif fname == "agency_type":
+                values[fname] = AGENCY_TYPE_NAMES.get(_normalise(raw), raw.lower())
             else:
                 values[fname] = raw
         except ValueError:
@@ -163,33 +303,49 @@ def _row_to_input(cells: dict[str, str], errors: list[tuple[str, str]]) -> Organ
     return OrganizationIn(**values)
 
 
-def parse(content: bytes, filename: str, known_categories: set[str]) -> ParseResult:
-    """Parse and validate every row; never touches the database."""
+_HEADER_SPACE = re.compile(r"\s+")
+
+
+def _canonical_header(spec: ImportSpec, raw: str) -> str:
+    header = _HEADER_SPACE.sub("", raw.lstrip("\ufeff")).rstrip("*")
+    return spec.aliases.get(header, header)
+
+
+def parse(content: bytes, filename: str, known_categories: set[str], spec: ImportSpec = FIRM_SPEC) -> ParseResult:
+    """Parse and validate every row of one kind's file; never touches the database."""
     table = read_table(content, filename)
     while table and not any(table[-1]):
         table.pop()
     if not table:
         raise ImportFileError("the file is empty")
-    header = [h.lstrip("\ufeff").strip() for h in table[0]]
-    missing = [h for h, _, required, _ in COLUMNS if required and h not in header]
+    header = [_canonical_header(spec, h) for h in table[0]]
+    missing = [h for h in spec.required if h not in header]
     if missing:
         raise ImportFileError("missing column(s): " + ", ".join(missing))
     if len(table) - 1 > MAX_ROWS:
         raise ImportFileError(f"at most {MAX_ROWS:,} rows per file")
+    header_of = spec.header_of
+    order = list(header_of)
     result = ParseResult()
     seen: dict[str, int] = {}
     for index, raw_row in enumerate(table[1:], start=2):
         if not any(raw_row):
             continue
         result.total += 1
-        cells = {h: (raw_row[i] if i < len(raw_row) else "") for i, h in enumerate(header)}
+        cells: dict[str, str] = {}
+        for i, h in enumerate(header):
+            if h and h not in cells:  # the first of two same-named columns wins
+                cells[h] = raw_row[i] if i < len(raw_row) else ""
         conversion: list[tuple[str, str]] = []
-        data = _row_to_input(cells, conversion)
+        data = _row_to_input(spec, cells, conversion)
         field_errors = FieldErrors()
         for fname, message in conversion:
             field_errors.add(fname, message)
+        for h, fname, required, _ in spec.columns:
+            if required and not cells.get(h):
+                field_errors.add(fname, "required")
         fields = clean_profile(
-            OrganizationKind.FIRM, data, field_errors, prefix="", partial=False, known_categories=known_categories
+            spec.kind, data, field_errors, prefix="", partial=False, known_categories=known_categories
         )
         number = fields.get("business_number")
         if number and not field_errors:
@@ -198,22 +354,26 @@ def parse(content: bytes, filename: str, known_categories: set[str]) -> ParseRes
             else:
                 seen[number] = index
         if field_errors:
-            order = list(HEADER_OF)
-            reported = dict.fromkeys((e.field, e.message) for e in field_errors.items)
+            unreadable = {f for f, _ in conversion}  # a cell that could not be read is not also "required"
+            reported = dict.fromkeys(
+                (e.field, e.message)
+                for e in field_errors.items
+                if not (e.message == "required" and e.field in unreadable)
+            )
             for fname, message in sorted(reported, key=lambda fm: order.index(fm[0]) if fm[0] in order else 99):
-                column = HEADER_OF.get(fname, fname)
-                result.errors.append(RowError(index, column, cells.get(column, ""), message))
+                column = header_of.get(fname, fname)
+                result.errors.append(RowError(index, column, cells.get(column, "")[:200], message))
             continue
         result.rows.append(ParsedRow(index, fields))
     return result
 
 
-def template_csv() -> bytes:
+def template_csv(spec: ImportSpec = FIRM_SPEC) -> bytes:
     """The import template: UTF-8 with BOM (Excel opens it correctly), header and one example row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([h for h, _, _, _ in COLUMNS])
-    writer.writerow([example for _, _, _, example in COLUMNS])
+    writer.writerow(spec.headers)
+    writer.writerow([example for _, _, _, example in spec.columns])
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 
@@ -224,7 +384,7 @@ def template_csv() -> bytes:
 class ImportOptions:
     dry_run: bool = True
     all_or_nothing: bool = True
-    # "update": a business number already registered updates that firm; "report": it is an error.
+    # "update": a business number already registered updates that organization; "report": it is an error.
     on_duplicate: str = "report"
     verify: bool = False
 

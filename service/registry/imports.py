@@ -1,8 +1,10 @@
-"""Bulk import of firms by staff: validation (importer.py) then one transaction of writes.
+"""Bulk import of firms or agencies by staff: validation (importer.py) then one transaction of writes.
 
-Imported firms get no user account. They are pending, or verified when staff tick it.
+Imported organizations get no user account. They are pending, or verified when staff tick it.
 A dry run writes nothing. With all_or_nothing, any bad row means nothing is written;
-without it, the valid rows are written and the bad ones reported.
+without it, the valid rows are written and the bad ones reported. A business number
+already registered updates that organization or is reported, as staff choose; one that
+belongs to an organization of the other kind is always reported.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.audit import record_audit
 from service.accounts.principal import Principal
 from service.lib.clock import now
-from service.lib.errors import ValidationFailed
+from service.lib.errors import Forbidden, ValidationFailed
 from service.registry.importer import (
+    SPECS,
     ImportFileError,
     ImportOptions,
     ImportOutcome,
+    ImportSpec,
     RowError,
     parse,
 )
@@ -28,19 +32,15 @@ from service.registry.models import Organization, OrganizationKind, Organization
 from service.registry.service import OrganizationService
 
 BATCH = 1000
-# Every row gets every column so executemany sends one statement shape.
-OPTIONAL_DEFAULTS: dict[str, Any] = {
-    "region_name": None,
-    "phone": None,
-    "email": None,
-    "certification_number": None,
-    "certified_until": None,
-    "capacity_krw": None,
-    "employees": None,
-    "vulnerable_employee_ratio": None,
-    "keywords": [],
-    "website": None,
+OTHER_KIND_REASON = {
+    OrganizationKind.FIRM: "already registered as a firm",
+    OrganizationKind.AGENCY: "already registered as an agency",
 }
+
+
+def optional_defaults(spec: ImportSpec) -> dict[str, Any]:
+    """Every inserted row gets every column of the kind, so executemany sends one statement shape."""
+    return {f: [] if f in ("keywords",) else None for f in spec.optional_fields}
 
 
 class ImportService:
@@ -50,11 +50,20 @@ class ImportService:
     async def import_firms(
         self, staff: Principal, content: bytes, filename: str, options: ImportOptions
     ) -> ImportOutcome:
+        return await self.import_organizations(staff, OrganizationKind.FIRM, content, filename, options)
+
+    async def import_organizations(
+        self, staff: Principal, kind: OrganizationKind, content: bytes, filename: str, options: ImportOptions
+    ) -> ImportOutcome:
+        """Validate every row of a firm or agency file; write the valid ones unless told not to."""
+        if not staff.is_staff:
+            raise Forbidden("Only support-center staff may import organizations.")
         if options.on_duplicate not in {"update", "report"}:
             raise ValidationFailed.single("on_duplicate", "must be 'update' or 'report'")
+        spec = SPECS[kind]
         known = await OrganizationService(self.session).known_category_codes()
         try:
-            parsed = parse(content, filename, known)
+            parsed = parse(content, filename, known, spec)
         except ImportFileError as exc:
             raise ValidationFailed.single("file", str(exc)) from exc
         errors = list(parsed.errors)
@@ -73,6 +82,10 @@ class ImportService:
         for row in parsed.rows:
             number = row.fields["business_number"]
             if number in existing:
+                if existing[number][1] != kind:
+                    reason = OTHER_KIND_REASON[existing[number][1]]
+                    errors.append(RowError(row.row, "사업자등록번호", number, reason))
+                    continue
                 if options.on_duplicate == "report":
                     errors.append(RowError(row.row, "사업자등록번호", number, "already registered"))
                     continue
@@ -86,16 +99,17 @@ class ImportService:
             return ImportOutcome(parsed.total, valid, 0, 0, errors, options.dry_run, False)
         stamp = now()
         status = OrganizationStatus.VERIFIED if options.verify else OrganizationStatus.PENDING
+        defaults = optional_defaults(spec)
         for start in range(0, len(to_create), BATCH):
             values = [
                 {
                     "id": uuid.uuid4(),
-                    "kind": OrganizationKind.FIRM,
+                    "kind": kind,
                     "status": status,
                     "status_changed_at": stamp,
                     "created_at": stamp,
                     "updated_at": stamp,
-                    **OPTIONAL_DEFAULTS,
+                    **defaults,
                     **fields,
                 }
                 for fields in to_create[start : start + BATCH]
@@ -116,6 +130,7 @@ class ImportService:
             target_id=None,
             changes={
                 "file": filename,
+                "kind": kind.value,
                 "created": len(to_create),
                 "updated": len(to_update),
                 "skipped_rows": len(errors),

@@ -118,6 +118,11 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
         Text, Computed("pm_search_text(name, description, keywords)", persisted=True), deferred=True
     )
 
+    # Name and keywords spelled out in Hangul letters (hangul.to_jamo), trigram-indexed for typos (migration 3001).
+    search_jamo: Mapped[str | None] = mapped_column(
+        Text, Computed("pm_search_jamo(name, keywords)", persisted=True), deferred=True
+    )
+
     @property
     def is_verified(self) -> bool:
         return self.status == OrganizationStatus.VERIFIED

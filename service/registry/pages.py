@@ -16,10 +16,10 @@ from service.lib.clock import today
 from service.lib.errors import DomainError, NotFound, ValidationFailed
 from service.lib.pages import redirect, render
 from service.registry import taxonomy
-from service.registry.api import can_see_contact
+from service.registry.api import MAX_IMPORT_BODY_BYTES, can_see_contact
 from service.registry.directory import DirectoryQuery, DirectoryService
 from service.registry.districts import OTHER, SEOUL_DISTRICTS, district_name
-from service.registry.importer import COLUMNS, ImportOptions
+from service.registry.importer import SPECS, ImportOptions
 from service.registry.imports import ImportService
 from service.registry.models import FirmType, OrganizationKind
 from service.registry.schemas import organization_out
@@ -174,12 +174,23 @@ class ImportPages(Controller):
 
     @get("/")
     async def import_form(
-        self, request: Request[Any, Any, Any], principal: NamedDependency[Principal | None]
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal | None],
+        kind: FromQuery[str] = "firm",
     ) -> Template:
         require_staff(principal)
-        return render(request, "registry/import.html", columns=COLUMNS, outcome=None, options=ImportOptions())
+        chosen = _import_kind(kind)
+        return render(
+            request,
+            "registry/import.html",
+            kind=chosen.value,
+            spec=SPECS[chosen],
+            outcome=None,
+            options=ImportOptions(),
+        )
 
-    @post("/")
+    @post("/", request_max_body_size=MAX_IMPORT_BODY_BYTES)
     async def run_import(
         self,
         request: Request[Any, Any, Any],
@@ -188,6 +199,7 @@ class ImportPages(Controller):
     ) -> Template:
         staff = require_staff(principal)
         form = await request.form()
+        kind = _import_kind(str(form.get("kind") or "firm"))
         options = ImportOptions(
             dry_run=form.get("mode") != "import",
             all_or_nothing=form.get("all_or_nothing") == "on",
@@ -202,8 +214,8 @@ class ImportPages(Controller):
         else:
             try:
                 content = await upload.read()
-                outcome = await ImportService(db_session).import_firms(
-                    staff, content, upload.filename or "upload.csv", options
+                outcome = await ImportService(db_session).import_organizations(
+                    staff, kind, content, upload.filename or "upload.csv", options
                 )
             except DomainError as exc:
                 await db_session.rollback()
@@ -212,11 +224,17 @@ class ImportPages(Controller):
             request,
             "registry/import.html",
             status_code=error.status if error else 200,
-            columns=COLUMNS,
+            kind=kind.value,
+            spec=SPECS[kind],
             outcome=outcome,
             options=options,
             error=error,
         )
+
+
+def _import_kind(value: str) -> OrganizationKind:
+    """Unknown kinds fall back to firms: the page always shows a usable form."""
+    return OrganizationKind.AGENCY if value == "agency" else OrganizationKind.FIRM
 
 
 PAGE_SIZE = 20

@@ -78,7 +78,12 @@ def organization_out(org: Organization, *, today: date, show_contact: bool = Tru
         "created_at": org.created_at,
     }
     if org.kind == "agency":
-        return OrganizationOut(**common, agency_type=str(org.agency_type), annual_target_krw=org.annual_target_krw)
+        return OrganizationOut(
+            **common,
+            agency_type=str(org.agency_type),
+            annual_target_krw=org.annual_target_krw,
+            business_number=display(org.business_number) if org.business_number else None,
+        )
     return OrganizationOut(
         **common,
         business_number=display(org.business_number) if org.business_number else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +44,7 @@ class OrganizationService:
     async def create(self, kind: OrganizationKind, data: OrganizationIn, errors: FieldErrors) -> Organization:
         fields = clean_profile(kind, data, errors, known_categories=await self.known_category_codes())
         errors.raise_if_any()
-        if kind == OrganizationKind.FIRM:
+        if fields.get("business_number"):
             await self._ensure_unique_business_number(fields["business_number"], None)
         org = Organization(kind=kind, status=OrganizationStatus.PENDING, **fields)
         self.session.add(org)
@@ -140,6 +140,23 @@ class OrganizationService:
             .order_by(Organization.created_at, Organization.id)
         )
         return list(rows)
+
+    async def pending_page(
+        self, kind: OrganizationKind | None, offset: int, limit: int
+    ) -> tuple[list[Organization], int]:
+        """One page of the verification queue (oldest first) and its length."""
+        condition = Organization.status == OrganizationStatus.PENDING
+        if kind is not None:
+            condition = and_(condition, Organization.kind == kind)
+        total = await self.session.scalar(select(func.count()).select_from(Organization).where(condition))
+        rows = await self.session.scalars(
+            select(Organization)
+            .where(condition)
+            .order_by(Organization.created_at, Organization.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(rows), int(total or 0)
 
     async def _ensure_unique_business_number(self, number: str, own_id: uuid.UUID | None) -> None:
         existing = await self.session.scalar(select(Organization.id).where(Organization.business_number == number))

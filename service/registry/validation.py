@@ -69,7 +69,15 @@ def clean_profile(
             errors.add(prefix + "email", "not an email address")
         out["email"] = email or None
 
+    if "region_name" in out and out["region_name"] and len(out["region_name"]) > 100:
+        errors.add(prefix + "region_name", "must be at most 100 characters")
+    if out.get("email") and len(out["email"]) > 254:
+        errors.add(prefix + "email", "must be at most 254 characters")
+
     if kind == OrganizationKind.AGENCY:
+        # Optional for an agency (its 고유번호 has the same checksum); bulk import requires it.
+        if "business_number" in given:
+            _business_number(given["business_number"], prefix, errors, out)
         need("agency_type")
         if "agency_type" in given:
             if given["agency_type"] not in {t.value for t in AgencyType}:
@@ -82,10 +90,7 @@ def clean_profile(
 
     need("business_number")
     if "business_number" in given:
-        try:
-            out["business_number"] = business_number.normalize(str(given["business_number"]))
-        except business_number.InvalidBusinessNumber as exc:
-            errors.add(prefix + "business_number", str(exc))
+        _business_number(given["business_number"], prefix, errors, out)
     need("firm_types")
     if "firm_types" in given:
         types = list(dict.fromkeys(given["firm_types"]))
@@ -99,6 +104,8 @@ def clean_profile(
     types_now = out.get("firm_types", [])
     if "certification_number" in given:
         out["certification_number"] = given["certification_number"].strip() or None
+        if out["certification_number"] and len(out["certification_number"]) > 60:
+            errors.add(prefix + "certification_number", "must be at most 60 characters")
     if "certified_until" in given:
         out["certified_until"] = given["certified_until"]
     if FirmType.SOCIAL_ENTERPRISE.value in types_now:
@@ -144,8 +151,17 @@ def clean_profile(
         website = given["website"].strip()
         if website and not re.match(r"^https?://[^\s]+$", website):
             errors.add(prefix + "website", "must start with http:// or https://")
+        elif len(website) > 300:
+            errors.add(prefix + "website", "must be at most 300 characters")
         out["website"] = website or None
     return out
+
+
+def _business_number(raw: object, prefix: str, errors: FieldErrors, out: dict[str, Any]) -> None:
+    try:
+        out["business_number"] = business_number.normalize(str(raw))
+    except business_number.InvalidBusinessNumber as exc:
+        errors.add(prefix + "business_number", str(exc))
 
 
 def _krw(value: int, field: str, errors: FieldErrors) -> None:

@@ -33,3 +33,22 @@ async def test_firm_users_cannot_open_the_import_page(client, sessionmaker, sett
     staff = await create_staff(client, sessionmaker, settings)
     firm = await verified_firm(client, staff)
     assert (await client.get("/staff/imports", headers=firm.headers)).status_code == 403
+
+
+async def test_staff_choose_agencies_and_see_their_error_table(client, sessionmaker, settings):
+    from tests.factories_registry import agency_csv_bytes, agency_row
+
+    staff = await create_staff(client, sessionmaker, settings)
+    page = await client.get("/staff/imports", params={"kind": "agency"}, headers=staff.headers)
+    assert page.status_code == 200
+    assert "기관유형" in page.text and "/api/v1/imports/agencies/template" in page.text
+    rows = [agency_row(business_number()), agency_row(business_number(), 기관유형="모르는유형")]
+    response = await client.post(
+        "/staff/imports",
+        data={"_csrf_token": csrf_from(page.text), "mode": "check", "kind": "agency", "all_or_nothing": "on"},
+        files={"file": ("agencies.csv", agency_csv_bytes(rows, "cp949"), "text/csv")},
+        headers=staff.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert re.search(r"<td>3</td><td>기관유형</td><td>모르는유형</td>", response.text)
+    assert 'value="agency" checked' in response.text

@@ -124,8 +124,8 @@ async def test_missing_column_is_422(client, staff):
 
 
 async def test_directory_export_is_utf8_bom_and_hides_contact_from_firms(client, staff):
-    rows = [firm_row(business_number(), name="=수식기업", 전화번호="02-999-8888")]
-    await post_file(client, staff, csv_bytes(rows), dry_run=False, verify=True)
+    # Registration accepts such names; the export must neutralise them (CSV injection).
+    await verified_firm(client, staff, name="=수식기업", phone="02-999-8888")
     agency = await verified_agency(client, staff)
     firm = await verified_firm(client, staff)
     as_agency = await client.get("/api/v1/firms/export", params={"q": "수식기업"}, headers=agency.headers)
@@ -136,3 +136,19 @@ async def test_directory_export_is_utf8_bom_and_hides_contact_from_firms(client,
     assert lines[1].startswith("'=수식기업") and "02-999-8888" in lines[1]
     as_firm = await client.get("/api/v1/firms/export", params={"q": "수식기업"}, headers=firm.headers)
     assert "02-999-8888" not in as_firm.content.decode("utf-8-sig")
+
+
+async def test_directory_export_neutralises_every_formula_prefix(client, staff):
+    names = ["+수식방어기업", "-수식방어기업", "@수식방어기업"]
+    for name in names:
+        await verified_firm(client, staff, name=name, description='=HYPERLINK("http://evil.example","x") 방역')
+    agency = await verified_agency(client, staff)
+    response = await client.get("/api/v1/firms/export", params={"q": "수식방어기업"}, headers=agency.headers)
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+    assert sorted(r[0] for r in rows) == sorted("'" + n for n in names)
+    for row in rows:
+        assert all(cell[:1] not in ("=", "+", "-", "@") for cell in row), row
+        assert row[5].startswith("'=HYPERLINK")

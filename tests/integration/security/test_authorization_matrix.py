@@ -363,6 +363,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/firms/export"): Rule("api", [Case(signed_in(200))]),
     ("GET", "/api/v1/imports/firms/template"): Rule("api", [Case(staff_only(200))]),
     ("POST", "/api/v1/imports/firms"): Rule("api", [Case({**staff_only(422), "staff": (400, 422)}, plain, "no file")]),
+    ("GET", "/api/v1/imports/agencies/template"): Rule("api", [Case(staff_only(200))]),
+    ("POST", "/api/v1/imports/agencies"): Rule(
+        "api", [Case({**staff_only(422), "staff": (400, 422)}, plain, "no file")]
+    ),
+    ("GET", "/api/v1/organizations/pending"): Rule("api", [Case(staff_only(200))]),
     ("GET", "/staff/imports"): Rule("page", [Case(staff_only(200, anonymous=303))]),
     ("POST", "/staff/imports"): Rule("page", [Case(staff_only((200, 400, 422), anonymous=303), plain, "no file")]),
     # -- needs and matching API

@@ -70,3 +70,40 @@ def test_template_parses_to_one_valid_row():
     assert content.startswith(b"\xef\xbb\xbf")
     result = parse(content, "template.csv", LEAVES)
     assert result.errors == [] and len(result.rows) == 1
+
+
+def agency_mixed():
+    from tests.factories_registry import agency_row
+
+    return [
+        agency_row(business_number(), name="서울특별시 은평구청"),
+        agency_row(business_number(), name="서울주택도시공사", 기관유형="공사 · 공단", 자치구="강남구"),
+        agency_row("123-45-67890", name="틀린번호기관"),
+        agency_row(business_number(), name="어느기관", 자치구="기타", 지역=""),  # 기타 needs 지역
+        agency_row(business_number(), name="", 기관유형="public_corporation"),
+        agency_row(business_number(), name="국방부", 기관유형="중앙정부", 자치구="서울 외", 지역="세종특별자치시"),
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["cp949", "euc-kr", "utf-8"])
+def test_agency_rows_in_korean_encodings(encoding):
+    from service.registry.importer import AGENCY_SPEC
+    from tests.factories_registry import agency_csv_bytes
+
+    result = parse(agency_csv_bytes(agency_mixed(), encoding, bom=encoding == "utf-8"), "a.csv", LEAVES, AGENCY_SPEC)
+    assert result.total == 6
+    assert [(r.fields["name"], r.fields["agency_type"]) for r in result.rows] == [
+        ("서울특별시 은평구청", "district_office"),
+        ("서울주택도시공사", "public_corporation"),
+        ("국방부", "central_government"),
+    ]
+    assert result.rows[0].fields["annual_target_krw"] == 1_500_000_000
+    assert result.rows[2].fields["region_name"] == "세종특별자치시"
+    assert {(e.row, e.column) for e in result.errors} == {(4, "사업자등록번호"), (5, "지역"), (6, "기관명")}
+
+
+def test_agency_template_parses_to_one_valid_row():
+    from service.registry.importer import AGENCY_SPEC
+
+    result = parse(template_csv(AGENCY_SPEC), "t.csv", LEAVES, AGENCY_SPEC)
+    assert result.errors == [] and len(result.rows) == 1
