@@ -25,4 +25,13 @@ fi
 
 "${bin}pg_restore" --clean --if-exists --no-owner --no-privileges \
   --single-transaction --exit-on-error --dbname="$url" "$file"
+# pg_dump does not keep the planner cost that migration 3001 sets on a pg_trgm function (an
+# extension's object); re-apply it. A role that may not gets a notice: search stays correct, slower.
+if command -v "${bin}psql" >/dev/null 2>&1; then
+  "${bin}psql" --quiet --no-psqlrc --dbname="$url" -c "DO \$\$ BEGIN
+    ALTER FUNCTION word_similarity_commutator_op(text, text) COST 100;
+  EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'as the extension owner run: ALTER FUNCTION word_similarity_commutator_op(text, text) COST 100';
+  END \$\$" || echo "warning: could not re-apply the directory search's planner cost" >&2
+fi
 echo "restored $file"

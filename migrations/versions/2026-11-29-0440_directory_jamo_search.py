@@ -7,7 +7,7 @@ spelled out: typos are looked for where names are, and the column stays short, s
 similarity recheck stays cheap.
 
 Revision ID: 3001
-Revises: 1001
+Revises: 7002
 Create Date: 2026-11-29 04:40:00
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "3001"
-down_revision: str | Sequence[str] | None = "1001"
+down_revision: str | Sequence[str] | None = "7002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -61,11 +61,21 @@ def upgrade() -> None:
     # `%>` costs ~10 µs a row on Hangul text, but pg_trgm declares it as cheap as `=`; the
     # planner then filters all 30,000 firms with it (a seq scan, 300+ ms) rather than recheck
     # the few thousand the trigram index yields. Tell it the truth.
-    op.execute(f"ALTER FUNCTION word_similarity_commutator_op(text, text) COST {SIMILARITY_COST}")
+    # A managed server may not let the application's role alter an extension's function: then
+    # searches stay correct, only slower, and the notice says what to ask the administrator.
+    op.execute(_tolerant(f"ALTER FUNCTION word_similarity_commutator_op(text, text) COST {SIMILARITY_COST}"))
+
+
+def _tolerant(statement: str) -> str:
+    return (
+        f"DO $$ BEGIN {statement}; "
+        "EXCEPTION WHEN insufficient_privilege THEN "
+        f"RAISE NOTICE 'not allowed here, run as the extension owner: {statement}'; END $$"
+    )
 
 
 def downgrade() -> None:
-    op.execute("ALTER FUNCTION word_similarity_commutator_op(text, text) COST 1")
+    op.execute(_tolerant("ALTER FUNCTION word_similarity_commutator_op(text, text) COST 1"))
     op.execute("DROP INDEX IF EXISTS ix_organizations_search_jamo_trgm")
     op.execute("ALTER TABLE organizations DROP COLUMN search_jamo")
     op.execute("DROP FUNCTION IF EXISTS pm_search_jamo(text, varchar[])")
