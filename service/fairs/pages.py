@@ -17,10 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.principal import Principal, require_principal, require_staff
 from service.fairs.models import Fair, FairMode, Meeting
 from service.fairs.schemas import BreakIn, DayIn, FairIn, FairPatch
-from service.fairs.service import BookingService, FairService, RequestService, grid_of, lock_fair
+from service.fairs.service import (
+    BookingRuleBroken,
+    BookingService,
+    FairService,
+    RequestService,
+    grid_of,
+    lock_fair,
+)
 from service.fairs.slots import SEOUL, Slot, seoul
 from service.lib.clock import now
-from service.lib.errors import DomainError, FieldErrors, NotFound
+from service.lib.errors import DomainError, FieldErrors, NotFound, ValidationFailed
 from service.lib.i18n import gettext as _
 from service.lib.pages import FormReader, field_errors, form_values, redirect, render
 from service.registry.models import Organization
@@ -28,6 +35,17 @@ from service.registry.models import Organization
 
 def _label(slot: Slot) -> str:
     return seoul(slot.starts_at).strftime("%m-%d %H:%M")
+
+
+def _label_of(iso: str) -> str:
+    return seoul(datetime.fromisoformat(iso)).strftime("%m-%d %H:%M")
+
+
+def _uuid_or_none(raw: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw)) if raw else None
+    except ValueError:
+        return None
 
 
 def _nav(fair: Fair | None, principal: Principal) -> list[dict[str, str]]:
@@ -442,6 +460,105 @@ class FairPages(Controller):
         await RequestService(db_session).decide(viewer, request_id, accept)
         return redirect(f"/fairs/{fair_id}/requests?done={'accepted' if accept else 'declined'}")
 
+    @get("/{fair_id:uuid}/unavailable")
+    async def unavailable_page(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        """A participant ticks the slots it cannot attend (staff: for the participant they pick)."""
+        viewer = require_principal(principal)
+        fair = await FairService(db_session).get(fair_id)
+        chosen = _uuid_or_none(request.query_params.get("organization_id")) if viewer.is_staff else None
+        return await self._unavailable(request, viewer, fair, FairService(db_session), chosen)
+
+    async def _unavailable(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: Principal,
+        fair: Fair,
+        service: FairService,
+        organization_id: uuid.UUID | None,
+        *,
+        status_code: int = 200,
+        ticked: set[datetime] | None = None,
+        message: str | None = None,
+    ) -> Template:
+        participants = await service.participants(viewer, fair) if viewer.is_staff else []
+        organization: Organization | None = None
+        days: list[tuple[datetime, list[dict[str, Any]]]] = []
+        if not viewer.is_staff or organization_id is not None:
+            participant, marked, meetings = await service.unavailability(viewer, fair, organization_id)
+            organization = await service.session.get(Organization, participant.organization_id)
+            checked = marked if ticked is None else ticked
+            for slot in grid_of(fair):
+                local = seoul(slot.starts_at)
+                if not days or days[-1][0].date() != local.date():
+                    days.append((local, []))
+                days[-1][1].append(
+                    {
+                        "value": local.isoformat(),
+                        "label": local.strftime("%H:%M") + "–" + seoul(slot.ends_at).strftime("%H:%M"),
+                        "checked": slot.starts_at in checked,
+                        "meeting": slot.starts_at in meetings,
+                    }
+                )
+        return render(
+            request,
+            "fairs/unavailable.html",
+            status_code=status_code,
+            fair=fair,
+            participants=participants,
+            organization=organization,
+            days=days,
+            message=message,
+            nav_items=_nav(fair, viewer),
+        )
+
+    @post("/{fair_id:uuid}/unavailable")
+    async def save_unavailable(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Replace the participant's unavailable slots with the ticked ones (the API's rule)."""
+        viewer = require_principal(principal)
+        service = FairService(db_session)
+        fair = await service.get(fair_id)
+        form = await request.form()
+        chosen = _uuid_or_none(form.get("organization_id")) if viewer.is_staff else None
+        starts: list[datetime] = []
+        errors = FieldErrors()
+        for i, raw in enumerate(FormReader(form, errors).many("start") or []):
+            try:
+                value = datetime.fromisoformat(raw)
+            except ValueError:
+                errors.add(f"starts[{i}]", "is not the start of a slot of this fair")
+                continue
+            starts.append(value.replace(tzinfo=SEOUL) if value.tzinfo is None else value)
+        try:
+            errors.raise_if_any()
+            await service.set_unavailable(viewer, fair, starts, chosen)
+        except (BookingRuleBroken, ValidationFailed) as exc:
+            await db_session.rollback()
+            if isinstance(exc, BookingRuleBroken) and exc.rule == "meeting":
+                when = ", ".join(_label_of(str(s)) for s in exc.extra.get("starts", []))
+                message = _(
+                    "There is a meeting at %(when)s; move or cancel it before marking the slot unavailable."
+                ) % {"when": when}
+            else:
+                message = _("Some ticked slots are not slots of this fair; reload the page and try again.")
+            fair = await service.get(fair_id)
+            return await self._unavailable(
+                request, viewer, fair, service, chosen, status_code=exc.status, ticked=set(starts), message=message
+            )
+        back = f"/fairs/{fair_id}/unavailable?done=saved"
+        return redirect(back + (f"&organization_id={chosen}" if viewer.is_staff and chosen else ""))
+
     @get("/{fair_id:uuid}/agenda")
     async def agenda(
         self,
@@ -457,6 +574,7 @@ class FairPages(Controller):
         meetings = await BookingService(db_session).my_meetings(viewer, fair.id)
         names = await service.organization_names({m.firm_id for m in meetings} | {m.agency_id for m in meetings})
         joined = viewer.is_staff or await service.is_participant(fair.id, viewer)
+        targets = await BookingService(db_session).move_targets(fair, meetings)
         return render(
             request,
             "fairs/agenda.html",
@@ -464,7 +582,7 @@ class FairPages(Controller):
             meetings=meetings,
             names=names,
             joined=joined,
-            slots=[(s, _label(s)) for s in grid_of(fair)],
+            moves={m_id: [(s, _label(s)) for s in slots] for m_id, slots in targets.items()},
             now=now(),  # a contract can be reported from a meeting that has begun
             label=lambda m: seoul(m.starts_at).strftime("%m-%d %H:%M") + "–" + seoul(m.ends_at).strftime("%H:%M"),
             nav_items=_nav(fair, viewer),

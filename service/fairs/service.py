@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Enum, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Enum, and_, delete, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import TSTZRANGE
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +42,7 @@ from service.fairs.models import (
     Unavailability,
 )
 from service.fairs.schemas import FairIn, FairPatch
-from service.fairs.slots import GridError, Slot, build_grid, normalize_days
+from service.fairs.slots import GridError, Slot, build_grid, normalize_days, seoul
 from service.lib.clock import now
 from service.lib.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from service.lib.events import publish
@@ -66,8 +66,8 @@ class BookingRuleBroken(Conflict):
     code = "booking-rule"
     title = "Booking not allowed"
 
-    def __init__(self, rule: str, detail: str) -> None:
-        super().__init__(detail, extra={"rule": rule})
+    def __init__(self, rule: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail, extra={"rule": rule, **extra})
         self.rule = rule
 
 
@@ -430,27 +430,106 @@ class FairService:
             query = query.where(FairParticipant.kind == kind)
         return [(p, o) for p, o in (await self.session.execute(query)).tuples()]
 
+    async def acting_participant(
+        self, actor: Principal, fair: Fair, organization_id: uuid.UUID | None = None, *, lock: bool = False
+    ) -> FairParticipant:
+        """The participant the actor speaks for: its own verified organization, or for staff the
+        participant `organization_id`. 404 when that organization does not take part in the fair."""
+        require_principal(actor)
+        if actor.is_staff:
+            org_id = organization_id
+        else:
+            actor.require_verified()
+            org_id = actor.organization_id
+        participant = None
+        if org_id is not None:
+            query = select(FairParticipant).where(
+                FairParticipant.fair_id == fair.id, FairParticipant.organization_id == org_id
+            )
+            participant = await self.session.scalar(query.with_for_update() if lock else query)
+        if participant is None:
+            raise NotFound("You do not take part in this fair.")
+        return participant
+
+    async def unavailability(
+        self, actor: Principal, fair: Fair, organization_id: uuid.UUID | None = None
+    ) -> tuple[FairParticipant, set[datetime], set[datetime]]:
+        """What the unavailability page shows: the participant, the starts it marked, and the
+        starts of its live meetings in this fair (which it cannot mark)."""
+        participant = await self.acting_participant(actor, fair, organization_id)
+        org_id = participant.organization_id
+        marked = await self.unavailable_starts(fair.id, org_id)
+        meetings = set(
+            await self.session.scalars(
+                select(Meeting.starts_at).where(
+                    Meeting.fair_id == fair.id,
+                    Meeting.status != MeetingStatus.CANCELLED,
+                    or_(Meeting.agency_id == org_id, Meeting.firm_id == org_id),
+                )
+            )
+        )
+        return participant, marked, meetings
+
     async def set_unavailable(
         self, actor: Principal, fair: Fair, starts: Sequence[datetime], organization_id: uuid.UUID | None = None
     ) -> list[datetime]:
-        """Replace the participant's unavailable slots (given by their starts)."""
-        org_id = organization_id if actor.is_staff and organization_id else actor.organization_id
-        if org_id is None or await self.participant(fair.id, org_id) is None:
-            raise NotFound("You do not take part in this fair.")
+        """Replace the participant's unavailable slots (given by their starts).
+
+        A participant marks its own slots (its organization verified); staff mark them for
+        `organization_id` and are audited. A slot where the participant has a live meeting of this
+        fair is refused (409, rule `meeting`, `starts` lists the slots): move or cancel it first.
+        The participant's row is locked, so marking and a firm's own bookings are serialized.
+        """
+        participant = await self.acting_participant(actor, fair, organization_id, lock=True)
+        org_id = participant.organization_id
         _, by_start = fair_grid(fair.days, fair.slot_minutes)
         errors = FieldErrors()
         for i, start in enumerate(starts):
             if start.tzinfo is None or start not in by_start:
                 errors.add(f"starts[{i}]", "is not the start of a slot of this fair")
         errors.raise_if_any()
+        unique = sorted({by_start[s].starts_at for s in starts})
+        if unique:
+            busy = list(
+                await self.session.scalars(
+                    select(Meeting.starts_at)
+                    .where(
+                        Meeting.fair_id == fair.id,
+                        Meeting.status != MeetingStatus.CANCELLED,
+                        or_(Meeting.agency_id == org_id, Meeting.firm_id == org_id),
+                        Meeting.starts_at.in_(unique),
+                    )
+                    .order_by(Meeting.starts_at)
+                )
+            )
+            if busy:
+                when = ", ".join(seoul(s).strftime("%Y-%m-%d %H:%M") for s in busy)
+                raise BookingRuleBroken(
+                    "meeting",
+                    f"There is a meeting at {when} (Asia/Seoul); "
+                    "move or cancel it before marking the slot unavailable.",
+                    starts=[seoul(s).isoformat() for s in busy],
+                )
+        before = await self.unavailable_starts(fair.id, org_id) if actor.is_staff else set()
         await self.session.execute(
             delete(Unavailability).where(Unavailability.fair_id == fair.id, Unavailability.organization_id == org_id)
         )
-        unique = sorted(set(starts))
         if unique:
             await self.session.execute(
                 insert(Unavailability),
                 [{"fair_id": fair.id, "organization_id": org_id, "starts_at": s} for s in unique],
+            )
+        if actor.is_staff:
+            await record_audit(
+                self.session,
+                actor_id=actor.user_id,
+                action="fair.unavailable_on_behalf",
+                target_type="fair",
+                target_id=fair.id,
+                changes={
+                    "organization_id": org_id,
+                    "starts": {"old": sorted(before), "new": unique},
+                },
             )
         return unique
 
@@ -562,6 +641,57 @@ class BookingService:
         if fair_id is not None:
             query = query.where(Meeting.fair_id == fair_id)
         return list(await self.session.scalars(query.order_by(Meeting.starts_at)))
+
+    async def move_targets(self, fair: Fair, meetings: Sequence[Meeting]) -> dict[uuid.UUID, list[Slot]]:
+        """For each booked meeting of `fair`, the slots it could move to: neither its agency nor its
+        firm marked the slot unavailable, and neither has another live meeting overlapping it (in
+        any fair). The meeting's own slot is among them. One query for all the meetings.
+
+        A hint for the page only: `move` checks again, so a slot taken meanwhile still gives a 409.
+        """
+        movable = [m for m in meetings if m.status == MeetingStatus.BOOKED and m.fair_id == fair.id]
+        grid = grid_of(fair)
+        if not movable or not grid:
+            return {m.id: [] for m in movable}
+        orgs = {m.agency_id for m in movable} | {m.firm_id for m in movable}
+        live = (
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.starts_at < grid[-1].ends_at,
+            Meeting.ends_at > grid[0].starts_at,
+        )
+        marked = select(
+            Unavailability.organization_id.label("org"),
+            Unavailability.starts_at.label("starts_at"),
+            Unavailability.starts_at.label("ends_at"),
+            literal(None, Meeting.id.type).label("meeting_id"),
+        ).where(Unavailability.fair_id == fair.id, Unavailability.organization_id.in_(orgs))
+        as_agency = select(Meeting.agency_id, Meeting.starts_at, Meeting.ends_at, Meeting.id).where(
+            Meeting.agency_id.in_(orgs), *live
+        )
+        as_firm = select(Meeting.firm_id, Meeting.starts_at, Meeting.ends_at, Meeting.id).where(
+            Meeting.firm_id.in_(orgs), *live
+        )
+        unavailable: dict[uuid.UUID, set[datetime]] = {}
+        busy: dict[uuid.UUID, list[tuple[datetime, datetime, uuid.UUID]]] = {}
+        for org, starts_at, ends_at, busy_id in (
+            await self.session.execute(union_all(marked, as_agency, as_firm))
+        ).tuples():
+            if busy_id is None:
+                unavailable.setdefault(org, set()).add(starts_at)
+            else:
+                busy.setdefault(org, []).append((starts_at, ends_at, busy_id))
+        out: dict[uuid.UUID, list[Slot]] = {}
+        for meeting in movable:
+            parties = (meeting.agency_id, meeting.firm_id)
+            marked_starts = set().union(*(unavailable.get(o, set()) for o in parties))
+            others = [(start, end) for o in parties for start, end, other in busy.get(o, ()) if other != meeting.id]
+            out[meeting.id] = [
+                slot
+                for slot in grid
+                if slot.starts_at not in marked_starts
+                and not any(start < slot.ends_at and slot.starts_at < end for start, end in others)
+            ]
+        return out
 
     async def history(self, viewer: Principal, meeting_id: uuid.UUID) -> list[MeetingEvent]:
         await self.visible_meeting(viewer, meeting_id)

@@ -255,3 +255,43 @@ class TestEnglishBookingAndAgenda:
         buyer.shot("agency agenda in english")
         buyer.check_a11y()
         buyer.page.context.close()
+
+
+class TestMarkingSlotsUnavailable:
+    def test_the_agency_marks_a_slot_and_the_firm_sees_it_unavailable(
+        self, journey: Journey, browser: Browser, seeder: Seeder
+    ) -> None:
+        tag = uuid.uuid4().hex[:4]
+        agency = seeder.agency(name=f"마포구청 {tag}")
+        firm = seeder.firm(name=f"망원청소협동조합 {tag}")
+        fair_id = seeder.fair(f"선착순 상담회 {tag}", "first_come", agency, firm)
+        page = journey.page
+
+        # the agency goes from its agenda to the page of slots it cannot attend
+        journey.who = "agency"
+        journey.sign_in(agency.email, PASSWORD)
+        journey.go(f"/fairs/{fair_id}/agenda")
+        page.get_by_role("link", name="참석할 수 없는 시간").click()
+        page.wait_for_url(f"**/fairs/{fair_id}/unavailable")
+        expect(page.locator("main fieldset legend")).to_have_count(1)
+        expect(page.get_by_role("checkbox")).to_have_count(6)
+        box = page.get_by_role("checkbox", name="10:00–10:30")
+        expect(box).not_to_be_checked()
+        box.check()
+        page.get_by_role("button", name="저장").click()
+        page.wait_for_url("**/unavailable?done=saved")
+        expect(page.locator("[role=status]")).to_have_text("저장되었습니다.")
+        expect(page.get_by_role("checkbox", name="10:00–10:30")).to_be_checked()
+        expect(page.locator("input[type=checkbox]:checked")).to_have_count(1)
+        journey.shot("slot marked unavailable")
+        journey.check_a11y()
+
+        # the firm's booking page shows that slot as unavailable, the others free
+        seller = tab_for(browser, journey, "firm", firm)
+        seller.go(f"/fairs/{fair_id}/book")
+        table = seller.page.locator("section.fair-table")
+        expect(table.locator("li.slot-unavailable")).to_have_count(1)
+        expect(table.locator("li.slot-unavailable")).to_contain_text("10:00")
+        expect(table.locator("li.slot-free")).to_have_count(5)
+        seller.shot("firm sees the slot unavailable")
+        seller.page.context.close()

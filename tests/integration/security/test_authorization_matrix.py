@@ -266,6 +266,13 @@ async def move_form(client: AsyncTestClient[Litestar], world: World, actor: str)
     return Call(data={"start": "2027-06-10T10:00"})
 
 
+async def unavailable_form_naming_x(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    """A fair of X and A; the form names agency X (only staff may speak for another participant)."""
+    call = await fair_of_x_and_a(client, world, actor)
+    call.data = {"organization_id": str(world.agency_x.organization_id), "start": call.values["day"] + "T10:00"}
+    return call
+
+
 async def slots_of_x(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
     call = await fair_of_x_and_a(client, world, actor)
     call.params = {"agency_id": str(world.agency_x.organization_id)}
@@ -582,6 +589,28 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/fairs/{fair_id:uuid}/book"): Rule("page", [Case(signed_in(200, anonymous=303), fair_of_x_and_a)]),
     ("POST", "/fairs/{fair_id:uuid}/book"): Rule(
         "page", [Case(signed_in(303, anonymous=303), plain, "unknown fair: back with a message")]
+    ),
+    ("GET", "/fairs/{fair_id:uuid}/unavailable"): Rule(
+        "page",
+        [
+            Case(signed_in(404, anonymous=303), plain, "unknown fair"),
+            Case(
+                {**owner_or_staff("agency_x", 200, anonymous=303), "firm_a": 200},
+                fair_of_x_and_a,
+                "participants; staff pick one",
+            ),
+        ],
+    ),
+    ("POST", "/fairs/{fair_id:uuid}/unavailable"): Rule(
+        "page",
+        [
+            Case(signed_in(404, anonymous=303), plain, "unknown fair"),
+            Case(
+                {**owner_or_staff("agency_x", 303, anonymous=303), "firm_a": 303},
+                unavailable_form_naming_x,
+                "participants mark their own; staff for the one named",
+            ),
+        ],
     ),
     ("GET", "/fairs/{fair_id:uuid}/grid"): Rule("page", [Case(staff_only(200, anonymous=303), fair_of_x_and_a)]),
     ("GET", "/fairs/{fair_id:uuid}/requests"): Rule("page", [Case(signed_in(200, anonymous=303), fair_of_x_and_a)]),
