@@ -102,14 +102,22 @@ def slot_taken_from(exc: IntegrityError) -> SlotTaken | None:
 _LOCK_FIRM_AND_READ_FAIR = text(
     """
     SELECT f.mode, f.days, f.slot_minutes, f.booking_opens_at, f.booking_closes_at, f.max_meetings_per_firm,
-           a.room_url, a.id IS NOT NULL AS agency_joined
+           a.room_url
       FROM fair_participants p
       JOIN fairs f ON f.id = p.fair_id
-      LEFT JOIN fair_participants a ON a.fair_id = p.fair_id AND a.organization_id = :agency AND a.kind = 'agency'
+      JOIN fair_participants a ON a.fair_id = p.fair_id AND a.organization_id = :agency AND a.kind = 'agency'
      WHERE p.fair_id = :fair AND p.organization_id = :firm AND p.kind = 'firm'
-       FOR UPDATE OF p
+       FOR UPDATE OF p FOR KEY SHARE OF a
     """
 ).columns(mode=Enum(FairMode, name="fair_mode", values_callable=lambda e: [m.value for m in e]))
+
+_SHARE_PARTIES = text(
+    """
+    SELECT 1 FROM fair_participants
+     WHERE fair_id = :fair AND organization_id IN (:agency, :firm)
+       FOR KEY SHARE
+    """
+)
 
 _CHECK_AND_INSERT = text(
     """
@@ -715,6 +723,8 @@ class BookingService:
         Two statements after BEGIN (PITFALLS #12: the hot path skips the ORM unit of work):
         1. lock the firm's participant row and read the fair: a firm's bookings in one fair are
            serialized, so the count in (2) cannot be outdated by a concurrent booking of the firm;
+           the agency's row is KEY SHARE locked, so the agency marking slots unavailable (FOR
+           UPDATE) waits for this booking or this booking for it, while bookings share it;
         2. one statement with a fresh snapshot counts unavailability and the firm's meetings,
            inserts the meeting only if the rules allow, and writes the history row. The exclusion
            constraints decide who wins a slot.
@@ -737,8 +747,6 @@ class BookingService:
         if fair_row is None:
             await self._explain_missing(fair_id, agency_id)
             raise BookingRuleBroken("not_participant", "The firm does not take part in this fair; join it first.")
-        if not fair_row.agency_joined:
-            raise NotFound("No such agency in this fair.")
         if fair_row.mode != FairMode.FIRST_COME and not on_behalf:
             raise BookingRuleBroken("mode", "This fair schedules meetings from requests; send a request instead.")
         moment = now()
@@ -876,6 +884,11 @@ class BookingService:
             raise ValidationFailed.single("start", "is not the start of a slot of this fair")
         if slot.starts_at == meeting.starts_at:
             return meeting
+        # Both parties' rows, so a slot being marked unavailable and this move are serialized
+        # (marking takes FOR UPDATE; KEY SHARE lets bookings and moves share the rows).
+        await self.session.execute(
+            _SHARE_PARTIES, {"fair": fair.id, "agency": meeting.agency_id, "firm": meeting.firm_id}
+        )
         blocked = await self.session.scalar(
             select(func.count())
             .select_from(Unavailability)

@@ -171,3 +171,63 @@ class TestMovesRacingBookings:
                 assert moved.starts_at == target and moved.sequence == 1
             else:
                 assert moved.starts_at == slots[0] and moved.sequence == 0
+
+
+class TestMarkingRacingBookings:
+    async def test_a_slot_never_ends_up_both_unavailable_and_booked(
+        self, wide_pool: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """The agency marks a slot while firms book it and a booked meeting is moved into it."""
+        from service.fairs.models import Unavailability
+        from service.fairs.service import FairService
+
+        (agency,) = await seed_principals(wide_pool, "agency", 1)
+        firms = await seed_principals(wide_pool, "firm", 12)
+        fair = await seed_fair(wide_pool, participants=[agency, *firms])
+        slots = starts(fair)
+        assert agency.organization_id
+        async with wide_pool.begin() as session:
+            mover = await BookingService(session).book(firms[0], fair.id, agency.organization_id, slots[-1])
+
+        async def mark(slot: datetime) -> Callable[[AsyncSession], Awaitable[object]]:
+            async def job(session: AsyncSession) -> object:
+                loaded = await FairService(session).get(fair.id)
+                return await FairService(session).set_unavailable(agency, loaded, [slot])
+
+            return job
+
+        outcomes: dict[str, int] = {}
+        for slot in slots[:5]:  # each round a fresh slot: mark / book / move all at once
+
+            async def move(session: AsyncSession, target: datetime = slot) -> object:
+                return await BookingService(session).move(firms[0], mover.id, target)
+
+            jobs = [await mark(slot), move] + [booking(f, fair.id, agency.organization_id, slot) for f in firms[1:]]
+            results = await run_all(wide_pool, jobs)
+            marked = results[0]
+            kind = "marked" if isinstance(marked, list) else getattr(marked, "rule", type(marked).__name__)
+            outcomes[kind] = outcomes.get(kind, 0) + 1
+            assert isinstance(marked, list) or (isinstance(marked, BookingRuleBroken) and marked.rule == "meeting")
+            assert all(
+                isinstance(r, Meeting | SlotTaken)
+                or (isinstance(r, BookingRuleBroken) and r.rule in ("unavailable", "limit"))
+                for r in results[1:]
+            ), results
+            async with wide_pool() as session:
+                unavailable = set(
+                    await session.scalars(
+                        select(Unavailability.starts_at).where(
+                            Unavailability.fair_id == fair.id, Unavailability.organization_id == agency.organization_id
+                        )
+                    )
+                )
+                booked = set(
+                    await session.scalars(
+                        select(Meeting.starts_at).where(
+                            Meeting.fair_id == fair.id, Meeting.status != MeetingStatus.CANCELLED
+                        )
+                    )
+                )
+            assert not unavailable & booked, (slot, unavailable & booked)
+            assert (slot in unavailable) == isinstance(marked, list)
+        assert sum(outcomes.values()) == 5
