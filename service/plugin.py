@@ -106,16 +106,13 @@ class AppPlugin(InitPluginProtocol):
         app_config.state.update(
             {"settings": settings, "engine": engine, "sessionmaker": sessionmaker, "database_url": self.database_url}
         )
-        app_config.plugins.append(
-            SQLAlchemyPlugin(
-                config=SQLAlchemyAsyncConfig(
-                    engine_instance=engine,
-                    session_maker=sessionmaker,
-                    before_send_handler="autocommit_include_redirects",
-                    set_default_exception_handler=False,
-                )
-            )
+        database_config = SQLAlchemyAsyncConfig(
+            engine_instance=engine,
+            session_maker=sessionmaker,
+            before_send_handler="autocommit_include_redirects",
+            set_default_exception_handler=False,
         )
+        app_config.plugins.append(SQLAlchemyPlugin(config=database_config))
         app_config.template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(jinja_environment()))
         app_config.csrf_config = CSRFConfig(
             secret=settings.auth.secret_key,
@@ -133,7 +130,9 @@ class AppPlugin(InitPluginProtocol):
             RequestIdMiddleware(),
             metrics_config().middleware,
             AuthMiddleware(make_reader_sessionmaker(engine), settings),
-            CommitBeforeResponseMiddleware(),
+            # advanced-alchemy makes the scope key unique per config in the process (a second app
+            # in one process gets `_sqlalchemy_db_session_1`): ask the config, never assume it.
+            CommitBeforeResponseMiddleware(database_config.session_scope_key),
             *app_config.middleware,
         ]
         app_config.before_send.extend(

@@ -209,9 +209,11 @@ class CommitBeforeResponseMiddleware(ASGIMiddleware):
     still closes the session (its commit is then a no-op) and rolls back error responses.
     """
 
+    def __init__(self, session_scope_key: str) -> None:
+        self.session_scope_key = session_scope_key
+
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
-        from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_SCOPE_KEY
 
         replaced = False
 
@@ -220,7 +222,7 @@ class CommitBeforeResponseMiddleware(ASGIMiddleware):
             if replaced:
                 return  # the rest of a success response that did not happen
             if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
-                session = get_aa_scope_state(scope, SESSION_SCOPE_KEY)
+                session = get_aa_scope_state(scope, self.session_scope_key)
                 if session is not None and session.in_transaction():
                     try:
                         await session.commit()
