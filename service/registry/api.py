@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -311,9 +311,20 @@ async def _import(
     return import_out(await ImportService(session).import_organizations(staff, kind, content, filename, options))
 
 
+def _import_options(
+    dry_run: FromQuery[bool] = True,
+    all_or_nothing: FromQuery[bool] = True,
+    on_duplicate: FromQuery[str] = "report",
+    verify: FromQuery[bool] = False,
+) -> ImportOptions:
+    """The query parameters every import route takes (firms and agencies alike)."""
+    return ImportOptions(dry_run=dry_run, all_or_nothing=all_or_nothing, on_duplicate=on_duplicate, verify=verify)
+
+
 class ImportController(Controller):
     path = "/api/v1/imports"
     tags = ["registry"]
+    dependencies = {"import_options": Provide(_import_options, sync_to_thread=False)}
 
     @get("/firms/template", media_type="text/csv")
     async def import_template(self, principal: NamedDependency[Principal | None]) -> Response[bytes]:
@@ -331,16 +342,10 @@ class ImportController(Controller):
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal | None],
         db_session: NamedDependency[AsyncSession],
-        dry_run: FromQuery[bool] = True,
-        all_or_nothing: FromQuery[bool] = True,
-        on_duplicate: FromQuery[str] = "report",
-        verify: FromQuery[bool] = False,
+        import_options: NamedDependency[ImportOptions],
     ) -> ImportOut:
         """Staff: import firms from CSV/XLSX (multipart `file`). Dry run by default: writes nothing."""
-        options = ImportOptions(
-            dry_run=dry_run, all_or_nothing=all_or_nothing, on_duplicate=on_duplicate, verify=verify
-        )
-        return await _import(request, principal, db_session, OrganizationKind.FIRM, options)
+        return await _import(request, principal, db_session, OrganizationKind.FIRM, import_options)
 
     @post("/agencies", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES)
     async def import_agencies(
@@ -348,16 +353,10 @@ class ImportController(Controller):
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal | None],
         db_session: NamedDependency[AsyncSession],
-        dry_run: FromQuery[bool] = True,
-        all_or_nothing: FromQuery[bool] = True,
-        on_duplicate: FromQuery[str] = "report",
-        verify: FromQuery[bool] = False,
+        import_options: NamedDependency[ImportOptions],
     ) -> ImportOut:
         """Staff: import agencies from CSV/XLSX (multipart `file`), as for firms. Dry run by default."""
-        options = ImportOptions(
-            dry_run=dry_run, all_or_nothing=all_or_nothing, on_duplicate=on_duplicate, verify=verify
-        )
-        return await _import(request, principal, db_session, OrganizationKind.AGENCY, options)
+        return await _import(request, principal, db_session, OrganizationKind.AGENCY, import_options)
 
 
 ROUTES = [DirectoryController, OrganizationStatusController, ProfileController, ImportController]
