@@ -42,7 +42,7 @@ class OutboxMessage(UUIDPrimaryKey, Timestamps, Base):
     locale: Mapped[str] = mapped_column(String(5))
     template: Mapped[str] = mapped_column(String(60))
     # Rendered by the dispatcher when it sends the mail (NULL until then), from `context`:
-    # {"values": {...}, "tz": "Asia/Seoul"} as written by service.notify.service.enqueue.
+    # {"values": {...}, "tz": "Asia/Seoul"} as written by service.notify.service.enqueue_many.
     subject: Mapped[str | None] = mapped_column(String(500))
     text: Mapped[str | None] = mapped_column(Text)
     html: Mapped[str | None] = mapped_column(Text)

@@ -200,23 +200,6 @@ async def enqueue_many(session: AsyncSession, mails: Iterable[Mail]) -> int:
     return len((await session.execute(_ENQUEUE, {"rows": rows})).all())
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    dedupe_key: str,
-    recipient: str,
-    locale: str,
-    template: str,
-    context: dict[str, Any],
-    due_at: datetime | None = None,
-    attachments: Sequence[Attachment] = (),
-    tz: str = "Asia/Seoul",
-) -> bool:
-    """Queue one mail; return False when a mail with this dedupe key already exists."""
-    mail = Mail(dedupe_key, recipient, locale, template, context, due_at, attachments, tz)
-    return await enqueue_many(session, [mail]) == 1
-
-
 async def cancel_pending(session: AsyncSession, prefix: str) -> int:
     """Cancel the queued mails whose dedupe key starts with `prefix` (e.g. a meeting's reminders)."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -282,11 +265,3 @@ class OutboxService:
         message.status = OutboxStatus.CANCELLED
         await self.session.flush()
         return message
-
-
-def recipients_of(users: Iterable[Any]) -> list[tuple[str, str, str, uuid.UUID]]:
-    """(email, name, locale, user id) of active users, in a stable order."""
-    return sorted(
-        ((u.email, u.name, u.locale or "ko", u.id) for u in users if u.is_active),
-        key=lambda item: item[0],
-    )

@@ -12,22 +12,18 @@ from service.db.engine import make_engine, make_sessionmaker
 from service.lib import clock
 from service.notify.dispatcher import DispatchPolicy, backoff, claim, dispatch_due, drain, mailbox_path
 from service.notify.models import OutboxMessage, OutboxStatus
-from service.notify.service import enqueue
+from service.notify.service import Mail, enqueue_many
 
 CONTEXT = {"user_name": "담당자", "organization_name": "은평구청", "reason": "", "base_url": "http://127.0.0.1:8000"}
 
 
 async def queue(sessionmaker, n: int, prefix: str = "test", recipient: str | None = None) -> None:
     async with sessionmaker.begin() as session:
-        for i in range(n):
-            await enqueue(
-                session,
-                dedupe_key=f"{prefix}:{i}",
-                recipient=recipient or f"user{i}@example.kr",
-                locale="ko",
-                template="organization_verified",
-                context=CONTEXT,
-            )
+        mails = [
+            Mail(f"{prefix}:{i}", recipient or f"user{i}@example.kr", "ko", "organization_verified", CONTEXT)
+            for i in range(n)
+        ]
+        assert await enqueue_many(session, mails) == n
 
 
 async def rows(sessionmaker) -> list[OutboxMessage]:

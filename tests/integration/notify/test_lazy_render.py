@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxMessage, OutboxStatus
-from service.notify.service import enqueue
+from service.notify.service import Mail, enqueue_many
 from tests.factories import create_staff
 from tests.integration.notify.test_dispatcher import queue, rows
 
@@ -63,16 +63,10 @@ async def test_a_context_that_cannot_render_fails_at_once_and_others_still_go(se
 async def test_an_unknown_template_or_context_fails_in_the_queuing_transaction(sessionmaker):
     async with sessionmaker() as session:
         with pytest.raises(Exception, match="no_such_mail"):
-            await enqueue(session, dedupe_key="x", recipient="a@b.kr", locale="ko", template="no_such_mail", context={})
+            await enqueue_many(session, [Mail("x", "a@b.kr", "ko", "no_such_mail", {})])
+        naive = {"naive": datetime(2026, 1, 1)}
         with pytest.raises(TypeError):
-            await enqueue(
-                session,
-                dedupe_key="y",
-                recipient="a@b.kr",
-                locale="ko",
-                template="organization_verified",
-                context={"naive": datetime(2026, 1, 1)},
-            )
+            await enqueue_many(session, [Mail("y", "a@b.kr", "ko", "organization_verified", naive)])
 
 
 async def test_staff_read_a_queued_mail_before_it_is_sent(client, sessionmaker, settings):
