@@ -29,6 +29,7 @@ from service.registry.business_number import check_digit
 from service.registry.districts import SEOUL_DISTRICTS
 from service.registry.importer import COLUMNS, FIRM_TYPE_NAMES, ImportOptions
 from service.registry.imports import ImportService
+from service.registry.models import OrganizationKind
 from service.registry.taxonomy import LEAVES
 
 WORDS = ["방역", "소독", "청소", "인쇄", "제본", "도시락", "교육", "홈페이지", "영상", "디자인", "조경", "가구"]
@@ -90,7 +91,9 @@ async def run(url: str, n: int) -> dict[str, float]:
         valid = 0
         for content in files:
             async with sessionmaker() as session:
-                outcome = await ImportService(session).import_firms(staff, content, "f.csv", ImportOptions())
+                outcome = await ImportService(session).import_organizations(
+                    staff, OrganizationKind.FIRM, content, "f.csv", ImportOptions()
+                )
                 valid += outcome.valid
         dry = time.perf_counter() - started
         started = time.perf_counter()
@@ -98,7 +101,9 @@ async def run(url: str, n: int) -> dict[str, float]:
         for content in files:
             async with sessionmaker.begin() as session:
                 options = ImportOptions(dry_run=False, all_or_nothing=False)
-                outcome = await ImportService(session).import_firms(staff, content, "f.csv", options)
+                outcome = await ImportService(session).import_organizations(
+                    staff, OrganizationKind.FIRM, content, "f.csv", options
+                )
                 created += outcome.created
         real = time.perf_counter() - started
     finally:

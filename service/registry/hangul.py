@@ -31,7 +31,3 @@ def to_jamo(text: str) -> str:
         else:
             out.append(char)
     return "".join(out)
-
-
-def has_hangul(text: str) -> bool:
-    return any(FIRST <= ord(c) <= LAST for c in text)

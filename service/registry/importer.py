@@ -133,8 +133,6 @@ AGENCY_SPEC = ImportSpec(
     {"기관": "기관명", "고유번호": "사업자등록번호", "기관구분": "기관유형", "구매목표액": "연간구매목표액"},
 )
 SPECS: dict[OrganizationKind, ImportSpec] = {OrganizationKind.FIRM: FIRM_SPEC, OrganizationKind.AGENCY: AGENCY_SPEC}
-HEADER_OF = FIRM_SPEC.header_of
-FIELD_OF = {h: f for h, f, _, _ in COLUMNS}
 
 
 @dataclass(frozen=True)

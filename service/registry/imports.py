@@ -47,11 +47,6 @@ class ImportService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def import_firms(
-        self, staff: Principal, content: bytes, filename: str, options: ImportOptions
-    ) -> ImportOutcome:
-        return await self.import_organizations(staff, OrganizationKind.FIRM, content, filename, options)
-
     async def import_organizations(
         self, staff: Principal, kind: OrganizationKind, content: bytes, filename: str, options: ImportOptions
     ) -> ImportOutcome:

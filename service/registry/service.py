@@ -175,6 +175,6 @@ class OrganizationService:
 
 def _duplicate_business_number() -> Conflict:
     return Conflict(
-        "A firm with this business number is already registered.",
+        "An organization with this business number is already registered.",
         errors=[FieldError("business_number", "already registered")],
     )

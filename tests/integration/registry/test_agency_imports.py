@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.accounts.models import AuditEvent
-from service.registry.models import Organization, OrganizationKind
+from service.registry.models import Organization, OrganizationKind, OrganizationStatus
 from tests.factories import business_number, create_staff, verified_agency, verified_firm
 from tests.factories_registry import AGENCY_HEADERS, agency_csv_bytes, agency_row, csv_bytes, firm_row, xlsx_bytes
 
@@ -115,13 +115,16 @@ async def test_a_firms_number_is_never_updated_by_an_agency_import(client, staff
     assert kind == "firm"
 
 
-async def test_xlsx_with_header_aliases_and_verified(client, staff):
+async def test_xlsx_with_header_aliases_and_verified(client, staff, sessionmaker):
     rows = [{"기관": "서울시 마포구청", "고유번호": business_number(), "기관구분": "자치구", "자치구": "마포구"}]
     headers = ["기관", "고유번호", "기관구분", "자치구"]
     body = (await post_file(client, staff, xlsx_bytes(rows, headers), "a.xlsx", dry_run=False, verify=True)).json()
     assert body["created"] == 1, body
     pending = (await client.get("/api/v1/organizations/pending", headers=staff.headers)).json()
     assert "서울시 마포구청" not in [o["name"] for o in pending["items"]]
+    async with sessionmaker() as session:
+        status = await session.scalar(select(Organization.status).where(Organization.name == "서울시 마포구청"))
+    assert status == OrganizationStatus.VERIFIED
 
 
 async def test_missing_agency_column_is_422_naming_it(client, staff):
