@@ -119,6 +119,8 @@ _SHARE_PARTIES = text(
     """
 )
 
+_SHARE_FAIR_PARTICIPANTS = text("SELECT 1 FROM fair_participants WHERE fair_id = :fair FOR KEY SHARE")
+
 _CHECK_AND_INSERT = text(
     """
     WITH checks AS (
@@ -1105,6 +1107,8 @@ class RequestService:
             )
         )
         orgs = {r.firm_id for r in requests} | {r.agency_id for r in requests}
+        # As bookings do: participants marking slots meanwhile wait for this run, or it for them.
+        await self.session.execute(_SHARE_FAIR_PARTICIPANTS, {"fair": fair.id})
         unavailable: dict[str, set[int]] = {}
         for org_id, starts_at in (
             await self.session.execute(

@@ -173,15 +173,13 @@ MARK_SENT = text(
 MARK_RETRY = text(
     """
     UPDATE outbox_messages SET status = 'queued', due_at = :due_at, lease_until = NULL, last_error = :error,
-           updated_at = now(), subject = coalesce(:subject, subject), text = coalesce(:text, text),
-           html = coalesce(:html, html)
+           updated_at = now()
      WHERE id = :id AND status = 'sending' AND lease_until = :lease_until
     """
 )
 MARK_FAILED = text(
     """
-    UPDATE outbox_messages SET status = 'failed', lease_until = NULL, last_error = :error, updated_at = now(),
-           subject = coalesce(:subject, subject), text = coalesce(:text, text), html = coalesce(:html, html)
+    UPDATE outbox_messages SET status = 'failed', lease_until = NULL, last_error = :error, updated_at = now()
      WHERE id = :id AND status = 'sending' AND lease_until = :lease_until
     """
 )
@@ -243,16 +241,12 @@ async def _record(
     result: DispatchResult,
     permanent: bool = False,
 ) -> None:
-    params: dict[str, Any] = {
-        "id": message.id,
-        "lease_until": message.lease_until,
-        "subject": message.subject,
-        "text": message.text,
-        "html": message.html,
-    }
+    params: dict[str, Any] = {"id": message.id, "lease_until": message.lease_until}
     async with sessionmaker.begin() as session:
         if error is None:
-            await session.execute(MARK_SENT, {**params, "at": now()})
+            # What was sent is kept; a retry renders afresh (a corrected name or template goes out).
+            content = {"subject": message.subject, "text": message.text, "html": message.html}
+            await session.execute(MARK_SENT, {**params, **content, "at": now()})
             result.sent += 1
         elif permanent or message.attempts >= policy.max_attempts:
             await session.execute(MARK_FAILED, {**params, "error": error})
@@ -282,19 +276,19 @@ async def dispatch_due(
 
     async def send_one(message: ClaimedMessage) -> None:
         async with gate:
-            permanent = False
             try:
-                # A template that cannot render will not render on a retry either: fail it at once.
-                permanent = True
                 message = message.rendered()
-                permanent = False
+            except Exception as exc:  # a template that cannot render will not on a retry either
+                await _record(sessionmaker, message, f"{type(exc).__name__}: {exc}"[:2000], policy, result, True)
+                return
+            try:
                 await deliver(message, settings, policy)
                 error = None
             except Exception as exc:  # any failure of one message is that message's outcome
                 error = f"{type(exc).__name__}: {exc}"[:2000]
             # Record each outcome at once, in its own short transaction: a crash then resends at
             # most the messages actually in flight, not the whole batch.
-            await _record(sessionmaker, message, error, policy, result, permanent)
+            await _record(sessionmaker, message, error, policy, result)
 
     await asyncio.gather(*(send_one(m) for m in claimed))
     return result

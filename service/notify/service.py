@@ -117,6 +117,8 @@ def encode_context(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [encode_context(item) for item in value]
     if isinstance(value, dict):
+        if any(str(key).startswith("$") for key in value):
+            raise TypeError("mail context keys may not start with '$' (reserved for typed values)")
         return {str(key): encode_context(item) for key, item in value.items()}
     raise TypeError(f"{type(value).__name__} cannot be stored in a mail context")
 

@@ -35,7 +35,7 @@ async def remind_unanswered_requests(session: AsyncSession) -> int:
     return len(requests)
 
 
-async def warn_expiring_certifications(session: AsyncSession, settings: Settings) -> int:
+async def warn_expiring_certifications(session: AsyncSession) -> int:
     first_day = today()
     firms = (
         await session.scalars(
@@ -84,5 +84,5 @@ async def sweep(sessionmaker: async_sessionmaker[AsyncSession], settings: Settin
     """The periodic job: queue the reminders and warnings that have come due, stop settled questions."""
     async with sessionmaker.begin() as session:
         await remind_unanswered_requests(session)
-        await warn_expiring_certifications(session, settings)
+        await warn_expiring_certifications(session)
         await stop_questions_after_no_deal(session)

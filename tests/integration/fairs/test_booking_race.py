@@ -196,7 +196,6 @@ class TestMarkingRacingBookings:
 
             return job
 
-        outcomes: dict[str, int] = {}
         for slot in slots[:5]:  # each round a fresh slot: mark / book / move all at once
 
             async def move(session: AsyncSession, target: datetime = slot) -> object:
@@ -205,8 +204,6 @@ class TestMarkingRacingBookings:
             jobs = [await mark(slot), move] + [booking(f, fair.id, agency.organization_id, slot) for f in firms[1:]]
             results = await run_all(wide_pool, jobs)
             marked = results[0]
-            kind = "marked" if isinstance(marked, list) else getattr(marked, "rule", type(marked).__name__)
-            outcomes[kind] = outcomes.get(kind, 0) + 1
             assert isinstance(marked, list) or (isinstance(marked, BookingRuleBroken) and marked.rule == "meeting")
             assert all(
                 isinstance(r, Meeting | SlotTaken)
@@ -230,4 +227,3 @@ class TestMarkingRacingBookings:
                 )
             assert not unavailable & booked, (slot, unavailable & booked)
             assert (slot in unavailable) == isinstance(marked, list)
-        assert sum(outcomes.values()) == 5
