@@ -1042,6 +1042,18 @@ def _scheduler_module() -> Any:
     return autoschedule
 
 
+AGENDA_FINAL = "agenda_final"  # unscheduled_reason of the requests a final agenda closed
+
+
+def _require_open_requests(fair: Fair) -> None:
+    """A final agenda closes its fair's requests: no new ones, no decisions (mails would promise
+    meetings that the published agenda does not hold)."""
+    if fair.agenda_status == AgendaStatus.FINAL:
+        raise BookingRuleBroken(
+            AGENDA_FINAL, "The fair's agenda is final: meeting requests are closed. Contact the support center."
+        )
+
+
 @dataclass(frozen=True)
 class ScheduleResult:
     scheduled: int
@@ -1081,6 +1093,7 @@ class RequestService:
         assert firm_id is not None
         if fair.mode != FairMode.REQUESTS:
             raise BookingRuleBroken("mode", "This fair is first-come; book a free slot instead.")
+        _require_open_requests(fair)
         if not 1 <= priority <= 3:
             raise ValidationFailed.single("priority", "must be 1, 2 or 3")
         fairs = FairService(self.session)
@@ -1114,6 +1127,7 @@ class RequestService:
         request = await self.visible(actor, request_id)
         if not (actor.is_staff or actor.owns(request.agency_id)):
             raise Forbidden("Only the agency decides on a request.")
+        _require_open_requests(await FairService(self.session).get(request.fair_id))
         if request.status not in (RequestStatus.PENDING, RequestStatus.ACCEPTED, RequestStatus.DECLINED):
             raise BookingRuleBroken("status", "The request has already been scheduled.")
         request.status = RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED
@@ -1281,14 +1295,25 @@ class RequestService:
             .values(provisional=False)
             .returning(Meeting.id)
         )
-        count = len(result.all())
+        finalized = list(result.scalars())
+        count = len(finalized)
+        # Requests still pending (or accepted since the last run) will never be placed: close them,
+        # so nobody is reminded to answer them and the firm sees why.
+        await self.session.execute(
+            update(MeetingRequest)
+            .where(
+                MeetingRequest.fair_id == fair.id,
+                MeetingRequest.status.in_([RequestStatus.PENDING, RequestStatus.ACCEPTED]),
+            )
+            .values(status=RequestStatus.UNSCHEDULED, unscheduled_reason=AGENDA_FINAL)
+        )
         fair.agenda_status = AgendaStatus.FINAL
         await self.session.flush()
         await record_audit(
             self.session, actor_id=staff.user_id, action="fair.finalize", target_type="fair", target_id=fair.id
         )
         # Notifications send the final agenda's invites and queue its reminders.
-        await publish(self.session, "fair.finalized", fair=fair)
+        await publish(self.session, "fair.finalized", fair=fair, meeting_ids=finalized)
         return count
 
 
