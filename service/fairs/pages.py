@@ -48,6 +48,18 @@ def _uuid_or_none(raw: object) -> uuid.UUID | None:
         return None
 
 
+def _form_uuid(raw: str | None, errors: FieldErrors, name: str) -> uuid.UUID | None:
+    """An id sent by a form; a missing or malformed one is a field error (422), never a ValueError (500)."""
+    if not raw:
+        errors.add(name, "is required")
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        errors.add(name, "is not a valid id")
+        return None
+
+
 def _nav(fair: Fair | None, principal: Principal) -> list[dict[str, str]]:
     items = [{"href": "/fairs", "label": _("Fairs")}]
     if fair is None:
@@ -276,12 +288,24 @@ class FairPages(Controller):
         service = FairService(db_session)
         fair = await service.get(fair_id)
         form = await request.form()
+        ids: list[uuid.UUID] = []
         if actor.is_staff:
-            ids = [uuid.UUID(str(v)) for v in form.getall("organization_id", []) if str(v)]
-        else:
-            ids = [actor.organization_id] if actor.organization_id else []
-        if ids:
-            await service.add_participants(actor, fair, ids)
+            errors = FieldErrors()
+            for raw in form.getall("organization_id", []):
+                if str(raw):
+                    picked = _form_uuid(str(raw), errors, "organization_id")
+                    ids += [picked] if picked else []
+            try:
+                errors.raise_if_any()
+                if ids:
+                    await service.add_participants(actor, fair, ids)
+            except ValidationFailed as exc:
+                await db_session.rollback()
+                fair = await service.get(fair_id)
+                shown = {"organization_id": next(iter(field_errors(exc).values()))}
+                return await self._setup_page(request, actor, fair, service, status_code=exc.status, errors=shown)
+        elif actor.organization_id:
+            await service.add_participants(actor, fair, [actor.organization_id])
         return redirect(f"/fairs/{fair_id}?done=added" if actor.is_staff else f"/fairs/{fair_id}/agenda?done=joined")
 
     @post("/{fair_id:uuid}/schedule")
@@ -339,18 +363,33 @@ class FairPages(Controller):
     ) -> Template:
         """Firm: each agency table's slots; free ones book with one click (htmx, no reload)."""
         viewer = require_principal(principal)
-        service = FairService(db_session)
+        return await self._booking_page(request, viewer, fair_id, FairService(db_session))
+
+    async def _booking_page(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: Principal,
+        fair_id: uuid.UUID,
+        service: FairService,
+        *,
+        status_code: int = 200,
+        errors: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> Template:
         fair = await service.get(fair_id)
         joined = await service.is_participant(fair.id, viewer)
         tables = await self._tables(service, viewer, fair) if joined else []
-        requests = await RequestService(db_session).inbox(viewer, fair.id) if joined else []
+        requests = await RequestService(service.session).inbox(viewer, fair.id) if joined else []
         return render(
             request,
             "fairs/book.html",
+            status_code=status_code,
             fair=fair,
             joined=joined,
             tables=tables,
             requests=requests,
+            errors=errors or {},
+            values=values or {},
             nav_items=_nav(fair, viewer),
         )
 
@@ -381,8 +420,18 @@ class FairPages(Controller):
         form = await request.form()
         errors = FieldErrors()
         reader = FormReader(form, errors)
-        agency_id = uuid.UUID(reader.text("agency_id") or str(uuid.UUID(int=0)))
+        agency_id = _form_uuid(reader.text("agency_id"), errors, "agency_id")
         start = _local(reader.text("start"), errors, "start") or datetime.now(UTC)
+        if agency_id is None:  # no agency row to refresh: the page itself, with the field's error
+            return await self._booking_page(
+                request,
+                viewer,
+                fair_id,
+                FairService(db_session),
+                status_code=422,
+                errors=field_errors(errors),
+                values=form_values(form),
+            )
         message: str
         status = 200
         try:
@@ -415,15 +464,26 @@ class FairPages(Controller):
     ) -> Response[Any]:
         viewer = require_principal(principal)
         form = await request.form()
-        reader = FormReader(form, FieldErrors())
+        errors = FieldErrors()
+        reader = FormReader(form, errors)
         fair = await FairService(db_session).get(fair_id)
-        await RequestService(db_session).create(
-            viewer,
-            fair,
-            uuid.UUID(reader.text("agency_id") or str(uuid.UUID(int=0))),
-            reader.integer("priority") or 2,
-            reader.text("message") or "",
-        )
+        agency_id = _form_uuid(reader.text("agency_id"), errors, "agency_id")
+        priority = reader.integer("priority") or 2
+        try:
+            errors.raise_if_any()
+            assert agency_id is not None
+            await RequestService(db_session).create(viewer, fair, agency_id, priority, reader.text("message") or "")
+        except DomainError as exc:
+            await db_session.rollback()
+            return await self._booking_page(
+                request,
+                viewer,
+                fair_id,
+                FairService(db_session),
+                status_code=exc.status,
+                errors=field_errors(exc),
+                values=form_values(form),
+            )
         return redirect(f"/fairs/{fair_id}/book?msg=requested")
 
     @get("/{fair_id:uuid}/requests")
@@ -533,6 +593,8 @@ class FairPages(Controller):
         chosen = _uuid_or_none(form.get("organization_id")) if viewer.is_staff else None
         starts: list[datetime] = []
         errors = FieldErrors()
+        if viewer.is_staff and form.get("organization_id") and chosen is None:
+            errors.add("organization_id", "is not a valid id")
         for i, raw in enumerate(FormReader(form, errors).many("start") or []):
             try:
                 value = datetime.fromisoformat(raw)
@@ -550,6 +612,8 @@ class FairPages(Controller):
                 message = _(
                     "There is a meeting at %(when)s; move or cancel it before marking the slot unavailable."
                 ) % {"when": when}
+            elif any(e.field == "organization_id" for e in exc.errors):
+                message = _("Pick the participant from the list; the id sent is not valid.")
             else:
                 message = _("Some ticked slots are not slots of this fair; reload the page and try again.")
             fair = await service.get(fair_id)

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from service.fairs.models import Fair, Meeting, MeetingEvent, MeetingRequest
 from service.fairs.slots import SEOUL
+
+# Lists in bodies are bounded (API.md): 1,000 items, or fewer where more makes no sense. Beyond
+# them the body is refused with a 422 naming the field, before any query is built from it.
+MAX_DAYS = 100  # a fair lasts days, not seasons
+MAX_BREAKS = 24
+MAX_IDS = 1000
+MAX_STARTS = 1000
+MAX_ROOM_URL_TEMPLATE = 500  # the column's length
 
 
 class BreakIn(msgspec.Struct, kw_only=True):
@@ -21,30 +29,30 @@ class DayIn(msgspec.Struct, kw_only=True):
     date: str
     start: str
     end: str
-    breaks: list[BreakIn] = []
+    breaks: Annotated[list[BreakIn], msgspec.Meta(max_length=MAX_BREAKS)] = []
 
 
 class FairIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     name: str
     mode: Literal["first_come", "requests"]
-    days: list[DayIn]
+    days: Annotated[list[DayIn], msgspec.Meta(max_length=MAX_DAYS)]
     slot_minutes: int
     booking_opens_at: datetime
     booking_closes_at: datetime
     description: str = ""
     max_meetings_per_firm: int | None = None
-    room_url_template: str | None = None
+    room_url_template: Annotated[str, msgspec.Meta(max_length=MAX_ROOM_URL_TEMPLATE)] | None = None
 
 
 class FairPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     name: str | None = None
     description: str | None = None
-    days: list[DayIn] | None = None
+    days: Annotated[list[DayIn], msgspec.Meta(max_length=MAX_DAYS)] | None = None
     slot_minutes: int | None = None
     booking_opens_at: datetime | None = None
     booking_closes_at: datetime | None = None
     max_meetings_per_firm: int | None = None
-    room_url_template: str | None = None
+    room_url_template: Annotated[str, msgspec.Meta(max_length=MAX_ROOM_URL_TEMPLATE)] | None = None
 
 
 class FairOut(msgspec.Struct, kw_only=True):
@@ -81,7 +89,7 @@ def fair_out(fair: Fair) -> FairOut:
 
 class ParticipantIn(msgspec.Struct, kw_only=True):
     organization_id: uuid.UUID | None = None
-    organization_ids: list[uuid.UUID] | None = None
+    organization_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=MAX_IDS)] | None = None
 
 
 class ParticipantOut(msgspec.Struct, kw_only=True):
@@ -92,7 +100,7 @@ class ParticipantOut(msgspec.Struct, kw_only=True):
 
 
 class UnavailableIn(msgspec.Struct, kw_only=True):
-    starts: list[datetime]
+    starts: Annotated[list[datetime], msgspec.Meta(max_length=MAX_STARTS)]
     organization_id: uuid.UUID | None = None  # staff acting for a participant
 
 
@@ -167,13 +175,29 @@ class MeetingEventOut(msgspec.Struct, kw_only=True):
     data: dict[str, Any]
 
 
+def _seoul_times(value: Any) -> Any:
+    """History data as the API shows times: ISO datetimes with an offset in +09:00 (rows store UTC)."""
+    if isinstance(value, dict):
+        return {key: _seoul_times(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_seoul_times(item) for item in value]
+    if isinstance(value, str) and len(value) >= 20 and value[4:5] == "-" and value[10:11] == "T":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return moment.astimezone(SEOUL).isoformat()
+    return value
+
+
 def meeting_event_out(event: MeetingEvent) -> MeetingEventOut:
     return MeetingEventOut(
         kind=event.kind,
         at=event.at.astimezone(SEOUL),
         by_staff=event.by_staff,
         actor_id=event.actor_id,
-        data=event.data,
+        data=_seoul_times(event.data),
     )
 
 

@@ -14,9 +14,10 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Enum, and_, delete, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import TSTZRANGE
@@ -41,8 +42,8 @@ from service.fairs.models import (
     RequestStatus,
     Unavailability,
 )
-from service.fairs.schemas import FairIn, FairPatch
-from service.fairs.slots import GridError, Slot, build_grid, normalize_days, seoul
+from service.fairs.schemas import MAX_DAYS, MAX_IDS, FairIn, FairPatch
+from service.fairs.slots import FIRST_YEAR, LAST_YEAR, GridError, Slot, build_grid, normalize_days, seoul
 from service.lib.clock import now
 from service.lib.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from service.lib.events import publish
@@ -162,8 +163,50 @@ def grid_of(fair: Fair) -> tuple[Slot, ...]:
 def room_url_for(template: str | None, fair_id: uuid.UUID, agency_id: uuid.UUID) -> str:
     """The agency table's online room: the fair's template, or a unique unguessable room."""
     if template:
-        return template.format(fair_id=fair_id, agency_id=agency_id, token=secrets.token_hex(6))
+        return expand_room_template(
+            template, fair_id=str(fair_id), agency_id=str(agency_id), token=secrets.token_hex(6)
+        )
     return DEFAULT_ROOM_BASE + secrets.token_urlsafe(12).replace("_", "x").replace("-", "y")
+
+
+ROOM_PLACEHOLDERS = ("fair_id", "agency_id", "token")
+
+
+def expand_room_template(template: str, **values: str) -> str:
+    """Literal substitution of exactly {fair_id}, {agency_id} and {token}: never str.format, whose
+    format specs and attribute access would let a staff-typed string build huge strings or reach objects."""
+    for name in ROOM_PLACEHOLDERS:
+        template = template.replace("{" + name + "}", values[name])
+    return template
+
+
+def room_template_problem(template: str) -> str | None:
+    """Why a room link template is refused (None when it is fine): an https:// URL with a host,
+    no spaces or control characters, braces only in the three placeholders, and short enough
+    once expanded to fit the participants' room_url column."""
+    sample = expand_room_template(
+        template, fair_id=str(uuid.UUID(int=0)), agency_id=str(uuid.UUID(int=0)), token="0" * 12
+    )
+    if "{" in sample or "}" in sample:
+        return "may only use {fair_id}, {agency_id} and {token}"
+    if not template.startswith("https://") or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in sample):
+        return "must be an https:// link"
+    try:
+        host = urlsplit(sample).hostname
+    except ValueError:
+        host = None
+    if not host:
+        return "must be an https:// link"
+    if len(sample) > 500:
+        return "is too long once {fair_id}, {agency_id} and {token} are filled in (at most 500 characters)"
+    return None
+
+
+def _in_years(moment: datetime) -> bool:
+    """Whether an aware datetime lies in the fair years (compared in UTC, where none can overflow)."""
+    return FIRST_YEAR <= moment.replace(tzinfo=None).year <= LAST_YEAR and (
+        datetime(FIRST_YEAR, 1, 1, tzinfo=UTC) <= moment < datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
+    )
 
 
 def _grid_error(exc: GridError) -> ValidationFailed:
@@ -186,15 +229,18 @@ def _check_fair_fields(
         errors.add("slot_minutes", "must be between 5 and 240")
     if opens.tzinfo is None or closes.tzinfo is None:
         errors.add("booking_opens_at", "must include a UTC offset")
+    elif not (_in_years(opens) and _in_years(closes)):
+        for field, moment in (("booking_opens_at", opens), ("booking_closes_at", closes)):
+            if not _in_years(moment):
+                errors.add(field, "must be a date and time between 2000 and 2100")
     elif opens >= closes:
         errors.add("booking_closes_at", "must be after booking_opens_at")
     if limit is not None and limit < 1:
         errors.add("max_meetings_per_firm", "must be 1 or more")
     if template:
-        try:
-            template.format(fair_id="x", agency_id="y", token="z")  # noqa: S106 - a placeholder probe, not a secret
-        except (KeyError, IndexError, ValueError):
-            errors.add("room_url_template", "may only use {fair_id}, {agency_id} and {token}")
+        problem = room_template_problem(template)
+        if problem is not None:
+            errors.add("room_url_template", problem)
 
 
 @dataclass(frozen=True)
@@ -262,6 +308,9 @@ class FairService:
         return fair
 
     def _days(self, days: Sequence[Any], errors: FieldErrors) -> list[dict[str, Any]]:
+        if len(days) > MAX_DAYS:  # the HTML form builds its days without the API schema's bound
+            errors.add("days", f"at most {MAX_DAYS} days")
+            return []
         raw = [
             {
                 "date": d.date,
@@ -375,6 +424,8 @@ class FairService:
     ) -> list[FairParticipant]:
         """Staff add any verified organizations; a verified organization may join an open fair itself."""
         require_principal(actor)
+        if len(organization_ids) > MAX_IDS:  # the staff form's ticks are not bounded by the API schema
+            raise ValidationFailed.single("organization_ids", f"at most {MAX_IDS} organizations per call")
         if not actor.is_staff:
             actor.require_verified()
             if len(organization_ids) != 1 or not actor.owns(organization_ids[0]):
@@ -991,6 +1042,18 @@ def _scheduler_module() -> Any:
     return autoschedule
 
 
+AGENDA_FINAL = "agenda_final"  # unscheduled_reason of the requests a final agenda closed
+
+
+def _require_open_requests(fair: Fair) -> None:
+    """A final agenda closes its fair's requests: no new ones, no decisions (mails would promise
+    meetings that the published agenda does not hold)."""
+    if fair.agenda_status == AgendaStatus.FINAL:
+        raise BookingRuleBroken(
+            AGENDA_FINAL, "The fair's agenda is final: meeting requests are closed. Contact the support center."
+        )
+
+
 @dataclass(frozen=True)
 class ScheduleResult:
     scheduled: int
@@ -1030,6 +1093,7 @@ class RequestService:
         assert firm_id is not None
         if fair.mode != FairMode.REQUESTS:
             raise BookingRuleBroken("mode", "This fair is first-come; book a free slot instead.")
+        _require_open_requests(fair)
         if not 1 <= priority <= 3:
             raise ValidationFailed.single("priority", "must be 1, 2 or 3")
         fairs = FairService(self.session)
@@ -1063,6 +1127,7 @@ class RequestService:
         request = await self.visible(actor, request_id)
         if not (actor.is_staff or actor.owns(request.agency_id)):
             raise Forbidden("Only the agency decides on a request.")
+        _require_open_requests(await FairService(self.session).get(request.fair_id))
         if request.status not in (RequestStatus.PENDING, RequestStatus.ACCEPTED, RequestStatus.DECLINED):
             raise BookingRuleBroken("status", "The request has already been scheduled.")
         request.status = RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED
@@ -1230,14 +1295,25 @@ class RequestService:
             .values(provisional=False)
             .returning(Meeting.id)
         )
-        count = len(result.all())
+        finalized = list(result.scalars())
+        count = len(finalized)
+        # Requests still pending (or accepted since the last run) will never be placed: close them,
+        # so nobody is reminded to answer them and the firm sees why.
+        await self.session.execute(
+            update(MeetingRequest)
+            .where(
+                MeetingRequest.fair_id == fair.id,
+                MeetingRequest.status.in_([RequestStatus.PENDING, RequestStatus.ACCEPTED]),
+            )
+            .values(status=RequestStatus.UNSCHEDULED, unscheduled_reason=AGENDA_FINAL)
+        )
         fair.agenda_status = AgendaStatus.FINAL
         await self.session.flush()
         await record_audit(
             self.session, actor_id=staff.user_id, action="fair.finalize", target_type="fair", target_id=fair.id
         )
         # Notifications send the final agenda's invites and queue its reminders.
-        await publish(self.session, "fair.finalized", fair=fair)
+        await publish(self.session, "fair.finalized", fair=fair, meeting_ids=finalized)
         return count
 
 

@@ -16,6 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 SEOUL = ZoneInfo("Asia/Seoul")
+# Fair days (and booking windows) lie in these years: outside them, date arithmetic near
+# year 1 or 9999 overflows (a reminder 24 h before, a follow-up months after).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True, order=True)
@@ -64,6 +67,8 @@ def normalize_days(days: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             the_date = raw_date if isinstance(raw_date, date) else date.fromisoformat(str(raw_date))
         except ValueError:
             raise GridError(f"{where}.date", "must be a date YYYY-MM-DD") from None
+        if not FIRST_YEAR <= the_date.year <= LAST_YEAR:
+            raise GridError(f"{where}.date", "must be a date between 2000 and 2100")
         if the_date in seen:
             raise GridError(f"{where}.date", "appears twice")
         seen.add(the_date)

@@ -4,8 +4,8 @@ Relies on: organization.verify / organization.reject (organization=Organization)
 meeting.booked (meeting, actor), meeting.moved (meeting, actor, previous_starts_at),
 meeting.cancelled (meeting, actor); request.created / request.accepted / request.declined (request);
 fair.scheduled (fair, scheduled, unscheduled=[request ids]); contract.reported (contract, actor);
-shortlist.invited (invitation, need); proposed, not yet published by their owners: meeting.rated (meeting,
-actor) and fair.finalized (fair);
+shortlist.invited (invitation, need); fair.finalized (fair, meeting_ids=[the meetings it made final]);
+proposed, not yet published by its owner: meeting.rated (meeting, actor);
 with Meeting and MeetingRequest rows as in service/fairs/models.py.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any, Literal
 
@@ -23,8 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.models import User
 from service.config import get_settings
 from service.fairs.calendar import Attendee, InviteData, meeting_invite
-from service.fairs.models import Fair, FairParticipant, Meeting, MeetingRating, MeetingRequest, MeetingStatus
-from service.lib.clock import now
+from service.fairs.models import (
+    Fair,
+    FairParticipant,
+    Meeting,
+    MeetingEvent,
+    MeetingRating,
+    MeetingRequest,
+    MeetingStatus,
+)
+from service.lib.clock import now, today
 from service.lib.events import subscribe
 from service.needs.models import Need
 from service.notify.service import Attachment, Mail, cancel_pending, enqueue_many
@@ -338,7 +346,8 @@ async def on_contract_reported(session: AsyncSession, contract: Any, **_: Any) -
 async def on_fair_scheduled(
     session: AsyncSession, fair: Fair, scheduled: int = 0, unscheduled: list[uuid.UUID] | None = None, **_: Any
 ) -> None:
-    """The auto-scheduler placed the requests: tell every participant how many meetings they have."""
+    """The auto-scheduler placed the requests: tell every participant its meetings, that they are
+    provisional, and by when to object (the day before the fair; invitations follow the final agenda)."""
     left_out = set(unscheduled or [])
     participants = (await session.scalars(select(FairParticipant).where(FairParticipant.fair_id == fair.id))).all()
     live = select(Meeting).where(Meeting.fair_id == fair.id, Meeting.status != MeetingStatus.CANCELLED)
@@ -354,6 +363,7 @@ async def on_fair_scheduled(
             (m for m in meetings if participant.organization_id in (m.agency_id, m.firm_id)), key=lambda m: m.starts_at
         )
         not_placed = sum(1 for r in requests if participant.organization_id in (r.agency_id, r.firm_id))
+        first_day = date.fromisoformat(str(fair.days[0]["date"])) if fair.days else today()
         await mail_organization(
             session,
             organization,
@@ -363,6 +373,8 @@ async def on_fair_scheduled(
             meeting_count=len(own_meetings),
             meeting_times=[m.starts_at for m in own_meetings],
             not_placed=not_placed,
+            object_by=max(today(), first_day - timedelta(days=1)),
+            agenda_url=f"{get_settings().app.base_url}/fairs/{fair.id}/agenda",
         )
 
 
@@ -399,17 +411,45 @@ async def on_meeting_rated(session: AsyncSession, meeting: Meeting, **_: Any) ->
         await cancel_pending(session, f"followup:{meeting.id.hex}:contract:")
 
 
-@subscribe("fair.finalized")
-async def on_fair_finalized(session: AsyncSession, fair: Fair, **_: Any) -> None:
-    """The final agenda is out: each of its meetings gets its invite and reminders, as if just booked.
-
-    The auto-scheduler's meetings are provisional until then and were never `meeting.booked`;
-    the dedupe keys make this harmless for meetings that were.
-    """
-    meetings = await session.scalars(
-        select(Meeting).where(
-            Meeting.fair_id == fair.id, Meeting.status == MeetingStatus.BOOKED, Meeting.provisional.is_(False)
-        )
+async def _provisional_starts(session: AsyncSession, meeting_ids: list[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+    """Where each meeting was in the provisional agenda, for those moved since: the first move's `from`
+    (the auto-scheduler writes no history row, so a meeting never moved is where it was placed)."""
+    if not meeting_ids:
+        return {}
+    rows = await session.execute(
+        select(MeetingEvent.meeting_id, MeetingEvent.data)
+        .where(MeetingEvent.meeting_id.in_(meeting_ids), MeetingEvent.kind == "moved")
+        .order_by(MeetingEvent.at.desc())
     )
-    for meeting in meetings.all():
-        await on_meeting_booked(session, meeting)
+    found: dict[uuid.UUID, datetime] = {}
+    for meeting_id, data in rows.tuples():
+        if isinstance(data, dict) and data.get("from"):
+            found[meeting_id] = datetime.fromisoformat(str(data["from"]))  # the earliest move wins (rows newest first)
+    return found
+
+
+@subscribe("fair.finalized")
+async def on_fair_finalized(
+    session: AsyncSession, fair: Fair, meeting_ids: list[uuid.UUID] | None = None, **_: Any
+) -> None:
+    """The final agenda is out: each meeting it made final gets its invite and reminders, in a mail
+    that says what changed since the provisional agenda (nothing, or the old → new time).
+
+    `meeting_ids` are the meetings that were provisional until now; without it (an older publisher),
+    every booked meeting of the fair, the dedupe keys keeping a repeat harmless.
+    """
+    query = select(Meeting).where(
+        Meeting.fair_id == fair.id, Meeting.status == MeetingStatus.BOOKED, Meeting.provisional.is_(False)
+    )
+    if meeting_ids is not None:
+        query = query.where(Meeting.id.in_(meeting_ids))
+    meetings = (await session.scalars(query.order_by(Meeting.starts_at))).all()
+    before = await _provisional_starts(session, [m.id for m in meetings])
+    for meeting in meetings:
+        previous = before.get(meeting.id)
+        moved = previous if previous is not None and previous != meeting.starts_at else None
+        parties = await _parties(session, meeting)
+        mails = _meeting_mails(
+            meeting, parties, "meeting_confirmed", "final", "REQUEST", {"provisional_starts_at": moved}
+        )
+        await enqueue_many(session, mails + _reminders(meeting, parties))

@@ -12,7 +12,7 @@ from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
-from service.fairs.models import Meeting, MeetingRating, MeetingRequest, RequestStatus
+from service.fairs.models import AgendaStatus, Fair, Meeting, MeetingRating, MeetingRequest, RequestStatus
 from service.lib.clock import now, today
 from service.notify.models import OutboxMessage, OutboxStatus
 from service.notify.subscribers import mail_organization, request_mail
@@ -23,10 +23,16 @@ CERTIFICATION_WARNING = timedelta(days=30)
 
 
 async def remind_unanswered_requests(session: AsyncSession) -> int:
+    """Remind agencies of requests pending for two days, except in fairs whose agenda is final
+    (finalizing closes them; this also covers rows left pending by an older build)."""
     requests = (
         await session.scalars(
-            select(MeetingRequest).where(
-                MeetingRequest.status == RequestStatus.PENDING, MeetingRequest.created_at <= now() - UNANSWERED_AFTER
+            select(MeetingRequest)
+            .join(Fair, Fair.id == MeetingRequest.fair_id)
+            .where(
+                MeetingRequest.status == RequestStatus.PENDING,
+                MeetingRequest.created_at <= now() - UNANSWERED_AFTER,
+                Fair.agenda_status != AgendaStatus.FINAL,
             )
         )
     ).all()

@@ -315,7 +315,10 @@ class TestScheduleMails:
         await drain(sessionmaker, smtp_settings)
         assert len(smtp.inbox.raw) == 2
         [firm_mail] = smtp.inbox.to("ceo-s@mapo.coop")
-        assert firm_mail["Subject"] == "[공공구매 상담·매칭] 2026 공공구매 온라인상담회 상담 일정 확정: 1건"
+        assert (
+            firm_mail["Subject"]
+            == "[공공구매 상담·매칭] 2026 공공구매 온라인상담회 임시 상담 일정: 1건 (아직 확정 아님)"
+        )
         text = firm_mail.get_body(("plain",)).get_content()
         assert "1건은 일정에 배정하지 못했습니다" in text
 
