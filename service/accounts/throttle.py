@@ -11,6 +11,9 @@ Registration: at most `registration_limit_per_hour` from one client address in a
 of one address are counted under a transaction-level advisory lock on that address, so concurrent
 registrations cannot overshoot the limit.
 
+A "client address" is the IPv4 address, or the /64 network of an IPv6 address: one subscriber
+usually holds a whole /64, so counting single IPv6 addresses would cost an abuser nothing.
+
 Every query here runs in its own short transaction (its own pooled connection), never in the
 request's: a failure must stay recorded when the request rolls back, and the request holds no
 connection while it waits out the delay.
@@ -18,6 +21,7 @@ connection while it waits out the delay.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import uuid
 from collections.abc import Callable
@@ -62,6 +66,20 @@ def sign_in_delay(account_failures: int, settings: AuthSettings) -> float:
     return min(settings.login_max_delay_seconds, beyond * settings.login_delay_step_seconds)
 
 
+def address_key(host: str) -> str:
+    """What the limits count as one client address: an IPv4 address (also when IPv4-mapped),
+    the /64 network of an IPv6 address, anything else (a test client's name) as it is."""
+    try:
+        address = ipaddress.ip_address(host)
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped is not None:
+                return str(address.ipv4_mapped)
+            return str(ipaddress.IPv6Network((int(address), 64), strict=False))
+        return str(address)
+    except ValueError:
+        return host[:64]
+
+
 def seconds_until(moment: datetime) -> int:
     """Whole seconds from now until `moment`, at least 1 (a Retry-After value)."""
     return max(1, math.ceil((moment - now()).total_seconds()))
@@ -77,6 +95,7 @@ class Throttle:
     async def check_sign_in(self, email: str, ip: str) -> float:
         """Refuse (429 with Retry-After) an address at its failure limit; else return the delay
         to apply before checking the password."""
+        ip = address_key(ip)
         window = timedelta(minutes=self.settings.login_window_minutes)
         since = now() - window
         recent_failures = (LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since)
@@ -118,12 +137,13 @@ class Throttle:
 
     async def record_sign_in(self, email: str, ip: str, *, succeeded: bool) -> None:
         async with self.own_session() as session, session.begin():
-            session.add(LoginAttempt(email=email, ip=ip, succeeded=succeeded, attempted_at=now()))
+            session.add(LoginAttempt(email=email, ip=address_key(ip), succeeded=succeeded, attempted_at=now()))
 
     # -- registration -----------------------------------------------------------------
     async def reserve_registration(self, ip: str) -> uuid.UUID:
         """Count a registration from `ip` against its hourly limit (429 with Retry-After when
         reached); return the row to `release_registration` if the registration is refused."""
+        ip = address_key(ip)
         limit = self.settings.registration_limit_per_hour
         async with self.own_session() as session, session.begin():
             await session.execute(select(func.pg_advisory_xact_lock(REGISTRATION_LOCK, func.hashtext(ip))))

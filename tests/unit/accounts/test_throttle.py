@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from service.accounts.throttle import sign_in_delay
+import pytest
+
+from service.accounts.throttle import address_key, sign_in_delay
 from service.config import AuthSettings
 from service.lib import clock
 
@@ -21,6 +23,24 @@ class TestSignInDelay:
         assert delays == sorted(delays)
         assert delays[1] == SETTINGS.login_delay_step_seconds
         assert max(delays) == SETTINGS.login_max_delay_seconds <= 2.0
+
+
+class TestAddressKey:
+    @pytest.mark.parametrize(
+        ("host", "key"),
+        [
+            ("203.0.113.5", "203.0.113.5"),
+            ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),  # one subscriber's /64 is one address
+            ("2001:DB8:1:2::ffff", "2001:db8:1:2::/64"),
+            ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+            ("::ffff:198.51.100.7", "198.51.100.7"),
+            ("fe80::1%eth0", "fe80::/64"),
+            ("testclient", "testclient"),
+            ("x" * 100, "x" * 64),  # fits the column
+        ],
+    )
+    def test_keys(self, host, key):
+        assert address_key(host) == key
 
 
 class TestClockSleep:
