@@ -25,11 +25,9 @@ import ipaddress
 import math
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, literal, select
+from sqlalchemy import ColumnElement, ScalarSelect, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.models import LoginAttempt, RegistrationAttempt
@@ -43,15 +41,6 @@ REGISTRATION_LOCK = 8002
 # No decision needs a larger count; bounding it bounds the work an attacker's rows can cause.
 COUNT_CAP = 1000
 REGISTRATION_WINDOW = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class SignInFailures:
-    """Recent failed sign-ins relevant to one attempt."""
-
-    pair: int  # this account from this address
-    address: int  # any account from this address
-    account: int  # this account from any address
 
 
 def sign_in_delay(account_failures: int, settings: AuthSettings) -> float:
@@ -80,6 +69,12 @@ def address_key(host: str) -> str:
         return host[:64]
 
 
+def bounded_count(where: tuple[ColumnElement[bool], ...]) -> ScalarSelect[int]:
+    """count(*) of the attempts matching `where`, stopping at COUNT_CAP."""
+    rows = select(literal(1)).where(*where).limit(COUNT_CAP).subquery()
+    return select(func.count()).select_from(rows).scalar_subquery()
+
+
 def seconds_until(moment: datetime) -> int:
     """Whole seconds from now until `moment`, at least 1 (a Retry-After value)."""
     return max(1, math.ceil((moment - now()).total_seconds()))
@@ -97,43 +92,38 @@ class Throttle:
         to apply before checking the password."""
         ip = address_key(ip)
         window = timedelta(minutes=self.settings.login_window_minutes)
-        since = now() - window
-        recent_failures = (LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since)
-        pair = (LoginAttempt.email == email, LoginAttempt.ip == ip)
-        address = (LoginAttempt.ip == ip,)
-        account = (LoginAttempt.email == email,)
-
-        def bounded_count(*where: ColumnElement[bool]) -> Any:
-            rows = select(literal(1)).where(*recent_failures, *where).limit(COUNT_CAP).subquery()
-            return select(func.count()).select_from(rows).scalar_subquery()
-
-        async def locked_until(limit: int, *where: ColumnElement[bool]) -> datetime | None:
-            # Below the limit again when the limit-th newest failure leaves the window.
-            oldest_counted = await session.scalar(
-                select(LoginAttempt.attempted_at)
-                .where(*recent_failures, *where)
-                .order_by(LoginAttempt.attempted_at.desc())
-                .offset(limit - 1)
-                .limit(1)
-            )
-            return oldest_counted + window if oldest_counted is not None else None
-
+        recent = (LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > now() - window)
+        pair = (*recent, LoginAttempt.email == email, LoginAttempt.ip == ip)
+        address = (*recent, LoginAttempt.ip == ip)
+        account = (*recent, LoginAttempt.email == email)
+        limits = ((pair, self.settings.login_max_failures), (address, self.settings.login_max_failures_per_address))
         async with self.own_session() as session:
-            counts = select(bounded_count(*pair), bounded_count(*address), bounded_count(*account))
-            row = (await session.execute(counts)).one()
-            failures = SignInFailures(pair=row[0], address=row[1], account=row[2])
-            until: list[datetime | None] = []
-            if failures.pair >= self.settings.login_max_failures:
-                until.append(await locked_until(self.settings.login_max_failures, *pair))
-            if failures.address >= self.settings.login_max_failures_per_address:
-                until.append(await locked_until(self.settings.login_max_failures_per_address, *address))
-        if until:
-            moments = [moment for moment in until if moment is not None]
+            counts = (await session.execute(select(*(bounded_count(w) for w in (pair, address, account))))).one()
+            locked_until = [
+                await self._lifted_at(session, where, limit, window)
+                for (where, limit), failures in zip(limits, counts[:2], strict=True)
+                if failures >= limit
+            ]
+        if locked_until:
             raise TooManyAttempts(
                 "Too many failed sign-in attempts. Try again later.",
-                headers={"Retry-After": str(seconds_until(max(moments)) if moments else 1)},
+                headers={"Retry-After": str(seconds_until(max(locked_until)))},
             )
-        return sign_in_delay(failures.account, self.settings)
+        return sign_in_delay(counts[2], self.settings)
+
+    @staticmethod
+    async def _lifted_at(
+        session: AsyncSession, where: tuple[ColumnElement[bool], ...], limit: int, window: timedelta
+    ) -> datetime:
+        """When fewer than `limit` failures match again: the limit-th newest leaves the window."""
+        limit_th_newest = await session.scalar(
+            select(LoginAttempt.attempted_at)
+            .where(*where)
+            .order_by(LoginAttempt.attempted_at.desc())
+            .offset(limit - 1)
+            .limit(1)
+        )
+        return (limit_th_newest or now()) + window
 
     async def record_sign_in(self, email: str, ip: str, *, succeeded: bool) -> None:
         async with self.own_session() as session, session.begin():
