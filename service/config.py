@@ -44,8 +44,16 @@ class SmtpSettings:
 class AuthSettings:
     secret_key: str
     token_hours: int = 12
+    # Failed sign-ins within the window lock out one (account, client address) pair, or one
+    # client address for every account; never an account from everywhere (anyone could lock it).
     login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
     login_window_minutes: int = 10
+    # Failures on one account from all addresses slow its sign-ins down by a bounded delay.
+    login_delay_step_seconds: float = 0.25
+    login_max_delay_seconds: float = 2.0
+    # Registrations accepted from one client address in any hour (REGISTRATION_LIMIT_PER_HOUR).
+    registration_limit_per_hour: int = 5
 
 
 @dataclass(frozen=True)
@@ -179,6 +187,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         auth=AuthSettings(
             secret_key=_secret_key(env, data_dir),
             token_hours=_int(env, "TOKEN_HOURS", 12, 1, 24 * 30),
+            registration_limit_per_hour=_int(env, "REGISTRATION_LIMIT_PER_HOUR", 5, 1, 1_000_000),
         ),
         scheduler=SchedulerSettings(
             enabled=(env.get("SCHEDULER_ENABLED", "1") not in ("0", "false", "no")),

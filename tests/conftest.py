@@ -27,6 +27,7 @@ from service.lib import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DB = "procmatch_test_template"
+REGISTRATIONS_FOR_TESTS = 100_000
 
 
 def _server_url() -> str:
@@ -93,6 +94,8 @@ def settings(tmp_path: Path) -> Settings:
             "SECRET_KEY": "test-secret-key-0123456789abcdef",
             "BASE_URL": "http://127.0.0.1:8000",
             "SCHEDULER_ENABLED": "0",
+            # Every test client comes from one address; tests register freely (the limit has its own tests).
+            "REGISTRATION_LIMIT_PER_HOUR": str(REGISTRATIONS_FOR_TESTS),
         }
     )
 

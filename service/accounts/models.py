@@ -1,4 +1,4 @@
-"""Users, their tokens (bearer and browser session), login attempts, and the audit trail."""
+"""Users, their tokens (bearer and browser session), sign-in and registration attempts, the audit trail."""
 
 from __future__ import annotations
 
@@ -63,6 +63,17 @@ class LoginAttempt(UUIDPrimaryKey, Base):
     email: Mapped[str] = mapped_column(CITEXT)
     ip: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RegistrationAttempt(UUIDPrimaryKey, Base):
+    """A registration from one client address: taken before the registration runs, deleted again
+    when it is refused, so the rows of the last hour are what that address registered."""
+
+    __tablename__ = "registration_attempts"
+    __table_args__ = (Index("ix_registration_attempts_ip_at", "ip", "attempted_at"),)
+
+    ip: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

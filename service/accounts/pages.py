@@ -123,7 +123,7 @@ class AccountPages(Controller):
         except DomainError as exc:
             await db_session.rollback()
             messages = {k.replace("user.", "user_"): v for k, v in field_errors(exc, "organization.").items()}
-            return render(
+            page = render(
                 request,
                 "accounts/register.html",
                 status_code=exc.status,
@@ -132,6 +132,8 @@ class AccountPages(Controller):
                 errors=messages,
                 **form_choices(),
             )
+            page.headers.update(exc.headers)  # Retry-After on 429
+            return page
         raw, _ = await accounts.issue_token(created_user, request.headers.get("user-agent"))
         response: Response[Any] = redirect("/me")
         response.set_cookie(session_cookie(raw, settings, settings.auth.token_hours * 3600))

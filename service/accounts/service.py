@@ -1,4 +1,4 @@
-"""Account rules: registration, sign-in with throttling, bearer tokens and browser sessions."""
+"""Account rules: registration and sign-in (throttled, see throttle.py), bearer tokens and browser sessions."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.models import AuthToken, LoginAttempt, Role, User
+from service.accounts.models import AuthToken, Role, User
 from service.accounts.passwords import MIN_LENGTH, hash_password, verify_password
 from service.accounts.principal import Principal
 from service.accounts.schemas import RegisterIn, UserIn
+from service.accounts.throttle import Throttle
 from service.config import SUPPORTED_LOCALES, AuthSettings
-from service.lib.clock import now
-from service.lib.errors import Conflict, FieldError, FieldErrors, TooManyAttempts, Unauthorized
+from service.lib.clock import now, sleep
+from service.lib.errors import Conflict, FieldError, FieldErrors, Unauthorized
 from service.registry.models import Organization, OrganizationKind
 from service.registry.service import OrganizationService
 from service.registry.validation import EMAIL_RE
@@ -45,18 +46,36 @@ class AccountService:
     def __init__(self, session: AsyncSession, settings: AuthSettings) -> None:
         self.session = session
         self.settings = settings
+        self.throttle = Throttle(lambda: AsyncSession(bind=session.bind), settings)
 
     # -- registration -------------------------------------------------------------
     async def register(self, data: RegisterIn, ip: str | None = None) -> tuple[User, Organization]:
         """Create a pending organization with its first user.
 
-        An email that cannot be used is only discovered once everything else is valid, so a probe
-        with any other error learns nothing, and a probe that gets through creates a visible pending
-        organization. Each refusal is charged to the caller's IP in the sign-in failure budget, so
-        probing addresses by registering is throttled exactly like guessing passwords (429).
+        With the caller's `ip` (every HTTP registration), the registration counts against that
+        address's hourly limit (429 once reached; a refused registration does not count), and an
+        address at its sign-in failure limit is refused too. An email that cannot be used is only
+        discovered once everything else is valid, so a probe with any other error learns nothing,
+        and a probe that gets through creates a visible pending organization. Each such refusal is
+        charged to the caller's address in the sign-in failure budget, so probing addresses by
+        registering is throttled exactly like guessing passwords (429).
         """
-        if ip is not None:
-            await self._check_throttle(data.user.email.strip(), ip)
+        if ip is None:
+            return await self._register(data)
+        email = data.user.email.strip()
+        await self.throttle.check_sign_in(email, ip)
+        reservation = await self.throttle.reserve_registration(ip)
+        try:
+            return await self._register(data)
+        except Conflict:
+            await self.throttle.release_registration(reservation)
+            await self.throttle.record_sign_in(email, ip, succeeded=False)
+            raise
+        except Exception:
+            await self.throttle.release_registration(reservation)
+            raise
+
+    async def _register(self, data: RegisterIn) -> tuple[User, Organization]:
         errors = FieldErrors()
         validate_user(data.user, errors)
         kind = OrganizationKind(data.kind)
@@ -70,12 +89,7 @@ class AccountService:
             organization_id=organization.id,
             locale=data.user.locale or "ko",
         )
-        try:
-            await self._add_user(user)
-        except Conflict:
-            if ip is not None:
-                await self._log_attempt(LoginAttempt(email=user.email, ip=ip, succeeded=False, attempted_at=now()))
-            raise
+        await self._add_user(user)
         return user, organization
 
     async def create_staff(self, email: str, password: str, name: str) -> User:
@@ -101,44 +115,21 @@ class AccountService:
 
     # -- sign-in --------------------------------------------------------------------
     async def login(self, email: str, password: str, ip: str, user_agent: str | None) -> tuple[str, AuthToken, User]:
-        """Check the password, throttled per account and per IP; return a new token."""
+        """Check the password and return a new token.
+
+        Throttled per (account, address) and per address (429 to that address only); failures on
+        the account from everywhere only delay its sign-ins a little (see accounts/throttle.py).
+        """
         email = email.strip()
-        await self._check_throttle(email, ip)
+        delay = await self.throttle.check_sign_in(email, ip)
+        await sleep(delay)
         user = await self.session.scalar(select(User).where(User.email == email))
         ok = verify_password(user.password_hash if user else None, password)
-        await self._log_attempt(LoginAttempt(email=email, ip=ip, succeeded=bool(ok and user), attempted_at=now()))
+        await self.throttle.record_sign_in(email, ip, succeeded=bool(ok and user))
         if not ok or user is None or not user.is_active:
             raise Unauthorized("Email or password is wrong.")
         raw, token = await self.issue_token(user, user_agent)
         return raw, token, user
-
-    async def _log_attempt(self, attempt: LoginAttempt) -> None:
-        """In its own transaction: a failed sign-in rolls the request back, its record must stay."""
-        async with AsyncSession(bind=self.session.bind) as own, own.begin():
-            own.add(attempt)
-
-    async def _check_throttle(self, email: str, ip: str) -> None:
-        since = now() - timedelta(minutes=self.settings.login_window_minutes)
-        rows = await self.session.execute(
-            select(
-                func.count().filter(LoginAttempt.email == email),
-                func.count().filter(LoginAttempt.ip == ip),
-                func.min(LoginAttempt.attempted_at),
-            ).where(
-                LoginAttempt.attempted_at > since,
-                LoginAttempt.succeeded.is_(False),
-                or_(LoginAttempt.email == email, LoginAttempt.ip == ip),
-            )
-        )
-        by_email, by_ip, oldest = rows.one()
-        if max(by_email, by_ip) >= self.settings.login_max_failures:
-            retry = self.settings.login_window_minutes * 60
-            if oldest is not None:
-                retry = max(1, int((oldest - since).total_seconds()))
-            raise TooManyAttempts(
-                "Too many failed sign-in attempts. Try again later.",
-                headers={"Retry-After": str(retry)},
-            )
 
     async def issue_token(self, user: User, user_agent: str | None = None) -> tuple[str, AuthToken]:
         raw = secrets.token_urlsafe(32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +39,18 @@ def advance(delta: timedelta) -> None:
         _frozen += delta
     else:
         _offset += delta
+
+
+async def sleep(seconds: float) -> None:
+    """Wait `seconds`. On a frozen clock the wait only moves the clock forward, so a test sees how
+    long the code waited without spending that time."""
+    if seconds <= 0:
+        return
+    if _frozen is not None:
+        advance(timedelta(seconds=seconds))
+        await asyncio.sleep(0)
+        return
+    await asyncio.sleep(seconds)
 
 
 @contextmanager

@@ -104,5 +104,6 @@ def smtp_settings(smtp: SmtpServer, tmp_path: Path) -> Settings:
             "SMTP_PORT": str(smtp.port),
             "SMTP_SECURITY": "none",
             "MAIL_FROM": "공공구매 상담·매칭 <noreply@procure-match.local>",
+            "REGISTRATION_LIMIT_PER_HOUR": "100000",
         }
     )

@@ -19,6 +19,7 @@ class TestSettings:
         assert settings.smtp.port == 587
         assert not settings.smtp.configured
         assert not settings.app.secure_cookies
+        assert settings.auth.registration_limit_per_hour == 5
 
     @pytest.mark.parametrize(
         ("name", "value"),
@@ -35,6 +36,8 @@ class TestSettings:
             ("SCHEDULER_INTERVALS", "notify.dispatch"),
             ("SCHEDULER_INTERVALS", "notify.dispatch=0"),
             ("SCHEDULER_INTERVALS", "notify.dispatch=soon"),
+            ("REGISTRATION_LIMIT_PER_HOUR", "0"),
+            ("REGISTRATION_LIMIT_PER_HOUR", "many"),
         ],
     )
     def test_bad_value_names_the_variable(self, tmp_path, name, value):
@@ -68,3 +71,6 @@ class TestSchedulerIntervals:
         settings = load_settings(base(tmp_path, SCHEDULER_INTERVALS="notify.dispatchh=1"))
         with pytest.raises(SettingsError, match=r"notify\.dispatchh"):
             start_scheduler(None, settings)  # type: ignore[arg-type]
+
+    def test_registration_limit_is_configurable(self, tmp_path):
+        assert load_settings(base(tmp_path, REGISTRATION_LIMIT_PER_HOUR="50")).auth.registration_limit_per_hour == 50

@@ -1,0 +1,31 @@
+"""Timed jobs of accounts: forget sign-in and registration attempts once no limit reads them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.accounts.models import LoginAttempt, RegistrationAttempt
+from service.config import Settings
+from service.lib.clock import now
+from service.scheduler import JobSpec
+
+# The limits look back 10 minutes (sign-in) and an hour (registration); a day is kept for
+# whoever investigates an attack. Without this, a flood of failures grows the tables forever.
+KEEP_ATTEMPTS = timedelta(days=1)
+
+
+async def purge_attempts(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> int:
+    """Delete attempts older than KEEP_ATTEMPTS; idempotent, so every instance may run it."""
+    cutoff = now() - KEEP_ATTEMPTS
+    async with sessionmaker.begin() as session:
+        logins = await session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < cutoff))
+        registrations = await session.execute(
+            delete(RegistrationAttempt).where(RegistrationAttempt.attempted_at < cutoff)
+        )
+    return int(getattr(logins, "rowcount", 0) or 0) + int(getattr(registrations, "rowcount", 0) or 0)
+
+
+JOBS = [JobSpec("accounts.purge_attempts", purge_attempts, 3600)]
