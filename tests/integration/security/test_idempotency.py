@@ -1,0 +1,332 @@
+"""Double submits create one row: `Idempotency-Key` on the API's creating POSTs, one-time HTML form tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.config import Settings
+from service.contracts.models import Contract
+from service.lib import clock
+from service.lib.idempotency import purge_expired
+from service.needs.models import Need
+from service.registry.models import Organization
+from tests.factories import PASSWORD, Account, agency_payload, create_staff, verified_agency, verified_firm
+from tests.factories_ops import csrf_from
+
+Client = AsyncTestClient[Litestar]
+Maker = async_sessionmaker[AsyncSession]
+
+NEED = {
+    "title": "구청 청사 방역 소독 용역",
+    "description": "본관과 별관의 정기 방역 소독",
+    "category_codes": ["CLN-DIS"],
+    "budget_krw": 30_000_000,
+    "needed_by": str(date.today() + timedelta(days=30)),
+    "delivery_district": "eunpyeong",
+}
+
+
+@pytest.fixture
+async def agencies(client: Client, sessionmaker: Maker, settings: Settings) -> tuple[Account, Account, Account]:
+    staff = await create_staff(client, sessionmaker, settings)
+    return staff, await verified_agency(client, staff), await verified_agency(client, staff)
+
+
+async def count(sessionmaker: Maker, model: Any, **where: Any) -> int:
+    async with sessionmaker() as session:
+        query = select(func.count()).select_from(model)
+        for column, value in where.items():
+            query = query.where(getattr(model, column) == value)
+        return int(await session.scalar(query) or 0)
+
+
+async def age_keys(sessionmaker: Maker, hours: int) -> None:
+    """Make every stored key older (bearer tokens would expire if the clock moved instead)."""
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            text("UPDATE idempotency_keys SET created_at = created_at - make_interval(hours => :hours)"),
+            {"hours": hours},
+        )
+
+
+async def post_need(client: Client, agency: Account, key: str | None, body: dict[str, Any] | None = None) -> Any:
+    headers = {**agency.headers, **({"Idempotency-Key": key} if key is not None else {})}
+    return await client.post("/api/v1/needs", json=body or NEED, headers=headers)
+
+
+class TestIdempotencyKey:
+    async def test_same_key_twice_creates_one_need_and_answers_the_same(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        _, agency, _ = agencies
+        first = await post_need(client, agency, "need-2026-11-30-a")
+        second = await post_need(client, agency, "need-2026-11-30-a")
+        assert first.status_code == second.status_code == 201, second.text
+        assert second.content == first.content
+        assert second.headers.get("idempotent-replayed") == "true"
+        assert "idempotent-replayed" not in first.headers
+        assert second.headers["content-type"] == first.headers["content-type"]
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+        # without a key nothing changes: each POST creates
+        assert (await post_need(client, agency, None)).status_code == 201
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 2
+
+    async def test_same_key_with_another_body_is_422_naming_the_header(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        _, agency, _ = agencies
+        assert (await post_need(client, agency, "k1")).status_code == 201
+        other = await post_need(client, agency, "k1", {**NEED, "title": "다른 수요"})
+        assert other.status_code == 422
+        assert other.headers["content-type"].startswith("application/problem+json")
+        assert [e["field"] for e in other.json()["errors"]] == ["Idempotency-Key"]
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+
+    @pytest.mark.parametrize("key", ["", "   ", "x" * 201])
+    async def test_empty_or_long_key_is_422_naming_the_header(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...], key: str
+    ) -> None:
+        _, agency, _ = agencies
+        response = await post_need(client, agency, key)
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["Idempotency-Key"]
+        assert await count(sessionmaker, Need) == 0
+
+    async def test_a_key_of_200_characters_is_accepted(self, client: Client, agencies: tuple[Account, ...]) -> None:
+        _, agency, _ = agencies
+        assert (await post_need(client, agency, "k" * 200)).status_code == 201
+
+    async def test_a_failed_creation_leaves_the_key_unused(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        _, agency, _ = agencies
+        bad = await post_need(client, agency, "retry-me", {**NEED, "budget_krw": -1})
+        assert bad.status_code == 422
+        good = await post_need(client, agency, "retry-me")
+        assert good.status_code == 201 and "idempotent-replayed" not in good.headers
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+
+    async def test_twenty_concurrent_requests_with_one_key_create_one_row(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        _, agency, _ = agencies
+        responses = await asyncio.gather(*(post_need(client, agency, "burst") for _ in range(20)))
+        statuses = sorted(r.status_code for r in responses)
+        assert set(statuses) <= {201, 409}, statuses
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+        created = [r for r in responses if r.status_code == 201]
+        assert len({r.content for r in created}) == 1
+        assert all(r.headers.get("retry-after") for r in responses if r.status_code == 409)
+        # once the first is done, every retry gets its answer
+        again = await post_need(client, agency, "burst")
+        assert again.status_code == 201 and again.content == created[0].content
+
+    async def test_two_users_with_the_same_key_get_two_rows(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        _, first, second = agencies
+        a = await post_need(client, first, "shared-key")
+        b = await post_need(client, second, "shared-key")
+        assert a.status_code == b.status_code == 201
+        assert a.json()["id"] != b.json()["id"] and "idempotent-replayed" not in b.headers
+        assert await count(sessionmaker, Need) == 2
+
+    async def test_anonymous_registration_is_scoped_by_client_address(
+        self, client: Client, sessionmaker: Maker
+    ) -> None:
+        payload = agency_payload()
+        headers = {"Idempotency-Key": "register-once"}
+        first = await client.post("/api/v1/register", json=payload, headers=headers)
+        second = await client.post("/api/v1/register", json=payload, headers=headers)
+        assert first.status_code == second.status_code == 201, second.text
+        assert second.content == first.content and second.headers["idempotent-replayed"] == "true"
+        assert await count(sessionmaker, Organization, name=payload["organization"]["name"]) == 1
+
+    async def test_a_key_older_than_24_hours_is_free_again_and_purged(
+        self, client: Client, sessionmaker: Maker, settings: Settings, agencies: tuple[Account, ...]
+    ) -> None:
+        _, agency, _ = agencies
+        assert (await post_need(client, agency, "daily")).status_code == 201
+        await age_keys(sessionmaker, hours=23)
+        assert (await post_need(client, agency, "daily")).headers.get("idempotent-replayed") == "true"
+        await age_keys(sessionmaker, hours=2)  # 25 hours old now
+        again = await post_need(client, agency, "daily", {**NEED, "title": "다음 날의 수요"})
+        assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 2
+        assert (await post_need(client, agency, "old")).status_code == 201
+        assert await purge_expired(sessionmaker, settings) == 0
+        clock.advance(timedelta(hours=25))  # the purge reads the same clock
+        assert await purge_expired(sessionmaker, settings) == 2
+        async with sessionmaker() as session:
+            assert await session.scalar(text("SELECT count(*) FROM idempotency_keys")) == 0
+
+
+class TestCoverage:
+    # Every POST of /api/v1 answering 201, plus the imports (200, they create rows): found from the routes.
+    COVERED = {
+        "/api/v1/register",
+        "/api/v1/needs",
+        "/api/v1/needs/{need_id}/shortlist",
+        "/api/v1/fairs",
+        "/api/v1/fairs/{fair_id}/participants",
+        "/api/v1/fairs/{fair_id}/meetings",
+        "/api/v1/fairs/{fair_id}/requests",
+        "/api/v1/contracts",
+        "/api/v1/purchases",
+        "/api/v1/purchases/import",
+        "/api/v1/imports/firms",
+        "/api/v1/imports/agencies",
+    }
+
+    async def test_openapi_documents_the_header_on_every_creating_post(self, client: Client) -> None:
+        schema = (await client.get("/schema/openapi.json")).json()
+        documented = set()
+        for path, item in schema["paths"].items():
+            post = item.get("post")
+            if post and any(p["name"] == "Idempotency-Key" for p in post.get("parameters", [])):
+                documented.add(path)
+                parameter = next(p for p in post["parameters"] if p["name"] == "Idempotency-Key")
+                assert parameter["in"] == "header" and parameter["schema"]["maxLength"] == 200
+                success = next(r for s, r in post["responses"].items() if s.startswith("2"))
+                assert "Idempotent-Replayed" in success["headers"]
+        assert documented == self.COVERED
+
+    async def test_a_post_that_creates_nothing_ignores_the_key(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        _, agency, _ = agencies
+        # a key on a POST that creates nothing is ignored, not stored
+        for _ in range(2):
+            response = await client.post(
+                "/api/v1/auth/login",
+                json={"email": agency.email, "password": PASSWORD},
+                headers={"Idempotency-Key": "login"},
+            )
+            assert response.status_code == 200 and "idempotent-replayed" not in response.headers
+        async with sessionmaker() as session:
+            assert await session.scalar(text("SELECT count(*) FROM idempotency_keys")) == 0
+
+
+# -- HTML forms -------------------------------------------------------------------------------------------
+def form_token(html: str) -> str:
+    match = re.search(r'name="_form_token" value="([^"]+)"', html)
+    assert match, "form without a one-time token"
+    return match.group(1)
+
+
+async def sign_in(client: Client, account: Account) -> None:
+    client.cookies.clear()
+    token = csrf_from((await client.get("/login")).text)
+    response = await client.post("/login", data={"email": account.email, "password": PASSWORD, "_csrf_token": token})
+    assert response.status_code in (200, 303)
+
+
+def need_form(page: str) -> dict[str, str]:
+    return {
+        "_csrf_token": csrf_from(page),
+        "_form_token": form_token(page),
+        "title": "구청 청사 방역 소독 용역",
+        "category_codes": "CLN-DIS",
+        "budget_krw": "30,000,000",
+        "needed_by": str(date.today() + timedelta(days=20)),
+        "delivery_district": "eunpyeong",
+    }
+
+
+class TestOneTimeFormToken:
+    async def test_new_need_form_sent_twice_creates_one_need(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        _, agency, _ = agencies
+        await sign_in(client, agency)
+        page = (await client.get("/needs/new")).text
+        data = need_form(page)
+        first = await client.post("/needs/new", data=data, follow_redirects=False)
+        second = await client.post("/needs/new", data=data, follow_redirects=False)
+        assert first.status_code == second.status_code == 303
+        assert second.headers["location"] == first.headers["location"]  # straight to the need already created
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+        # a fresh form (a new token) creates again
+        fresh = need_form((await client.get("/needs/new")).text)
+        assert fresh["_form_token"] != data["_form_token"]
+        assert (await client.post("/needs/new", data=fresh, follow_redirects=False)).status_code == 303
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 2
+
+    async def test_double_click_in_flight_creates_one_need(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        _, agency, _ = agencies
+        await sign_in(client, agency)
+        data = need_form((await client.get("/needs/new")).text)
+        responses = await asyncio.gather(
+            *(client.post("/needs/new", data=data, follow_redirects=False) for _ in range(5))
+        )
+        assert [r.status_code for r in responses] == [303] * 5  # the later ones waited for the first
+        assert len({r.headers["location"] for r in responses}) == 1
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+
+    async def test_edited_resubmission_of_a_used_form_says_already_submitted(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        _, agency, _ = agencies
+        await sign_in(client, agency)
+        data = need_form((await client.get("/needs/new")).text)
+        first = await client.post("/needs/new", data=data, follow_redirects=False)
+        edited = await client.post("/needs/new", data={**data, "title": "고친 제목"}, follow_redirects=False)
+        assert edited.status_code == 409
+        assert "이미 제출된 양식입니다" in edited.text
+        assert f'href="{first.headers["location"]}"' in edited.text
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+
+    async def test_a_form_with_errors_keeps_its_token_usable(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        _, agency, _ = agencies
+        await sign_in(client, agency)
+        data = need_form((await client.get("/needs/new")).text)
+        bad = await client.post("/needs/new", data={**data, "budget_krw": "삼천만"})
+        assert bad.status_code == 422
+        good = await client.post("/needs/new", data=data, follow_redirects=False)
+        assert good.status_code == 303
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+
+    async def test_new_contract_form_sent_twice_creates_one_contract(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        staff, agency, _ = agencies
+        firm = await verified_firm(client, staff)
+        await sign_in(client, agency)
+        page = (await client.get("/contracts/new")).text
+        data = {
+            "_csrf_token": csrf_from(page),
+            "_form_token": form_token(page),
+            "firm_id": str(firm.organization_id),
+            "title": "방역 용역",
+            "amount_krw": "3,300,000",
+            "contract_date": "2021-09-01",
+            "channel": "other",
+        }
+        first = await client.post("/contracts/new", data=data, follow_redirects=False)
+        second = await client.post("/contracts/new", data=data, follow_redirects=False)
+        assert first.status_code == second.status_code == 303, first.text
+        assert second.headers["location"] == first.headers["location"]
+        assert await count(sessionmaker, Contract, agency_id=uuid.UUID(agency.organization_id)) == 1
+
+    async def test_every_create_form_carries_a_token(self, client: Client, agencies: tuple[Account, ...]) -> None:
+        staff, _, _ = agencies
+        client.cookies.clear()
+        assert form_token((await client.get("/register")).text)
+        await sign_in(client, staff)
+        assert form_token((await client.get("/fairs")).text)
+        assert form_token((await client.get("/staff/purchases")).text)
+        assert form_token((await client.get("/staff/imports")).text)
