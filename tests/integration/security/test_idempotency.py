@@ -64,10 +64,11 @@ async def post_need(client: Client, agency: Account, key: str | None, body: dict
 
 
 class TestIdempotencyKey:
-    async def test_same_key_twice_creates_one_need_and_answers_the_same(
+    async def test_same_key_answers_the_first_response_and_creates_once(
         self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
     ) -> None:
         _, agency, _ = agencies
+        needs_of_agency = {"agency_id": uuid.UUID(str(agency.organization_id))}
         first = await post_need(client, agency, "need-2026-11-30-a")
         second = await post_need(client, agency, "need-2026-11-30-a")
         assert first.status_code == second.status_code == 201, second.text
@@ -75,45 +76,59 @@ class TestIdempotencyKey:
         assert second.headers.get("idempotent-replayed") == "true"
         assert "idempotent-replayed" not in first.headers
         assert second.headers["content-type"] == first.headers["content-type"]
-        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
-        # without a key nothing changes: each POST creates
-        assert (await post_need(client, agency, None)).status_code == 201
-        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 2
-
-    async def test_same_key_with_another_body_is_422_naming_the_header(
-        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
-    ) -> None:
-        _, agency, _ = agencies
-        assert (await post_need(client, agency, "k1")).status_code == 201
-        other = await post_need(client, agency, "k1", {**NEED, "title": "다른 수요"})
+        assert await count(sessionmaker, Need, **needs_of_agency) == 1
+        # the same key with another body: 422 naming the header, nothing created
+        other = await post_need(client, agency, "need-2026-11-30-a", {**NEED, "title": "다른 수요"})
         assert other.status_code == 422
         assert other.headers["content-type"].startswith("application/problem+json")
         assert [e["field"] for e in other.json()["errors"]] == ["Idempotency-Key"]
-        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+        # a key of 200 characters is fine; empty, blank or longer is a 422 naming the header
+        longest = [await post_need(client, agency, "k" * 200) for _ in range(2)]
+        assert [r.status_code for r in longest] == [201, 201] and longest[1].content == longest[0].content
+        for bad in ("", "   ", "x" * 201):
+            response = await post_need(client, agency, bad)
+            assert response.status_code == 422, bad
+            assert [e["field"] for e in response.json()["errors"]] == ["Idempotency-Key"]
+        assert await count(sessionmaker, Need, **needs_of_agency) == 2
+        # without a key each POST creates, as before
+        assert (await post_need(client, agency, None)).status_code == 201
+        assert await count(sessionmaker, Need, **needs_of_agency) == 3
+        # a POST that creates nothing ignores the key and stores nothing for it
+        for _ in range(2):
+            login = await client.post(
+                "/api/v1/auth/login",
+                json={"email": agency.email, "password": PASSWORD},
+                headers={"Idempotency-Key": "login"},
+            )
+            assert login.status_code == 200 and "idempotent-replayed" not in login.headers
+        async with sessionmaker() as session:
+            keys = await session.scalars(text("SELECT key FROM idempotency_keys ORDER BY key"))
+            assert list(keys) == ["api:k" + "k" * 199, "api:need-2026-11-30-a"]
 
-    @pytest.mark.parametrize("key", ["", "   ", "x" * 201])
-    async def test_empty_or_long_key_is_422_naming_the_header(
-        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...], key: str
+    async def test_a_failed_creation_leaves_the_key_unused_and_keys_expire_after_24_hours(
+        self, client: Client, sessionmaker: Maker, settings: Settings, agencies: tuple[Account, ...]
     ) -> None:
-        _, agency, _ = agencies
-        response = await post_need(client, agency, key)
-        assert response.status_code == 422
-        assert [e["field"] for e in response.json()["errors"]] == ["Idempotency-Key"]
-        assert await count(sessionmaker, Need) == 0
+        from service.lib.idempotency import purge_expired  # here, so the other tests run on a tree without it
 
-    async def test_a_key_of_200_characters_is_accepted(self, client: Client, agencies: tuple[Account, ...]) -> None:
         _, agency, _ = agencies
-        assert (await post_need(client, agency, "k" * 200)).status_code == 201
-
-    async def test_a_failed_creation_leaves_the_key_unused(
-        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
-    ) -> None:
-        _, agency, _ = agencies
+        needs_of_agency = {"agency_id": uuid.UUID(str(agency.organization_id))}
         bad = await post_need(client, agency, "retry-me", {**NEED, "budget_krw": -1})
         assert bad.status_code == 422
         good = await post_need(client, agency, "retry-me")
         assert good.status_code == 201 and "idempotent-replayed" not in good.headers
-        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+        await age_keys(sessionmaker, hours=23)
+        assert (await post_need(client, agency, "retry-me")).headers.get("idempotent-replayed") == "true"
+        assert await count(sessionmaker, Need, **needs_of_agency) == 1
+        await age_keys(sessionmaker, hours=2)  # 25 hours old now: the key is free again
+        again = await post_need(client, agency, "retry-me", {**NEED, "title": "다음 날의 수요"})
+        assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+        assert await count(sessionmaker, Need, **needs_of_agency) == 2
+        assert (await post_need(client, agency, "other")).status_code == 201
+        assert await purge_expired(sessionmaker, settings) == 0
+        clock.advance(timedelta(hours=25))  # the purge reads the same clock
+        assert await purge_expired(sessionmaker, settings) == 2
+        async with sessionmaker() as session:
+            assert await session.scalar(text("SELECT count(*) FROM idempotency_keys")) == 0
 
     async def test_twenty_concurrent_requests_with_one_key_create_one_row(
         self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
@@ -122,7 +137,7 @@ class TestIdempotencyKey:
         responses = await asyncio.gather(*(post_need(client, agency, "burst") for _ in range(20)))
         statuses = sorted(r.status_code for r in responses)
         assert set(statuses) <= {201, 409}, statuses
-        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(str(agency.organization_id))) == 1
         created = [r for r in responses if r.status_code == 201]
         assert len({r.content for r in created}) == 1
         assert all(r.headers.get("retry-after") for r in responses if r.status_code == 409)
@@ -130,7 +145,7 @@ class TestIdempotencyKey:
         again = await post_need(client, agency, "burst")
         assert again.status_code == 201 and again.content == created[0].content
 
-    async def test_two_users_with_the_same_key_get_two_rows(
+    async def test_keys_are_per_caller(
         self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
     ) -> None:
         _, first, second = agencies
@@ -138,38 +153,20 @@ class TestIdempotencyKey:
         b = await post_need(client, second, "shared-key")
         assert a.status_code == b.status_code == 201
         assert a.json()["id"] != b.json()["id"] and "idempotent-replayed" not in b.headers
+        # and each one's retry answers its own need
+        assert (await post_need(client, first, "shared-key")).json()["id"] == a.json()["id"]
+        assert (await post_need(client, second, "shared-key")).json()["id"] == b.json()["id"]
         assert await count(sessionmaker, Need) == 2
-
-    async def test_anonymous_registration_is_scoped_by_client_address(
-        self, client: Client, sessionmaker: Maker
-    ) -> None:
+        # anonymous callers (registration) are told apart by client address
         payload = agency_payload()
-        headers = {"Idempotency-Key": "register-once"}
-        first = await client.post("/api/v1/register", json=payload, headers=headers)
-        second = await client.post("/api/v1/register", json=payload, headers=headers)
-        assert first.status_code == second.status_code == 201, second.text
-        assert second.content == first.content and second.headers["idempotent-replayed"] == "true"
+        registrations = [
+            await client.post("/api/v1/register", json=payload, headers={"Idempotency-Key": "shared-key"})
+            for _ in range(2)
+        ]
+        assert [r.status_code for r in registrations] == [201, 201], registrations[1].text
+        assert registrations[1].content == registrations[0].content
+        assert registrations[1].headers["idempotent-replayed"] == "true"
         assert await count(sessionmaker, Organization, name=payload["organization"]["name"]) == 1
-
-    async def test_a_key_older_than_24_hours_is_free_again_and_purged(
-        self, client: Client, sessionmaker: Maker, settings: Settings, agencies: tuple[Account, ...]
-    ) -> None:
-        from service.lib.idempotency import purge_expired  # here, so the other tests run on a tree without it
-
-        _, agency, _ = agencies
-        assert (await post_need(client, agency, "daily")).status_code == 201
-        await age_keys(sessionmaker, hours=23)
-        assert (await post_need(client, agency, "daily")).headers.get("idempotent-replayed") == "true"
-        await age_keys(sessionmaker, hours=2)  # 25 hours old now
-        again = await post_need(client, agency, "daily", {**NEED, "title": "다음 날의 수요"})
-        assert again.status_code == 201 and "idempotent-replayed" not in again.headers
-        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 2
-        assert (await post_need(client, agency, "old")).status_code == 201
-        assert await purge_expired(sessionmaker, settings) == 0
-        clock.advance(timedelta(hours=25))  # the purge reads the same clock
-        assert await purge_expired(sessionmaker, settings) == 2
-        async with sessionmaker() as session:
-            assert await session.scalar(text("SELECT count(*) FROM idempotency_keys")) == 0
 
 
 class TestCoverage:
@@ -201,21 +198,6 @@ class TestCoverage:
                 success = next(r for s, r in post["responses"].items() if s.startswith("2"))
                 assert "Idempotent-Replayed" in success["headers"]
         assert documented == self.COVERED
-
-    async def test_a_post_that_creates_nothing_ignores_the_key(
-        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
-    ) -> None:
-        _, agency, _ = agencies
-        # a key on a POST that creates nothing is ignored, not stored
-        for _ in range(2):
-            response = await client.post(
-                "/api/v1/auth/login",
-                json={"email": agency.email, "password": PASSWORD},
-                headers={"Idempotency-Key": "login"},
-            )
-            assert response.status_code == 200 and "idempotent-replayed" not in response.headers
-        async with sessionmaker() as session:
-            assert await session.scalar(text("SELECT count(*) FROM idempotency_keys")) == 0
 
 
 # -- HTML forms -------------------------------------------------------------------------------------------
@@ -249,19 +231,28 @@ class TestOneTimeFormToken:
         self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
     ) -> None:
         _, agency, _ = agencies
+        needs_of_agency = {"agency_id": uuid.UUID(str(agency.organization_id))}
         await sign_in(client, agency)
-        page = (await client.get("/needs/new")).text
-        data = need_form(page)
+        data = need_form((await client.get("/needs/new")).text)
+        # a form with errors is shown again; its token stays usable
+        bad = await client.post("/needs/new", data={**data, "budget_krw": "삼천만"})
+        assert bad.status_code == 422
         first = await client.post("/needs/new", data=data, follow_redirects=False)
         second = await client.post("/needs/new", data=data, follow_redirects=False)
         assert first.status_code == second.status_code == 303
         assert second.headers["location"] == first.headers["location"]  # straight to the need already created
-        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+        assert await count(sessionmaker, Need, **needs_of_agency) == 1
+        # back, edit, resubmit: the used form says so, with a link to what it created
+        edited = await client.post("/needs/new", data={**data, "title": "고친 제목"}, follow_redirects=False)
+        assert edited.status_code == 409
+        assert "이미 제출된 양식입니다" in edited.text
+        assert f'href="{first.headers["location"]}"' in edited.text
+        assert await count(sessionmaker, Need, **needs_of_agency) == 1
         # a fresh form (a new token) creates again
         fresh = need_form((await client.get("/needs/new")).text)
         assert fresh["_form_token"] != data["_form_token"]
         assert (await client.post("/needs/new", data=fresh, follow_redirects=False)).status_code == 303
-        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 2
+        assert await count(sessionmaker, Need, **needs_of_agency) == 2
 
     async def test_double_click_in_flight_creates_one_need(
         self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
@@ -274,32 +265,7 @@ class TestOneTimeFormToken:
         )
         assert [r.status_code for r in responses] == [303] * 5  # the later ones waited for the first
         assert len({r.headers["location"] for r in responses}) == 1
-        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
-
-    async def test_edited_resubmission_of_a_used_form_says_already_submitted(
-        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
-    ) -> None:
-        _, agency, _ = agencies
-        await sign_in(client, agency)
-        data = need_form((await client.get("/needs/new")).text)
-        first = await client.post("/needs/new", data=data, follow_redirects=False)
-        edited = await client.post("/needs/new", data={**data, "title": "고친 제목"}, follow_redirects=False)
-        assert edited.status_code == 409
-        assert "이미 제출된 양식입니다" in edited.text
-        assert f'href="{first.headers["location"]}"' in edited.text
-        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
-
-    async def test_a_form_with_errors_keeps_its_token_usable(
-        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
-    ) -> None:
-        _, agency, _ = agencies
-        await sign_in(client, agency)
-        data = need_form((await client.get("/needs/new")).text)
-        bad = await client.post("/needs/new", data={**data, "budget_krw": "삼천만"})
-        assert bad.status_code == 422
-        good = await client.post("/needs/new", data=data, follow_redirects=False)
-        assert good.status_code == 303
-        assert await count(sessionmaker, Need, agency_id=uuid.UUID(agency.organization_id)) == 1
+        assert await count(sessionmaker, Need, agency_id=uuid.UUID(str(agency.organization_id))) == 1
 
     async def test_new_contract_form_sent_twice_creates_one_contract(
         self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
@@ -321,13 +287,10 @@ class TestOneTimeFormToken:
         second = await client.post("/contracts/new", data=data, follow_redirects=False)
         assert first.status_code == second.status_code == 303, first.text
         assert second.headers["location"] == first.headers["location"]
-        assert await count(sessionmaker, Contract, agency_id=uuid.UUID(agency.organization_id)) == 1
-
-    async def test_every_create_form_carries_a_token(self, client: Client, agencies: tuple[Account, ...]) -> None:
-        staff, _, _ = agencies
+        assert await count(sessionmaker, Contract, agency_id=uuid.UUID(str(agency.organization_id))) == 1
+        # the other create forms carry a token too
         client.cookies.clear()
         assert form_token((await client.get("/register")).text)
         await sign_in(client, staff)
-        assert form_token((await client.get("/fairs")).text)
-        assert form_token((await client.get("/staff/purchases")).text)
-        assert form_token((await client.get("/staff/imports")).text)
+        for page_path in ("/fairs", "/staff/purchases", "/staff/imports"):
+            assert form_token((await client.get(page_path)).text), page_path
