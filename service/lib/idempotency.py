@@ -185,8 +185,8 @@ class IdempotencyMiddleware(ASGIMiddleware):
         request: Request[Any, Any, Any] = Request(scope, receive)
         try:
             submission = await self._submission(request)
-        except DomainError as error:
-            await self._send_error(request, error, send)
+        except Exception as exc:  # a bad key, or a body too large or malformed to read: a 4xx
+            await self._send_error(request, exc, send)
             return
         if submission is None:
             await next_app(scope, receive, send)
@@ -201,6 +201,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await self._send_error(request, exc, send)
             return
         if answer is not None:
+            log.info("%s %s answered from its key (%s)", submission.method, submission.path, type(answer).__name__)
             await self._send_answer(request, answer, send)
             return
         await next_app(scope, receive, self._recorder(request, session, submission, claim, send))
