@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
 from service.contracts.models import Contract
+from service.fairs.models import Fair, Meeting
 from service.lib import clock
 from service.needs.models import Need
 from service.registry.models import Organization
@@ -294,3 +295,57 @@ class TestOneTimeFormToken:
         await sign_in(client, staff)
         for page_path in ("/fairs", "/staff/purchases", "/staff/imports"):
             assert form_token((await client.get(page_path)).text), page_path
+
+    async def test_fair_form_and_htmx_booking_sent_twice_create_one_each(
+        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+    ) -> None:
+        staff, agency, _ = agencies
+        firm = await verified_firm(client, staff)
+        await sign_in(client, staff)
+        page = (await client.get("/fairs")).text
+        opens = (datetime.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+        closes = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+        form = {
+            "_csrf_token": csrf_from(page),
+            "_form_token": form_token(page),
+            "name": "2021 공공구매 1차 온라인상담회",
+            "mode": "first_come",
+            "dates": "2030-10-20",
+            "start": "10:00",
+            "end": "12:00",
+            "slot_minutes": "30",
+            "booking_opens_at": opens,
+            "booking_closes_at": closes,
+        }
+        created = [await client.post("/fairs", data=form, follow_redirects=False) for _ in range(2)]
+        assert [r.status_code for r in created] == [303, 303], created[0].text
+        assert created[1].headers["location"] == created[0].headers["location"]
+        assert await count(sessionmaker, Fair, name=form["name"]) == 1
+        fair_url = created[0].headers["location"].split("?")[0]
+        joined = await client.post(
+            f"{fair_url}/participants",
+            data={
+                "_csrf_token": form["_csrf_token"],
+                "organization_id": [agency.organization_id, firm.organization_id],
+            },
+            follow_redirects=False,
+        )
+        assert joined.status_code == 303
+
+        await sign_in(client, firm)
+        page = (await client.get(f"{fair_url}/book")).text
+        slot = "2030-10-20T10:30:00+09:00"
+        token = re.search(
+            rf'name="_form_token" value="([^"]+)">\s*'
+            rf'<input type="hidden" name="agency_id" value="{agency.organization_id}">\s*'
+            rf'<input type="hidden" name="start" value="{re.escape(slot)}">',
+            page,
+        )
+        assert token, "the slot's form has no one-time token"
+        book = {"_csrf_token": csrf_from(page), "_form_token": token.group(1), "agency_id": agency.organization_id}
+        htmx = {"hx-request": "true"}
+        first = await client.post(f"{fair_url}/book", data={**book, "start": slot}, headers=htmx)
+        second = await client.post(f"{fair_url}/book", data={**book, "start": slot}, headers=htmx)
+        assert first.status_code == second.status_code == 200
+        assert "예약되었습니다" in first.text and second.text == first.text  # not "taken": the same answer again
+        assert await count(sessionmaker, Meeting, firm_id=uuid.UUID(str(firm.organization_id))) == 1
