@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.app import create_app
 from service.config import Settings
 from service.contracts.models import Contract
 from service.fairs.models import Fair, Meeting
@@ -42,6 +46,31 @@ async def agencies(client: Client, sessionmaker: Maker, settings: Settings) -> t
     return staff, await verified_agency(client, staff), await verified_agency(client, staff)
 
 
+@asynccontextmanager
+async def concurrent_client(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """Requests really in flight together: Litestar's test client runs one request at a time (each
+    through a blocking portal), so these go to a second app instance through httpx's ASGI transport.
+    A context manager, not a fixture: the app's lifespan must end in the task that started it."""
+    app = create_app(settings, database_url)
+    transport = httpx.ASGITransport(app=app)
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+        yield http
+
+
+@pytest.fixture
+def slow_creation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each need takes 0.3 s to create, so that requests sent together are in flight together."""
+    from service.needs.service import NeedService
+
+    create = NeedService.create
+
+    async def slowly(self: NeedService, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.3)
+        return await create(self, *args, **kwargs)
+
+    monkeypatch.setattr(NeedService, "create", slowly)
+
+
 async def count(sessionmaker: Maker, model: Any, **where: Any) -> int:
     async with sessionmaker() as session:
         query = select(func.count()).select_from(model)
@@ -59,7 +88,9 @@ async def age_keys(sessionmaker: Maker, hours: int) -> None:
         )
 
 
-async def post_need(client: Client, agency: Account, key: str | None, body: dict[str, Any] | None = None) -> Any:
+async def post_need(
+    client: Client | httpx.AsyncClient, agency: Account, key: str | None, body: dict[str, Any] | None = None
+) -> Any:
     headers = {**agency.headers, **({"Idempotency-Key": key} if key is not None else {})}
     return await client.post("/api/v1/needs", json=body or NEED, headers=headers)
 
@@ -132,18 +163,25 @@ class TestIdempotencyKey:
             assert await session.scalar(text("SELECT count(*) FROM idempotency_keys")) == 0
 
     async def test_twenty_concurrent_requests_with_one_key_create_one_row(
-        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+        self,
+        settings: Settings,
+        database_url: str,
+        sessionmaker: Maker,
+        agencies: tuple[Account, ...],
+        slow_creation: None,
     ) -> None:
         _, agency, _ = agencies
-        responses = await asyncio.gather(*(post_need(client, agency, "burst") for _ in range(20)))
+        async with concurrent_client(settings, database_url) as concurrent:
+            responses = await asyncio.gather(*(post_need(concurrent, agency, "burst") for _ in range(20)))
+            # once the first is done, every retry gets its answer
+            again = await post_need(concurrent, agency, "burst")
         statuses = sorted(r.status_code for r in responses)
         assert set(statuses) <= {201, 409}, statuses
+        assert 409 in statuses  # some arrived while the first was still being processed
         assert await count(sessionmaker, Need, agency_id=uuid.UUID(str(agency.organization_id))) == 1
         created = [r for r in responses if r.status_code == 201]
         assert len({r.content for r in created}) == 1
         assert all(r.headers.get("retry-after") for r in responses if r.status_code == 409)
-        # once the first is done, every retry gets its answer
-        again = await post_need(client, agency, "burst")
         assert again.status_code == 201 and again.content == created[0].content
 
     async def test_keys_are_per_caller(
@@ -208,7 +246,7 @@ def form_token(html: str) -> str:
     return match.group(1)
 
 
-async def sign_in(client: Client, account: Account) -> None:
+async def sign_in(client: Client | httpx.AsyncClient, account: Account) -> None:
     client.cookies.clear()
     token = csrf_from((await client.get("/login")).text)
     response = await client.post("/login", data={"email": account.email, "password": PASSWORD, "_csrf_token": token})
@@ -256,14 +294,20 @@ class TestOneTimeFormToken:
         assert await count(sessionmaker, Need, **needs_of_agency) == 2
 
     async def test_double_click_in_flight_creates_one_need(
-        self, client: Client, sessionmaker: Maker, agencies: tuple[Account, ...]
+        self,
+        settings: Settings,
+        database_url: str,
+        sessionmaker: Maker,
+        agencies: tuple[Account, ...],
+        slow_creation: None,
     ) -> None:
         _, agency, _ = agencies
-        await sign_in(client, agency)
-        data = need_form((await client.get("/needs/new")).text)
-        responses = await asyncio.gather(
-            *(client.post("/needs/new", data=data, follow_redirects=False) for _ in range(5))
-        )
+        async with concurrent_client(settings, database_url) as concurrent:
+            await sign_in(concurrent, agency)
+            data = need_form((await concurrent.get("/needs/new")).text)
+            responses = await asyncio.gather(
+                *(concurrent.post("/needs/new", data=data, follow_redirects=False) for _ in range(5))
+            )
         assert [r.status_code for r in responses] == [303] * 5  # the later ones waited for the first
         assert len({r.headers["location"] for r in responses}) == 1
         assert await count(sessionmaker, Need, agency_id=uuid.UUID(str(agency.organization_id))) == 1
