@@ -26,8 +26,9 @@ from service.config import Settings, get_settings
 from service.db.engine import make_engine, make_reader_sessionmaker, make_sessionmaker, resolve_database_url
 from service.lib import i18n
 from service.lib.deps import DEPENDENCIES
+from service.lib.idempotency import IdempotencyMiddleware, form_token
 from service.lib.observability import MetricsController, RequestIdMiddleware, ensure_request_id, metrics_config
-from service.lib.openapi import document_problem_responses
+from service.lib.openapi import document_idempotency, document_problem_responses
 from service.lib.web import (
     CommitBeforeResponseMiddleware,
     complete_allow_header,
@@ -88,6 +89,7 @@ def jinja_environment() -> Environment:
         day=i18n.format_day,
         moment=i18n.format_moment,
         current_locale=i18n.current_locale,
+        form_token=form_token,
     )
     return env
 
@@ -133,6 +135,8 @@ class AppPlugin(InitPluginProtocol):
             # advanced-alchemy makes the scope key unique per config in the process (a second app
             # in one process gets `_sqlalchemy_db_session_1`): ask the config, never assume it.
             CommitBeforeResponseMiddleware(database_config.session_scope_key),
+            # Inside the commit: a creating request's key is stored in its session, committed with it.
+            IdempotencyMiddleware(database_config.session_scope_key, sessionmaker),
             *app_config.middleware,
         ]
         app_config.before_send.extend(
@@ -145,7 +149,7 @@ class AppPlugin(InitPluginProtocol):
         app_config.route_handlers.append(
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")
         )
-        app_config.on_startup.append(document_problem_responses)
+        app_config.on_startup.extend([document_problem_responses, document_idempotency])
         # Logging is configured once by the process (service.lib.observability.log_config, applied by
         # the CLI and by uvicorn in every worker); Litestar's default would replace it at startup.
         app_config.logging_config = None

@@ -1,7 +1,7 @@
 """registration attempts: registrations per client address, for the hourly registration limit
 
 Revision ID: 8002
-Revises: 3001
+Revises: 8001
 Create Date: 2026-11-30 08:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "8002"
-down_revision: str | Sequence[str] | None = "3001"
+down_revision: str | Sequence[str] | None = "8001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

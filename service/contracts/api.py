@@ -167,7 +167,7 @@ class PurchaseController(Controller):
         staff = require_staff(principal)
         return target_out(await PurchaseService(db_session).set_target(staff, agency_id, year, data.target_krw))
 
-    @post("/purchases/import", status_code=200)
+    @post("/purchases/import", status_code=200, opt={"idempotent": True})
     async def import_purchases(
         self,
         request: Request[Any, Any, Any],

@@ -10,12 +10,14 @@ would see every error as undocumented. This fills them in once, at startup.
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.enums import ParamType
 from litestar.openapi.spec import (
     Components,
     OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
+    Parameter,
     Reference,
     Schema,
 )
@@ -78,3 +80,45 @@ def document_problem_responses(app: Litestar) -> None:
             for status, description in PROBLEM_STATUSES.items():
                 responses[status] = problem_response(description, retry_after=status in ("429", "503"))
             operation.responses = responses
+
+
+IDEMPOTENCY_KEY = Parameter(
+    name="Idempotency-Key",
+    param_in=ParamType.HEADER,
+    required=False,
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=200),
+    description=(
+        "Optional, any string of 1–200 characters chosen by the client, unique per intended creation. "
+        "The same key with the same request (method, path with query, body) from the same caller within "
+        "24 hours creates nothing new and answers the first response again, with `Idempotent-Replayed: true`; "
+        "the same key with another request is a 422 naming this header; while the first request with the key "
+        "is still being processed, 409 with `Retry-After`. Keys are per caller (user, or client address when "
+        "not signed in); a request that failed leaves its key unused."
+    ),
+)
+REPLAYED = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+    description="Present when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
+)
+
+
+def document_idempotency(app: Litestar) -> None:
+    """An `on_startup` hook: the `Idempotency-Key` header on every creating POST of the API (the
+    handlers `service.lib.idempotency.covers`), found from the routes rather than listed by hand."""
+    from litestar.routes import HTTPRoute
+
+    from service.lib.idempotency import covers
+
+    paths = app.openapi_schema.paths or {}
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/"):
+            continue
+        item = paths.get(route.path_format)
+        operation = item.post if item is not None else None
+        if operation is None or not any(covers(handler) for handler in route.route_handlers):
+            continue
+        parameters = [p for p in operation.parameters or [] if getattr(p, "name", None) != IDEMPOTENCY_KEY.name]
+        operation.parameters = [*parameters, IDEMPOTENCY_KEY]
+        for status, response in (operation.responses or {}).items():
+            if status.startswith("2") and isinstance(response, OpenAPIResponse):
+                response.headers = {**(response.headers or {}), "Idempotent-Replayed": REPLAYED}

@@ -336,7 +336,7 @@ class ImportController(Controller):
         """Staff: the agency CSV template with the Korean column headers (UTF-8 with BOM)."""
         return _template(principal, OrganizationKind.AGENCY)
 
-    @post("/firms", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES)
+    @post("/firms", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES, opt={"idempotent": True})
     async def import_firms(
         self,
         request: Request[Any, Any, Any],
@@ -347,7 +347,7 @@ class ImportController(Controller):
         """Staff: import firms from CSV/XLSX (multipart `file`). Dry run by default: writes nothing."""
         return await _import(request, principal, db_session, OrganizationKind.FIRM, import_options)
 
-    @post("/agencies", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES)
+    @post("/agencies", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES, opt={"idempotent": True})
     async def import_agencies(
         self,
         request: Request[Any, Any, Any],

@@ -26,6 +26,10 @@ class JobSpec:
     seconds: int
 
 
+# Jobs of the shared kernel (service/lib), beside each domain's `jobs.py`.
+KERNEL_JOB_MODULES = ("service.lib.idempotency",)
+
+
 def collect_jobs() -> list[JobSpec]:
     from service.plugin import DOMAINS
 
@@ -38,6 +42,8 @@ def collect_jobs() -> list[JobSpec]:
                 raise
             continue
         jobs.extend(getattr(module, "JOBS", []))
+    for name in KERNEL_JOB_MODULES:
+        jobs.extend(importlib.import_module(name).JOBS)
     return jobs
 
 
