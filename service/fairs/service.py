@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Enum, and_, delete, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import TSTZRANGE
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -84,6 +84,16 @@ def _sqlstate(exc: IntegrityError) -> tuple[str | None, str | None]:
     return state, constraint
 
 
+RETRYABLE = ("40P01", "40001")  # deadlock detected, serialization failure
+RETRIES = 5
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    orig: Any = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    return state in RETRYABLE
+
+
 def slot_taken_from(exc: IntegrityError) -> SlotTaken | None:
     """Map an exclusion (23P01) or unique (23505) violation to SlotTaken; None for anything else."""
     state, constraint = _sqlstate(exc)
@@ -111,11 +121,16 @@ _LOCK_FIRM_AND_READ_FAIR = text(
     """
 ).columns(mode=Enum(FairMode, name="fair_mode", values_callable=lambda e: [m.value for m in e]))
 
-_SHARE_PARTIES = text(
+# A move locks both parties' rows, in one global order (by organization id; LockRows runs above
+# the sort): moves at one agency table, and a firm's moves and bookings, take turns, while
+# bookings at the table (KEY SHARE of the agency's row) go on. Marking a slot unavailable (FOR
+# UPDATE of the row) waits for the move or the move for it.
+_LOCK_PARTIES_IN_ORDER = text(
     """
     SELECT 1 FROM fair_participants
      WHERE fair_id = :fair AND organization_id IN (:agency, :firm)
-       FOR KEY SHARE
+     ORDER BY organization_id
+       FOR NO KEY UPDATE
     """
 )
 
@@ -886,10 +901,8 @@ class BookingService:
             raise ValidationFailed.single("start", "is not the start of a slot of this fair")
         if slot.starts_at == meeting.starts_at:
             return meeting
-        # Both parties' rows, so a slot being marked unavailable and this move are serialized
-        # (marking takes FOR UPDATE; KEY SHARE lets bookings and moves share the rows).
         await self.session.execute(
-            _SHARE_PARTIES, {"fair": fair.id, "agency": meeting.agency_id, "firm": meeting.firm_id}
+            _LOCK_PARTIES_IN_ORDER, {"fair": fair.id, "agency": meeting.agency_id, "firm": meeting.firm_id}
         )
         blocked = await self.session.scalar(
             select(func.count())
@@ -903,25 +916,44 @@ class BookingService:
         if blocked:
             raise BookingRuleBroken("unavailable", "The agency or the firm marked this slot as unavailable.")
         previous = meeting.starts_at
-        try:
-            result = await self.session.execute(
-                update(Meeting)
-                .where(Meeting.id == meeting.id)
-                .values(starts_at=slot.starts_at, ends_at=slot.ends_at, sequence=Meeting.sequence + 1)
-                .returning(Meeting.sequence)
-            )
-        except IntegrityError as exc:
-            taken = slot_taken_from(exc)
-            if taken is None:
-                raise
-            raise taken from None
-        meeting.starts_at, meeting.ends_at, meeting.sequence = slot.starts_at, slot.ends_at, result.scalar_one()
+        sequence = await self._update_slot(meeting.id, slot)
+        meeting.starts_at, meeting.ends_at, meeting.sequence = slot.starts_at, slot.ends_at, sequence
         await self._history(
             meeting.id, "moved", actor, {"from": previous.isoformat(), "to": slot.starts_at.isoformat()}
         )
         await self._audit_on_behalf(actor, meeting, "move", {"start": {"old": previous, "new": slot.starts_at}})
         await publish(self.session, "meeting.moved", meeting=meeting, actor=actor, previous_starts_at=previous)
         return meeting
+
+    async def _update_slot(self, meeting_id: uuid.UUID, slot: Slot) -> int:
+        """Put the meeting in `slot`; its new iCalendar SEQUENCE.
+
+        PostgreSQL checks an exclusion constraint after the row's index entry is in, and waits
+        for an uncommitted conflicting entry's transaction. Writers into one slot that woke
+        together (the one they waited for rolled back) wait for each other, and all but one lose
+        with 40P01, whichever path they came by (bookings too). The UPDATE runs in a savepoint: a
+        lost one rolls back just its entry, the others go on, and it tries again, to find the
+        slot free or taken (SlotTaken).
+        """
+        for attempt in range(RETRIES + 1):
+            try:
+                async with self.session.begin_nested():
+                    result = await self.session.execute(
+                        update(Meeting)
+                        .where(Meeting.id == meeting_id)
+                        .values(starts_at=slot.starts_at, ends_at=slot.ends_at, sequence=Meeting.sequence + 1)
+                        .returning(Meeting.sequence)
+                    )
+                    return int(result.scalar_one())
+            except IntegrityError as exc:
+                taken = slot_taken_from(exc)
+                if taken is None:
+                    raise
+                raise taken from None
+            except DBAPIError as exc:
+                if attempt == RETRIES or not _retryable(exc):
+                    raise
+        raise AssertionError("unreachable")
 
     async def record_outcome(
         self, actor: Principal, meeting_id: uuid.UUID, outcome: str, rating: str | None
