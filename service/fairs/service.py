@@ -1091,13 +1091,27 @@ class RequestService:
             raise NotFound("No such request.")
         return request
 
-    async def decide(self, actor: Principal, request_id: uuid.UUID, accept: bool) -> MeetingRequest:
+    async def decide(
+        self, actor: Principal, request_id: uuid.UUID, accept: bool, *, change: bool = False
+    ) -> MeetingRequest:
+        """The agency (or staff) accepts or declines a pending request. The row is locked, so of
+        concurrent decisions one wins and the others are 409 (rule `decided`). Turning an
+        accepted request down, or a declined one into an acceptance, takes `change` and is
+        audited (`request.decision_changed`, old → new)."""
         request = await self.visible(actor, request_id)
         if not (actor.is_staff or actor.owns(request.agency_id)):
             raise Forbidden("Only the agency decides on a request.")
         if request.status not in (RequestStatus.PENDING, RequestStatus.ACCEPTED, RequestStatus.DECLINED):
             raise BookingRuleBroken("status", "The request has already been scheduled.")
-        request.status = RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED
+        previous = request.status
+        wanted = RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED
+        if previous != RequestStatus.PENDING and (not change or previous == wanted):
+            raise BookingRuleBroken(
+                "decided",
+                f"The request was already {previous.value}; to change the decision, send it again with change=true.",
+                status=previous.value,
+            )
+        request.status = wanted
         request.decided_at = now()
         try:
             async with self.session.begin_nested():
@@ -1106,6 +1120,15 @@ class RequestService:
             if _sqlstate(exc)[0] == UNIQUE_VIOLATION:
                 raise Conflict("The firm has another open request to this agency.") from None
             raise
+        if previous != RequestStatus.PENDING:
+            await record_audit(
+                self.session,
+                actor_id=actor.user_id,
+                action="request.decision_changed",
+                target_type="meeting_request",
+                target_id=request.id,
+                changes={"status": {"old": previous.value, "new": wanted.value}},
+            )
         await publish(self.session, "request.accepted" if accept else "request.declined", request=request)
         return request
 
