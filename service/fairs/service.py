@@ -35,6 +35,7 @@ from service.fairs.models import (
     FairParticipant,
     Meeting,
     MeetingEvent,
+    MeetingOutcome,
     MeetingRating,
     MeetingRequest,
     MeetingStatus,
@@ -815,6 +816,9 @@ class BookingService:
             by_staff=on_behalf,
             agency_rating=None,
             firm_rating=None,
+            agency_outcome=None,
+            firm_outcome=None,
+            staff_outcome=None,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -958,13 +962,29 @@ class BookingService:
     async def record_outcome(
         self, actor: Principal, meeting_id: uuid.UUID, outcome: str, rating: str | None
     ) -> Meeting:
-        """After the slot: held or no-show, and the caller's side's rating."""
+        """After the slot: the caller's side reports held or no-show, and rates it.
+
+        Each side's report is kept apart (`agency_outcome`, `firm_outcome`; staff's in
+        `staff_outcome`). `status` follows the reports: staff's if any, else the two sides' when
+        they agree or only one has reported. When they disagree, `status` keeps the first report
+        and the meeting is `outcome_disputed` until staff report theirs.
+        """
         meeting = await self.visible_meeting(actor, meeting_id, lock=True)
         if meeting.status == MeetingStatus.CANCELLED:
             raise BookingRuleBroken("status", "The meeting was cancelled.")
         if now() < meeting.ends_at:
             raise BookingRuleBroken("not_over", "Outcomes can be recorded once the meeting's slot is over.")
-        meeting.status = MeetingStatus.HELD if outcome == "held" else MeetingStatus.NO_SHOW
+        reported = MeetingOutcome(outcome)
+        if actor.is_staff:
+            side, meeting.staff_outcome = "staff", reported
+        elif actor.owns(meeting.agency_id):
+            side, meeting.agency_outcome = "agency", reported
+        else:
+            side, meeting.firm_outcome = "firm", reported
+        reports = {meeting.agency_outcome, meeting.firm_outcome} - {None}
+        settled = meeting.staff_outcome or (reports.pop() if len(reports) == 1 else None)
+        if settled is not None:
+            meeting.status = MeetingStatus(settled.value)
         if rating is not None:
             value = MeetingRating(rating)
             if actor.owns(meeting.agency_id):
@@ -972,10 +992,17 @@ class BookingService:
             elif actor.owns(meeting.firm_id):
                 meeting.firm_rating = value
         await self.session.flush()
-        await self._history(meeting.id, str(meeting.status), actor, {"rating": rating})
+        await self._history(
+            meeting.id,
+            reported.value,
+            actor,
+            {"rating": rating, "side": side, "status": str(meeting.status), "disputed": meeting.outcome_disputed},
+        )
         if rating is not None:
             await publish(self.session, "meeting.rated", meeting=meeting, actor=actor)
-        await self._audit_on_behalf(actor, meeting, "outcome", {"status": str(meeting.status)})
+        await self._audit_on_behalf(
+            actor, meeting, "outcome", {"outcome": reported.value, "status": str(meeting.status)}
+        )
         return meeting
 
     async def object(self, actor: Principal, meeting_id: uuid.UUID, message: str) -> None:
