@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Enum, and_, delete, func, insert, literal, or_, select, text, union_all, update
+from sqlalchemy import Enum, Executable, Row, and_, delete, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import TSTZRANGE
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,6 +84,20 @@ def _sqlstate(exc: IntegrityError) -> tuple[str | None, str | None]:
     constraint = getattr(cause, "constraint_name", None) or getattr(orig, "constraint_name", None)
     return state, constraint
 
+
+# Writers into one slot of one agency table take turns: a transaction-level advisory lock on
+# (agency, slot start), taken before any row lock. Without it they all wait for the first
+# writer's uncommitted index entry (an exclusion constraint is checked after the entry goes
+# in); when that writer fails after all (its firm is busy then elsewhere) they wake together,
+# wait for each other, and PostgreSQL kills all but one with 40P01. Writers into other slots
+# never wait for it.
+_LOCK_SLOT = text(
+    """
+    SELECT pg_advisory_xact_lock(hashtextextended(
+             'slot:' || CAST(CAST(:agency AS uuid) AS text) || ':'
+             || CAST(extract(epoch FROM CAST(:start AS timestamptz)) AS text), 0))
+    """
+)
 
 RETRYABLE = ("40P01", "40001")  # deadlock detected, serialization failure
 RETRIES = 5
@@ -738,14 +752,16 @@ class BookingService:
     ) -> Meeting:
         """Book `start` at the agency's table for the actor's firm (or, for staff, `firm_id`).
 
-        Two statements after BEGIN (PITFALLS #12: the hot path skips the ORM unit of work):
+        Three statements after BEGIN (PITFALLS #12: the hot path skips the ORM unit of work):
+        0. take the slot's advisory lock (`_LOCK_SLOT`): writers into one slot take turns;
         1. lock the firm's participant row and read the fair: a firm's bookings in one fair are
            serialized, so the count in (2) cannot be outdated by a concurrent booking of the firm;
            the agency's row is KEY SHARE locked, so the agency marking slots unavailable (FOR
            UPDATE) waits for this booking or this booking for it, while bookings share it;
         2. one statement with a fresh snapshot counts unavailability and the firm's meetings,
            inserts the meeting only if the rules allow, and writes the history row. The exclusion
-           constraints decide who wins a slot.
+           constraints decide who wins a slot; it runs in a savepoint, retried when it loses a
+           deadlock to other writers into the slot (see `_write_slot`).
         """
         require_principal(actor)
         on_behalf = actor.is_staff
@@ -761,6 +777,7 @@ class BookingService:
         if start.tzinfo is None:
             raise ValidationFailed.single("start", "must include a UTC offset")
         ids = {"fair": fair_id, "firm": firm_id, "agency": agency_id}
+        await self.session.execute(_LOCK_SLOT, {"agency": agency_id, "start": start})
         fair_row = (await self.session.execute(_LOCK_FIRM_AND_READ_FAIR, ids)).one_or_none()
         if fair_row is None:
             await self._explain_missing(fair_id, agency_id)
@@ -788,13 +805,7 @@ class BookingService:
             "data": json.dumps({"start": slot.starts_at.isoformat()}),
             "at": moment,
         }
-        try:
-            row = (await self.session.execute(_CHECK_AND_INSERT, params)).one()
-        except IntegrityError as exc:
-            taken = slot_taken_from(exc)
-            if taken is None:
-                raise
-            raise taken from None
+        row = await self._write_slot(_CHECK_AND_INSERT, params)
         if row.unavailable:
             raise BookingRuleBroken("unavailable", "The agency or the firm marked this slot as unavailable.")
         if row.created_at is None:
@@ -905,6 +916,7 @@ class BookingService:
             raise ValidationFailed.single("start", "is not the start of a slot of this fair")
         if slot.starts_at == meeting.starts_at:
             return meeting
+        await self.session.execute(_LOCK_SLOT, {"agency": meeting.agency_id, "start": slot.starts_at})
         await self.session.execute(
             _LOCK_PARTIES_IN_ORDER, {"fair": fair.id, "agency": meeting.agency_id, "firm": meeting.firm_id}
         )
@@ -920,7 +932,12 @@ class BookingService:
         if blocked:
             raise BookingRuleBroken("unavailable", "The agency or the firm marked this slot as unavailable.")
         previous = meeting.starts_at
-        sequence = await self._update_slot(meeting.id, slot)
+        (sequence,) = await self._write_slot(
+            update(Meeting)
+            .where(Meeting.id == meeting.id)
+            .values(starts_at=slot.starts_at, ends_at=slot.ends_at, sequence=Meeting.sequence + 1)
+            .returning(Meeting.sequence)
+        )
         meeting.starts_at, meeting.ends_at, meeting.sequence = slot.starts_at, slot.ends_at, sequence
         await self._history(
             meeting.id, "moved", actor, {"from": previous.isoformat(), "to": slot.starts_at.isoformat()}
@@ -929,26 +946,19 @@ class BookingService:
         await publish(self.session, "meeting.moved", meeting=meeting, actor=actor, previous_starts_at=previous)
         return meeting
 
-    async def _update_slot(self, meeting_id: uuid.UUID, slot: Slot) -> int:
-        """Put the meeting in `slot`; its new iCalendar SEQUENCE.
+    async def _write_slot(self, statement: Executable, params: dict[str, Any] | None = None) -> Row[Any]:
+        """Run the statement that puts a meeting in a slot (booking's INSERT, a move's UPDATE); its row.
 
-        PostgreSQL checks an exclusion constraint after the row's index entry is in, and waits
-        for an uncommitted conflicting entry's transaction. Writers into one slot that woke
-        together (the one they waited for rolled back) wait for each other, and all but one lose
-        with 40P01, whichever path they came by (bookings too). The UPDATE runs in a savepoint: a
-        lost one rolls back just its entry, the others go on, and it tries again, to find the
-        slot free or taken (SlotTaken).
+        `_LOCK_SLOT` keeps writers into one slot from waiting for each other; a writer it does not
+        cover can still meet this one in a deadlock (a firm's meetings in two fairs, an agency's
+        slots of other lengths in another fair, the auto-scheduler). So the statement runs in a
+        savepoint: if it loses (40P01), only its own index entry is rolled back, the other goes
+        on, and it tries again (up to RETRIES times), to find the slot free or taken (SlotTaken).
         """
         for attempt in range(RETRIES + 1):
             try:
                 async with self.session.begin_nested():
-                    result = await self.session.execute(
-                        update(Meeting)
-                        .where(Meeting.id == meeting_id)
-                        .values(starts_at=slot.starts_at, ends_at=slot.ends_at, sequence=Meeting.sequence + 1)
-                        .returning(Meeting.sequence)
-                    )
-                    return int(result.scalar_one())
+                    return (await self.session.execute(statement, params)).one()
             except IntegrityError as exc:
                 taken = slot_taken_from(exc)
                 if taken is None:

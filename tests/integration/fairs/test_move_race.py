@@ -13,12 +13,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
+import asyncpg
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.accounts.principal import Principal
-from service.db.engine import make_engine, make_sessionmaker
+from service.db.engine import connect_raw, make_engine, make_sessionmaker
 from service.fairs.models import Meeting, MeetingStatus
 from service.fairs.service import BookingService, SlotTaken
 from service.lib.errors import DomainError
@@ -112,3 +113,107 @@ class TestEveryPartyMovesIntoTheOneFreeSlot:
             firm, _, home = next(m for m in meetings if m[1] == winner)
             async with wide_pool.begin() as session:
                 await BookingService(session).move(firm, winner, home)
+
+
+class TestBookingsAndMovesIntoOneSlot:
+    async def test_ten_bursts_of_bookings_and_a_move_give_one_winner_and_only_409s(
+        self, wide_pool: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """Bookings share the agency's row, so they do not take turns with a move: the savepoint
+        retry is what keeps a lost deadlock from answering 500 (for the move and the bookings)."""
+        agency, *elsewhere = await seed_principals(wide_pool, "agency", 1 + MEETINGS // 2)
+        firms = await seed_principals(wide_pool, "firm", MEETINGS)
+        mover_firm, *bookers = firms
+        fair = await seed_fair(wide_pool, participants=[agency, *elsewhere, *firms], days=fair_days("09:00", "19:30"))
+        slots = starts(fair)
+        assert agency.organization_id
+        target = slots[-1]
+        async with wide_pool.begin() as session:
+            service = BookingService(session)
+            mover = await service.book(mover_firm, fair.id, agency.organization_id, slots[0])
+            for i, firm in enumerate(bookers):
+                if i % 2:  # busy at that time at another table: refused by the firm constraint
+                    other = elsewhere[i // 2].organization_id
+                    assert other
+                    await service.book(firm, fair.id, other, target)
+        for burst in range(BURSTS):
+            jobs = [moving(party, mover.id, target) for party in (agency, mover_firm)]
+            jobs += [booking(firm, fair.id, agency.organization_id, target) for firm in bookers]
+            results = await run_all(wide_pool, jobs)
+            crashed = [r for r in results if isinstance(r, Exception) and not isinstance(r, DomainError)]
+            assert not crashed, (burst, f"{len(crashed)} of {len(results)}", repr(crashed[0])[:300])
+            winners = {r.id for r in results if isinstance(r, Meeting)}
+            assert len(winners) == 1, (burst, [type(r).__name__ for r in results])
+            assert all(isinstance(r, SlotTaken) for r in results if not isinstance(r, Meeting)), burst
+            assert await booked_at(wide_pool, agency.organization_id, target) == 1
+            (winner,) = winners
+            async with wide_pool.begin() as session:  # free the slot for the next burst
+                if winner == mover.id:
+                    await BookingService(session).move(mover_firm, mover.id, slots[0])
+                else:
+                    await BookingService(session).cancel(agency, winner)
+
+
+def booking(
+    actor: Principal, fair_id: uuid.UUID, agency_id: uuid.UUID, start: datetime
+) -> Callable[[AsyncSession], Awaitable[object]]:
+    async def job(session: AsyncSession) -> object:
+        return await BookingService(session).book(actor, fair_id, agency_id, start)
+
+    return job
+
+
+class TestALostDeadlockIsRetried:
+    async def test_the_move_that_loses_a_deadlock_tries_again_and_answers_slot_taken(
+        self, wide_pool: async_sessionmaker[AsyncSession], database_url: str
+    ) -> None:
+        """Staged with two writers that skip the slot lock (as a writer from elsewhere would): one
+        holds the slot, the move and the other wait for it; it rolls back, and the move and the
+        other now wait for each other. The move's deadlock timer runs out first (the other's is
+        set to 10 s), so the move is the one PostgreSQL kills: it retries, waits for the other,
+        and answers SlotTaken when that one commits."""
+        (agency,) = await seed_principals(wide_pool, "agency", 1)
+        mover, holder, other = await seed_principals(wide_pool, "firm", 3)
+        fair = await seed_fair(wide_pool, participants=[agency, mover, holder, other])
+        slots = starts(fair)
+        target = slots[1]
+        assert agency.organization_id
+        async with wide_pool.begin() as session:
+            meeting = await BookingService(session).book(mover, fair.id, agency.organization_id, slots[0])
+        insert = (
+            "INSERT INTO meetings (id, fair_id, agency_id, firm_id, starts_at, ends_at) "
+            "VALUES ($1, $2, $3, $4, $5::timestamptz, $5::timestamptz + interval '30 minutes')"
+        )
+        holding, racing = await connect_raw(database_url), await connect_raw(database_url)
+        try:
+            await racing.execute("SET deadlock_timeout = '10s'")
+            await holding.execute("BEGIN")
+            await holding.execute(insert, uuid.uuid4(), fair.id, agency.organization_id, holder.organization_id, target)
+            move = asyncio.create_task(run_all(wide_pool, [moving(mover, meeting.id, target)]))
+            await _until_waiting(holding, 1)
+            await racing.execute("BEGIN")
+            race = asyncio.create_task(
+                racing.execute(insert, uuid.uuid4(), fair.id, agency.organization_id, other.organization_id, target)
+            )
+            await _until_waiting(holding, 2)
+            await holding.execute("ROLLBACK")  # both wake, see each other's entry, and wait for each other
+            await asyncio.wait_for(race, 15)  # the move lost the deadlock and let the other through
+            await racing.execute("COMMIT")
+            [answer] = await asyncio.wait_for(move, 15)
+        finally:
+            await holding.close()
+            await racing.close()
+        assert isinstance(answer, SlotTaken), answer
+        assert await booked_at(wide_pool, agency.organization_id, target) == 1
+
+
+async def _until_waiting(conn: asyncpg.Connection, count: int) -> None:
+    """Until `count` other sessions wait for a transaction to end (a lock on a transaction id)."""
+    for _ in range(500):
+        waiting = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'transactionid'"
+        )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{count} waiting sessions never showed up")
