@@ -342,8 +342,13 @@ class RequestDecisionController(Controller):
         request_id: FromPath[uuid.UUID],
         principal: NamedDependency[Principal | None],
         db_session: NamedDependency[AsyncSession],
+        change: FromQuery[bool] = False,
     ) -> RequestOut:
-        return request_out(await RequestService(db_session).decide(require_principal(principal), request_id, True))
+        """A pending request only (409 `decided` otherwise); `change=true` reverses a decision, audited."""
+        decision = await RequestService(db_session).decide(
+            require_principal(principal), request_id, True, change=change
+        )
+        return request_out(decision)
 
     @post("/{request_id:uuid}/decline", status_code=200)
     async def decline_request(
@@ -351,8 +356,13 @@ class RequestDecisionController(Controller):
         request_id: FromPath[uuid.UUID],
         principal: NamedDependency[Principal | None],
         db_session: NamedDependency[AsyncSession],
+        change: FromQuery[bool] = False,
     ) -> RequestOut:
-        return request_out(await RequestService(db_session).decide(require_principal(principal), request_id, False))
+        """A pending request only (409 `decided` otherwise); `change=true` reverses a decision, audited."""
+        decision = await RequestService(db_session).decide(
+            require_principal(principal), request_id, False, change=change
+        )
+        return request_out(decision)
 
 
 class MyMeetingsController(Controller):

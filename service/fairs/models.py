@@ -53,6 +53,13 @@ class MeetingStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class MeetingOutcome(enum.StrEnum):
+    """What one side reports after the slot (the meeting's status follows, see Meeting.status)."""
+
+    HELD = "held"
+    NO_SHOW = "no_show"
+
+
 class RequestStatus(enum.StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
@@ -172,6 +179,27 @@ class Meeting(UUIDPrimaryKey, Timestamps, Base):
     firm_rating: Mapped[MeetingRating | None] = mapped_column(
         Enum(MeetingRating, name="meeting_rating", values_callable=_values, create_type=False)
     )
+    # Each side's own report of the outcome, kept apart so a later report never overwrites the
+    # other's; staff settle a disagreement with theirs (migration 8003).
+    agency_outcome: Mapped[MeetingOutcome | None] = mapped_column(
+        Enum(MeetingOutcome, name="meeting_outcome", values_callable=_values)
+    )
+    firm_outcome: Mapped[MeetingOutcome | None] = mapped_column(
+        Enum(MeetingOutcome, name="meeting_outcome", values_callable=_values, create_type=False)
+    )
+    staff_outcome: Mapped[MeetingOutcome | None] = mapped_column(
+        Enum(MeetingOutcome, name="meeting_outcome", values_callable=_values, create_type=False)
+    )
+
+    @property
+    def outcome_disputed(self) -> bool:
+        """Agency and firm report different outcomes and staff have not settled it."""
+        return (
+            self.staff_outcome is None
+            and self.agency_outcome is not None
+            and self.firm_outcome is not None
+            and self.agency_outcome != self.firm_outcome
+        )
 
 
 class MeetingEvent(UUIDPrimaryKey, Base):

@@ -512,12 +512,15 @@ class FairPages(Controller):
         decision: FromPath[str],
         principal: NamedDependency[Principal | None],
         db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
     ) -> Response[Any]:
         viewer = require_principal(principal)
         accept = {"accept": True, "decline": False}.get(decision)
         if accept is None:  # an unknown word must not count as a decline
             raise NotFound("No such decision.")
-        await RequestService(db_session).decide(viewer, request_id, accept)
+        # The inbox offers the other decision on a decided request as `?change=true` (audited).
+        change = request.query_params.get("change") == "true"
+        await RequestService(db_session).decide(viewer, request_id, accept, change=change)
         return redirect(f"/fairs/{fair_id}/requests?done={'accepted' if accept else 'declined'}")
 
     @get("/{fair_id:uuid}/unavailable")

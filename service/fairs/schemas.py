@@ -147,6 +147,12 @@ class MeetingOut(msgspec.Struct, kw_only=True):
     by_staff: bool
     agency_rating: str | None = None
     firm_rating: str | None = None
+    # Each side's own report (held | no_show); staff's settles a disagreement, which until then
+    # shows as outcome_disputed (status keeps the first report).
+    agency_outcome: str | None = None
+    firm_outcome: str | None = None
+    staff_outcome: str | None = None
+    outcome_disputed: bool = False
 
 
 def meeting_out(meeting: Meeting) -> MeetingOut:
@@ -164,6 +170,10 @@ def meeting_out(meeting: Meeting) -> MeetingOut:
         by_staff=meeting.by_staff,
         agency_rating=str(meeting.agency_rating) if meeting.agency_rating else None,
         firm_rating=str(meeting.firm_rating) if meeting.firm_rating else None,
+        agency_outcome=str(meeting.agency_outcome) if meeting.agency_outcome else None,
+        firm_outcome=str(meeting.firm_outcome) if meeting.firm_outcome else None,
+        staff_outcome=str(meeting.staff_outcome) if meeting.staff_outcome else None,
+        outcome_disputed=meeting.outcome_disputed,
     )
 
 

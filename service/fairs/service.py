@@ -19,9 +19,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Enum, and_, delete, func, insert, literal, or_, select, text, union_all, update
+from sqlalchemy import Enum, Executable, Row, and_, delete, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import TSTZRANGE
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -36,6 +36,7 @@ from service.fairs.models import (
     FairParticipant,
     Meeting,
     MeetingEvent,
+    MeetingOutcome,
     MeetingRating,
     MeetingRequest,
     MeetingStatus,
@@ -85,6 +86,30 @@ def _sqlstate(exc: IntegrityError) -> tuple[str | None, str | None]:
     return state, constraint
 
 
+# Writers into one slot of one agency table take turns: a transaction-level advisory lock on
+# (agency, slot start), taken before any row lock. Without it they all wait for the first
+# writer's uncommitted index entry (an exclusion constraint is checked after the entry goes
+# in); when that writer fails after all (its firm is busy then elsewhere) they wake together,
+# wait for each other, and PostgreSQL kills all but one with 40P01. Writers into other slots
+# never wait for it.
+_LOCK_SLOT = text(
+    """
+    SELECT pg_advisory_xact_lock(hashtextextended(
+             'slot:' || CAST(CAST(:agency AS uuid) AS text) || ':'
+             || CAST(extract(epoch FROM CAST(:start AS timestamptz)) AS text), 0))
+    """
+)
+
+RETRYABLE = ("40P01", "40001")  # deadlock detected, serialization failure
+RETRIES = 5
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    orig: Any = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    return state in RETRYABLE
+
+
 def slot_taken_from(exc: IntegrityError) -> SlotTaken | None:
     """Map an exclusion (23P01) or unique (23505) violation to SlotTaken; None for anything else."""
     state, constraint = _sqlstate(exc)
@@ -112,11 +137,16 @@ _LOCK_FIRM_AND_READ_FAIR = text(
     """
 ).columns(mode=Enum(FairMode, name="fair_mode", values_callable=lambda e: [m.value for m in e]))
 
-_SHARE_PARTIES = text(
+# A move locks both parties' rows, in one global order (by organization id; LockRows runs above
+# the sort): moves at one agency table, and a firm's moves and bookings, take turns, while
+# bookings at the table (KEY SHARE of the agency's row) go on. Marking a slot unavailable (FOR
+# UPDATE of the row) waits for the move or the move for it.
+_LOCK_PARTIES_IN_ORDER = text(
     """
     SELECT 1 FROM fair_participants
      WHERE fair_id = :fair AND organization_id IN (:agency, :firm)
-       FOR KEY SHARE
+     ORDER BY organization_id
+       FOR NO KEY UPDATE
     """
 )
 
@@ -773,14 +803,16 @@ class BookingService:
     ) -> Meeting:
         """Book `start` at the agency's table for the actor's firm (or, for staff, `firm_id`).
 
-        Two statements after BEGIN (PITFALLS #12: the hot path skips the ORM unit of work):
+        Three statements after BEGIN (PITFALLS #12: the hot path skips the ORM unit of work):
+        0. take the slot's advisory lock (`_LOCK_SLOT`): writers into one slot take turns;
         1. lock the firm's participant row and read the fair: a firm's bookings in one fair are
            serialized, so the count in (2) cannot be outdated by a concurrent booking of the firm;
            the agency's row is KEY SHARE locked, so the agency marking slots unavailable (FOR
            UPDATE) waits for this booking or this booking for it, while bookings share it;
         2. one statement with a fresh snapshot counts unavailability and the firm's meetings,
            inserts the meeting only if the rules allow, and writes the history row. The exclusion
-           constraints decide who wins a slot.
+           constraints decide who wins a slot; it runs in a savepoint, retried when it loses a
+           deadlock to other writers into the slot (see `_write_slot`).
         """
         require_principal(actor)
         on_behalf = actor.is_staff
@@ -796,6 +828,7 @@ class BookingService:
         if start.tzinfo is None:
             raise ValidationFailed.single("start", "must include a UTC offset")
         ids = {"fair": fair_id, "firm": firm_id, "agency": agency_id}
+        await self.session.execute(_LOCK_SLOT, {"agency": agency_id, "start": start})
         fair_row = (await self.session.execute(_LOCK_FIRM_AND_READ_FAIR, ids)).one_or_none()
         if fair_row is None:
             await self._explain_missing(fair_id, agency_id)
@@ -823,13 +856,7 @@ class BookingService:
             "data": json.dumps({"start": slot.starts_at.isoformat()}),
             "at": moment,
         }
-        try:
-            row = (await self.session.execute(_CHECK_AND_INSERT, params)).one()
-        except IntegrityError as exc:
-            taken = slot_taken_from(exc)
-            if taken is None:
-                raise
-            raise taken from None
+        row = await self._write_slot(_CHECK_AND_INSERT, params)
         if row.unavailable:
             raise BookingRuleBroken("unavailable", "The agency or the firm marked this slot as unavailable.")
         if row.created_at is None:
@@ -851,6 +878,9 @@ class BookingService:
             by_staff=on_behalf,
             agency_rating=None,
             firm_rating=None,
+            agency_outcome=None,
+            firm_outcome=None,
+            staff_outcome=None,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -937,10 +967,9 @@ class BookingService:
             raise ValidationFailed.single("start", "is not the start of a slot of this fair")
         if slot.starts_at == meeting.starts_at:
             return meeting
-        # Both parties' rows, so a slot being marked unavailable and this move are serialized
-        # (marking takes FOR UPDATE; KEY SHARE lets bookings and moves share the rows).
+        await self.session.execute(_LOCK_SLOT, {"agency": meeting.agency_id, "start": slot.starts_at})
         await self.session.execute(
-            _SHARE_PARTIES, {"fair": fair.id, "agency": meeting.agency_id, "firm": meeting.firm_id}
+            _LOCK_PARTIES_IN_ORDER, {"fair": fair.id, "agency": meeting.agency_id, "firm": meeting.firm_id}
         )
         blocked = await self.session.scalar(
             select(func.count())
@@ -954,19 +983,13 @@ class BookingService:
         if blocked:
             raise BookingRuleBroken("unavailable", "The agency or the firm marked this slot as unavailable.")
         previous = meeting.starts_at
-        try:
-            result = await self.session.execute(
-                update(Meeting)
-                .where(Meeting.id == meeting.id)
-                .values(starts_at=slot.starts_at, ends_at=slot.ends_at, sequence=Meeting.sequence + 1)
-                .returning(Meeting.sequence)
-            )
-        except IntegrityError as exc:
-            taken = slot_taken_from(exc)
-            if taken is None:
-                raise
-            raise taken from None
-        meeting.starts_at, meeting.ends_at, meeting.sequence = slot.starts_at, slot.ends_at, result.scalar_one()
+        (sequence,) = await self._write_slot(
+            update(Meeting)
+            .where(Meeting.id == meeting.id)
+            .values(starts_at=slot.starts_at, ends_at=slot.ends_at, sequence=Meeting.sequence + 1)
+            .returning(Meeting.sequence)
+        )
+        meeting.starts_at, meeting.ends_at, meeting.sequence = slot.starts_at, slot.ends_at, sequence
         await self._history(
             meeting.id, "moved", actor, {"from": previous.isoformat(), "to": slot.starts_at.isoformat()}
         )
@@ -974,16 +997,55 @@ class BookingService:
         await publish(self.session, "meeting.moved", meeting=meeting, actor=actor, previous_starts_at=previous)
         return meeting
 
+    async def _write_slot(self, statement: Executable, params: dict[str, Any] | None = None) -> Row[Any]:
+        """Run the statement that puts a meeting in a slot (booking's INSERT, a move's UPDATE); its row.
+
+        `_LOCK_SLOT` keeps writers into one slot from waiting for each other; a writer it does not
+        cover can still meet this one in a deadlock (a firm's meetings in two fairs, an agency's
+        slots of other lengths in another fair, the auto-scheduler). So the statement runs in a
+        savepoint: if it loses (40P01), only its own index entry is rolled back, the other goes
+        on, and it tries again (up to RETRIES times), to find the slot free or taken (SlotTaken).
+        """
+        for attempt in range(RETRIES + 1):
+            try:
+                async with self.session.begin_nested():
+                    return (await self.session.execute(statement, params)).one()
+            except IntegrityError as exc:
+                taken = slot_taken_from(exc)
+                if taken is None:
+                    raise
+                raise taken from None
+            except DBAPIError as exc:
+                if attempt == RETRIES or not _retryable(exc):
+                    raise
+        raise AssertionError("unreachable")
+
     async def record_outcome(
         self, actor: Principal, meeting_id: uuid.UUID, outcome: str, rating: str | None
     ) -> Meeting:
-        """After the slot: held or no-show, and the caller's side's rating."""
+        """After the slot: the caller's side reports held or no-show, and rates it.
+
+        Each side's report is kept apart (`agency_outcome`, `firm_outcome`; staff's in
+        `staff_outcome`). `status` follows the reports: staff's if any, else the two sides' when
+        they agree or only one has reported. When they disagree, `status` keeps the first report
+        and the meeting is `outcome_disputed` until staff report theirs.
+        """
         meeting = await self.visible_meeting(actor, meeting_id, lock=True)
         if meeting.status == MeetingStatus.CANCELLED:
             raise BookingRuleBroken("status", "The meeting was cancelled.")
         if now() < meeting.ends_at:
             raise BookingRuleBroken("not_over", "Outcomes can be recorded once the meeting's slot is over.")
-        meeting.status = MeetingStatus.HELD if outcome == "held" else MeetingStatus.NO_SHOW
+        reported = MeetingOutcome(outcome)
+        if actor.is_staff:
+            side, meeting.staff_outcome = "staff", reported
+        elif actor.owns(meeting.agency_id):
+            side, meeting.agency_outcome = "agency", reported
+        else:
+            side, meeting.firm_outcome = "firm", reported
+        reports = {meeting.agency_outcome, meeting.firm_outcome} - {None}
+        settled = meeting.staff_outcome or (reports.pop() if len(reports) == 1 else None)
+        if settled is not None:
+            meeting.status = MeetingStatus(settled.value)
         if rating is not None:
             value = MeetingRating(rating)
             if actor.owns(meeting.agency_id):
@@ -991,10 +1053,17 @@ class BookingService:
             elif actor.owns(meeting.firm_id):
                 meeting.firm_rating = value
         await self.session.flush()
-        await self._history(meeting.id, str(meeting.status), actor, {"rating": rating})
+        await self._history(
+            meeting.id,
+            reported.value,
+            actor,
+            {"rating": rating, "side": side, "status": str(meeting.status), "disputed": meeting.outcome_disputed},
+        )
         if rating is not None:
             await publish(self.session, "meeting.rated", meeting=meeting, actor=actor)
-        await self._audit_on_behalf(actor, meeting, "outcome", {"status": str(meeting.status)})
+        await self._audit_on_behalf(
+            actor, meeting, "outcome", {"outcome": reported.value, "status": str(meeting.status)}
+        )
         return meeting
 
     async def object(self, actor: Principal, meeting_id: uuid.UUID, message: str) -> None:
@@ -1123,14 +1192,28 @@ class RequestService:
             raise NotFound("No such request.")
         return request
 
-    async def decide(self, actor: Principal, request_id: uuid.UUID, accept: bool) -> MeetingRequest:
+    async def decide(
+        self, actor: Principal, request_id: uuid.UUID, accept: bool, *, change: bool = False
+    ) -> MeetingRequest:
+        """The agency (or staff) accepts or declines a pending request. The row is locked, so of
+        concurrent decisions one wins and the others are 409 (rule `decided`). Turning an
+        accepted request down, or a declined one into an acceptance, takes `change` and is
+        audited (`request.decision_changed`, old → new)."""
         request = await self.visible(actor, request_id)
         if not (actor.is_staff or actor.owns(request.agency_id)):
             raise Forbidden("Only the agency decides on a request.")
         _require_open_requests(await FairService(self.session).get(request.fair_id))
         if request.status not in (RequestStatus.PENDING, RequestStatus.ACCEPTED, RequestStatus.DECLINED):
             raise BookingRuleBroken("status", "The request has already been scheduled.")
-        request.status = RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED
+        previous = request.status
+        wanted = RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED
+        if previous != RequestStatus.PENDING and (not change or previous == wanted):
+            raise BookingRuleBroken(
+                "decided",
+                f"The request was already {previous.value}; to change the decision, send it again with change=true.",
+                status=previous.value,
+            )
+        request.status = wanted
         request.decided_at = now()
         try:
             async with self.session.begin_nested():
@@ -1139,6 +1222,15 @@ class RequestService:
             if _sqlstate(exc)[0] == UNIQUE_VIOLATION:
                 raise Conflict("The firm has another open request to this agency.") from None
             raise
+        if previous != RequestStatus.PENDING:
+            await record_audit(
+                self.session,
+                actor_id=actor.user_id,
+                action="request.decision_changed",
+                target_type="meeting_request",
+                target_id=request.id,
+                changes={"status": {"old": previous.value, "new": wanted.value}},
+            )
         await publish(self.session, "request.accepted" if accept else "request.declined", request=request)
         return request
 

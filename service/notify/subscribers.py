@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.models import User
@@ -35,6 +35,7 @@ from service.fairs.models import (
 from service.lib.clock import now, today
 from service.lib.events import subscribe
 from service.needs.models import Need
+from service.notify.models import OutboxMessage, OutboxStatus
 from service.notify.service import Attachment, Mail, cancel_pending, enqueue_many
 from service.registry.models import Organization
 
@@ -404,9 +405,42 @@ async def on_shortlist_invited(session: AsyncSession, invitation: Any, need: Nee
 NO_DEAL = (MeetingRating.DID_NOT_TAKE_PLACE, MeetingRating.INSUFFICIENT_INTEREST)
 
 
+async def stop_rating_requests(session: AsyncSession, meeting_id: uuid.UUID | None = None) -> int:
+    """Cancel the queued rating requests to the users of a side that has rated its meeting
+    (`meeting_id`'s, or every meeting's). Keys look like
+    `followup:<meeting hex>:rating:<label>:<stamp>:<user hex>`."""
+    hex_of = func.replace(cast(Meeting.id, String), "-", "")
+    rated = (
+        select(User.id)
+        .join(Meeting, hex_of == func.split_part(OutboxMessage.dedupe_key, ":", 2))
+        .where(
+            func.replace(cast(User.id, String), "-", "") == func.split_part(OutboxMessage.dedupe_key, ":", 6),
+            or_(
+                and_(User.organization_id == Meeting.agency_id, Meeting.agency_rating.is_not(None)),
+                and_(User.organization_id == Meeting.firm_id, Meeting.firm_rating.is_not(None)),
+            ),
+        )
+    )
+    prefix = f"followup:{meeting_id.hex}:rating:" if meeting_id else "followup:%:rating:"
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.dedupe_key.like(prefix + "%"),
+            rated.exists(),
+        )
+        .values(status=OutboxStatus.CANCELLED, updated_at=func.now())
+        .returning(OutboxMessage.id)
+    )
+    return len(result.all())
+
+
 @subscribe("meeting.rated")
 async def on_meeting_rated(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
-    """Either side saying there is no deal (or that the meeting did not happen) stops the contract questions."""
+    """A side that rated is not asked to rate again; either side saying there is no deal (or that
+    the meeting did not happen) stops the contract questions."""
+    await session.flush()  # the rating must be in the database for the statement below
+    await stop_rating_requests(session, meeting.id)
     if meeting.agency_rating in NO_DEAL or meeting.firm_rating in NO_DEAL:
         await cancel_pending(session, f"followup:{meeting.id.hex}:contract:")
 

@@ -15,7 +15,7 @@ from service.config import Settings
 from service.fairs.models import AgendaStatus, Fair, Meeting, MeetingRating, MeetingRequest, RequestStatus
 from service.lib.clock import now, today
 from service.notify.models import OutboxMessage, OutboxStatus
-from service.notify.subscribers import mail_organization, request_mail
+from service.notify.subscribers import mail_organization, request_mail, stop_rating_requests
 from service.registry.models import Organization, OrganizationKind, OrganizationStatus
 
 UNANSWERED_AFTER = timedelta(days=2)
@@ -87,8 +87,10 @@ async def stop_questions_after_no_deal(session: AsyncSession) -> int:
 
 
 async def sweep(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    """The periodic job: queue the reminders and warnings that have come due, stop settled questions."""
+    """The periodic job: queue the reminders and warnings that have come due, stop settled questions
+    (and rating requests to a side that rated without the `meeting.rated` event)."""
     async with sessionmaker.begin() as session:
         await remind_unanswered_requests(session)
         await warn_expiring_certifications(session)
         await stop_questions_after_no_deal(session)
+        await stop_rating_requests(session)

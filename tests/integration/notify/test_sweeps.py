@@ -89,5 +89,6 @@ class TestNoDealSafetyNet:
         async with sessionmaker() as session:
             assert len(await outbox(session, f"followup:{settled.id.hex}:contract:", OutboxStatus.CANCELLED)) == 6
             assert await outbox(session, f"followup:{settled.id.hex}:contract:", OutboxStatus.QUEUED) == []
-            assert len(await outbox(session, f"followup:{settled.id.hex}:rating:", OutboxStatus.QUEUED)) == 2
+            # The firm rated, so only the agency is still asked to rate.
+            assert len(await outbox(session, f"followup:{settled.id.hex}:rating:", OutboxStatus.QUEUED)) == 1
             assert len(await outbox(session, f"followup:{open_.id.hex}:contract:", OutboxStatus.QUEUED)) == 6
