@@ -28,6 +28,7 @@ from service.lib import i18n
 from service.lib.deps import DEPENDENCIES
 from service.lib.observability import MetricsController, RequestIdMiddleware, ensure_request_id, metrics_config
 from service.lib.openapi import document_problem_responses
+from service.lib.request_limits import JsonBodyGuardMiddleware
 from service.lib.web import (
     CommitBeforeResponseMiddleware,
     complete_allow_header,
@@ -128,6 +129,7 @@ class AppPlugin(InitPluginProtocol):
         )
         app_config.middleware = [
             RequestIdMiddleware(),
+            JsonBodyGuardMiddleware(),
             metrics_config().middleware,
             AuthMiddleware(make_reader_sessionmaker(engine), settings),
             # advanced-alchemy makes the scope key unique per config in the process (a second app

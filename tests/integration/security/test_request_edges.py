@@ -1,0 +1,88 @@
+"""Request bodies an attacker or a broken client sends: not UTF-8, nested a thousand deep, lists of
+50,000 items. Each is a clear 4xx naming the field, never a 5xx."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from service.fairs.models import MeetingStatus
+from service.lib.request_limits import MAX_JSON_DEPTH, too_deep
+from tests.factories import agency_payload, create_staff, register, verified_agency, verified_firm
+from tests.factories_contracts import join, make_fair, make_meeting
+
+JSON = {"content-type": "application/json"}
+
+
+def assert_bad_body(response, status: int = 400) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "body" in [error["field"] for error in response.json()["errors"]]
+
+
+class TestInvalidUtf8:
+    @pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/register"])
+    async def test_anonymous_writes(self, client, path):
+        response = await client.post(path, content=b'{"email":"\xff\xfe(","password":"x1234567"}', headers=JSON)
+        assert_bad_body(response)
+
+    async def test_a_signed_in_write(self, client, sessionmaker, settings):
+        staff = await create_staff(client, sessionmaker, settings)
+        agency = await verified_agency(client, staff)
+        response = await client.post(
+            "/api/v1/needs",
+            content=b'{"title":"\xc3\x28 \xed\xa0\x80"}',  # a broken 2-byte sequence, an encoded surrogate
+            headers={**JSON, **agency.headers},
+        )
+        assert_bad_body(response)
+
+    async def test_valid_korean_still_passes(self, client):
+        payload = agency_payload()
+        payload["organization"]["name"] = "마포구청"
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        assert (await client.post("/api/v1/register", content=body, headers=JSON)).status_code == 201
+
+
+class TestDeepNesting:
+    @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 1000, 100_000])
+    async def test_refused_before_decoding(self, client, depth):
+        body = b'{"email":' + b"[" * depth + b"]" * depth + b',"password":"x1234567"}'
+        assert_bad_body(await client.post("/api/v1/auth/login", content=body, headers=JSON))
+
+    async def test_an_unclosed_deep_body_is_refused_too(self, client):
+        assert_bad_body(await client.post("/api/v1/register", content=b"[" * 5000, headers=JSON))
+
+    async def test_ordinary_nesting_passes(self, client):
+        account = await register(client, agency_payload())
+        assert account.organization_id
+
+    def test_brackets_inside_strings_do_not_count(self):
+        assert not too_deep(b'{"a":"' + b"[" * 1000 + b'"}')
+        assert not too_deep(b'{"a":"\\"' + b"{" * 1000 + b'"}')
+        assert too_deep(b'{"a":' + b"[" * 40 + b"]" * 40 + b"}")
+        assert not too_deep(b"[" + b"[1]," * 5000 + b"[1]]")  # many brackets, depth 2
+
+
+class TestOneCharset:
+    """Litestar appends `; charset=utf-8` to every text/* media type: naming it again doubled it."""
+
+    @staticmethod
+    def assert_one_charset(response, media_type: str) -> None:
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == f"{media_type}; charset=utf-8"
+
+    async def test_directory_export_and_import_templates(self, client, sessionmaker, settings):
+        staff = await create_staff(client, sessionmaker, settings)
+        for path in ("/api/v1/firms/export", "/api/v1/imports/firms/template", "/api/v1/imports/agencies/template"):
+            self.assert_one_charset(await client.get(path, headers=staff.headers), "text/csv")
+
+    async def test_meeting_invites(self, client, sessionmaker, settings):
+        staff = await create_staff(client, sessionmaker, settings)
+        agency = await verified_agency(client, staff)
+        firm = await verified_firm(client, staff)
+        fair_id = await make_fair(sessionmaker)
+        await join(sessionmaker, fair_id, agency, firm)
+        meeting_id = await make_meeting(sessionmaker, agency, firm, fair_id=fair_id, status=MeetingStatus.BOOKED)
+        for path in (f"/api/v1/meetings/{meeting_id}/invite.ics", f"/meetings/{meeting_id}/invite.ics"):
+            self.assert_one_charset(await client.get(path, headers=firm.headers), "text/calendar")
