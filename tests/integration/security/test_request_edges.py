@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 
@@ -11,6 +12,7 @@ from service.fairs.models import MeetingStatus
 from service.lib.request_limits import MAX_JSON_DEPTH, too_deep
 from tests.factories import agency_payload, create_staff, register, verified_agency, verified_firm
 from tests.factories_contracts import join, make_fair, make_meeting
+from tests.factories_ops import csrf_from
 
 JSON = {"content-type": "application/json"}
 
@@ -86,3 +88,65 @@ class TestOneCharset:
         meeting_id = await make_meeting(sessionmaker, agency, firm, fair_id=fair_id, status=MeetingStatus.BOOKED)
         for path in (f"/api/v1/meetings/{meeting_id}/invite.ics", f"/meetings/{meeting_id}/invite.ics"):
             self.assert_one_charset(await client.get(path, headers=firm.headers), "text/calendar")
+
+
+class TestListBounds:
+    """API.md: lists in bodies hold at most 1,000 items; beyond, 422 naming the field (never the
+    503 of asyncpg's 32,767-parameter limit)."""
+
+    @staticmethod
+    def assert_refused(response, field: str) -> None:
+        assert response.status_code == 422, response.text[:500]
+        assert response.headers["content-type"].startswith("application/problem+json")
+        fields = [error["field"] for error in response.json()["errors"]]
+        assert any(name.endswith(field) for name in fields), fields
+
+    async def test_fifty_thousand_items(self, client, sessionmaker, settings):
+        staff = await create_staff(client, sessionmaker, settings)
+        agency = await verified_agency(client, staff)
+        firm = await verified_firm(client, staff)
+        many = ["CLN-DIS"] * 50_000
+        need = {"title": "방역", "description": "청사 방역", "category_codes": many, "budget_krw": 1_000_000}
+        self.assert_refused(await client.post("/api/v1/needs", json=need, headers=agency.headers), "category_codes")
+        self.assert_refused(
+            await client.patch(
+                f"/api/v1/firms/{firm.organization_id}", json={"keywords": ["방역"] * 50_000}, headers=firm.headers
+            ),
+            "keywords",
+        )
+        payload = agency_payload()
+        payload["organization"]["firm_types"] = ["cooperative"] * 50_000
+        self.assert_refused(await client.post("/api/v1/register", json=payload), "firm_types")
+        weights = {f"factor{i}": 1.0 for i in range(5_000)}
+        self.assert_refused(
+            await client.put("/api/v1/matching/settings", json={"weights": weights}, headers=staff.headers), "weights"
+        )
+
+    async def test_the_bound_is_a_thousand(self, client, sessionmaker, settings):
+        staff = await create_staff(client, sessionmaker, settings)
+        firm = await verified_firm(client, staff)
+        messages = []
+        for count in (1000, 1001):
+            response = await client.patch(
+                f"/api/v1/firms/{firm.organization_id}", json={"keywords": ["방역"] * count}, headers=firm.headers
+            )
+            assert response.status_code == 422
+            messages.append(response.json()["errors"][0]["message"])
+        # 1,000 pass the schema and meet the profile's own rule (30 keywords); 1,001 stop at the schema
+        assert "at most 30 keywords" in messages[0]
+        assert "1000" in messages[1], messages[1]
+
+    async def test_a_form_with_too_many_values_re_renders_with_the_field_error(self, client, sessionmaker, settings):
+        staff = await create_staff(client, sessionmaker, settings)
+        agency = await verified_agency(client, staff)
+        page = await client.get("/needs/new", headers=agency.headers)
+        token = csrf_from(page.text)
+        form = [("_csrf_token", token), ("title", "방역"), ("description", "청사 방역"), ("budget_krw", "1000000")]
+        form += [("category_codes", "CLN-DIS")] * 5_000
+        response = await client.post(
+            "/needs/new",
+            content=urlencode(form).encode(),
+            headers={**agency.headers, "content-type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status_code == 422
+        assert "1,000개 이하로 선택해 주세요" in response.text
