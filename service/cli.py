@@ -39,6 +39,9 @@ def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) ->
 
     if not scheduler:
         os.environ["SCHEDULER_ENABLED"] = "0"
+    # X-Forwarded-For/-Proto only from the configured proxies (uvicorn would otherwise trust
+    # 127.0.0.1, so any local client could pick the address the throttles count).
+    trusted = get_settings().http.forwarded_allow_ips
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -46,7 +49,8 @@ def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) ->
         port=port,
         workers=None if reload else workers,
         reload=reload,
-        proxy_headers=True,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=",".join(trusted) or None,
         log_config=log_config(),  # JSON lines with the request id, applied in every worker
         access_log=False,  # RequestIdMiddleware writes the access line, with the request id
     )

@@ -326,7 +326,10 @@ RULES: dict[tuple[str, str], Rule] = {
     # -- probes and machine endpoints
     ("GET", "/health"): Rule("api", [Case(everyone(200))]),
     ("GET", "/ready"): Rule("api", [Case(everyone(200))]),
-    ("GET", "/metrics"): Rule("api", [Case(everyone(200), label="public here; the proxy keeps it internal")]),
+    ("GET", "/metrics"): Rule(
+        "api",
+        [Case(everyone(404), label="only METRICS_ALLOW_IPS (loopback) or METRICS_TOKEN; the test client is neither")],
+    ),
     ("GET", "/schema"): Rule("api", [Case(everyone(200))]),
     ("GET", "/schema/scalar"): Rule("api", [Case(everyone(200))]),
     ("GET", "/schema/openapi.json"): Rule("api", [Case(everyone(200))]),
