@@ -13,7 +13,6 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlche
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
 from litestar.config.app import AppConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins import InitPluginProtocol
@@ -25,6 +24,7 @@ from service.accounts.auth import AuthMiddleware
 from service.config import Settings, get_settings
 from service.db.engine import make_engine, make_reader_sessionmaker, make_sessionmaker, resolve_database_url
 from service.lib import i18n
+from service.lib.csrf import SessionCsrfMiddleware
 from service.lib.deps import DEPENDENCIES
 from service.lib.observability import MetricsController, RequestIdMiddleware, ensure_request_id, metrics_config
 from service.lib.openapi import document_problem_responses
@@ -115,12 +115,6 @@ class AppPlugin(InitPluginProtocol):
         )
         app_config.plugins.append(SQLAlchemyPlugin(config=database_config))
         app_config.template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(jinja_environment()))
-        app_config.csrf_config = CSRFConfig(
-            secret=settings.auth.secret_key,
-            cookie_secure=settings.app.secure_cookies,
-            cookie_httponly=True,
-            exclude=["/api/", "/health", "/ready", "/static/", "/schema"],
-        )
         app_config.openapi_config = OpenAPIConfig(
             title="procure-match API",
             version="1.0.0",
@@ -132,6 +126,8 @@ class AppPlugin(InitPluginProtocol):
             JsonBodyGuardMiddleware(),
             metrics_config().middleware,
             AuthMiddleware(make_reader_sessionmaker(engine), settings),
+            # after AuthMiddleware: a signed-in caller's token is bound to their session
+            SessionCsrfMiddleware(settings.auth.secret_key, secure_cookie=settings.app.secure_cookies),
             # advanced-alchemy makes the scope key unique per config in the process (a second app
             # in one process gets `_sqlalchemy_db_session_1`): ask the config, never assume it.
             CommitBeforeResponseMiddleware(database_config.session_scope_key),

@@ -718,7 +718,7 @@ async def perform(
         if token:
             headers["cookie"] = f"pm_session={token}"
     else:
-        pair = await csrf_pair(client)
+        pair = await csrf_pair(client, session=token)
         headers.update(pair.headers(token))
         kwargs["data"] = {**(call.data or {}), "_csrf_token": pair.token}
     if call.params:
