@@ -2,14 +2,13 @@
 
 msgspec raises `UnicodeDecodeError` on invalid UTF-8 inside a string and `RecursionError` on a
 deeply nested array, both escaping Litestar's "malformed JSON" handling as 500s. Checking the raw
-bytes first is cheap (one C-level decode; a bracket count, and a scan only when the count could
-exceed the limit) and answers 400 problem+json naming `body` instead.
+bytes first is cheap (one C-level decode; a bracket count, and C-level passes only when the count
+could exceed the limit) and answers 400 problem+json naming `body` instead.
 """
 
 from __future__ import annotations
 
-import re
-
+import anyio.to_thread
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
@@ -20,9 +19,11 @@ from service.lib.web import problem_response
 MAX_JSON_DEPTH = 32
 # Bodies larger than this are passed on uninspected: Litestar refuses them (413) by its own limit.
 MAX_INSPECTED_BYTES = 10_000_000
-# A JSON string (escapes included) or one bracket; brackets inside strings are not structure.
-_STRING_OR_BRACKET = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
-_OPENING = frozenset(b"[{")
+THREAD_ABOVE_BYTES = 256_000
+# Every byte but brackets is dropped, and `{}` count as `[]`: only the depth matters here
+# (brackets of the wrong kind are msgspec's "malformed JSON" once the depth is known to be safe).
+_BRACKETS_ONLY = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class BadBody(DomainError):
@@ -32,19 +33,25 @@ class BadBody(DomainError):
 
 
 def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """True when arrays/objects nest deeper than `limit` (brackets inside strings do not count)."""
+    """True when arrays/objects nest deeper than `limit` (or their brackets never balance, when
+    the body is not JSON either). Brackets inside strings do not count.
+
+    Every step runs in C (a scan in Python took 270 ms on 2.4 MB of small objects): escapes are
+    dropped, the text between quotes cut out, everything but brackets dropped, then innermost
+    pairs removed once per level; a body nested at most `limit` deep is empty after `limit` rounds.
+    Strings must be cut out: brackets in them could otherwise pair with real ones and hide depth.
+    """
     if body.count(b"[") + body.count(b"{") <= limit:
         return False
-    depth = 0
-    for match in _STRING_OR_BRACKET.finditer(body):
-        first = body[match.start()]
-        if first in _OPENING:
-            depth += 1
-            if depth > limit:
-                return True
-        elif first != 0x22:  # a closing bracket (a string starts with ")
-            depth -= 1
-    return False
+    # `\\` first, so that `\\"` (a backslash, then the closing quote) keeps its quote
+    unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside_strings = b"".join(unescaped.split(b'"')[::2])
+    brackets = outside_strings.translate(_BRACKETS_ONLY, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"")  # non-overlapping: exactly one level per round
+    return bool(brackets)
 
 
 def body_problem(body: bytes) -> BadBody | None:
@@ -57,7 +64,8 @@ def body_problem(body: bytes) -> BadBody | None:
         )
     if too_deep(body):
         return BadBody(
-            f"The JSON body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels.",
+            f"The JSON body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels"
+            " (or its brackets do not balance).",
             errors=[FieldError("body", f"nested deeper than {MAX_JSON_DEPTH} levels")],
         )
     return None
@@ -100,7 +108,12 @@ class JsonBodyGuardMiddleware(ASGIMiddleware):
                 break
         body = b"".join(chunks)
         if complete:
-            problem = body_problem(body)
+            # Large bodies are checked in a worker thread: each C step holds the GIL only for a
+            # few tens of ms, so the event loop keeps serving (10 MB built to be costly: ~1 s).
+            if len(body) > THREAD_ABOVE_BYTES:
+                problem = await anyio.to_thread.run_sync(body_problem, body)
+            else:
+                problem = body_problem(body)
             if problem is not None:
                 response = problem_response(problem)
                 await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]

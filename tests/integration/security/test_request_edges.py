@@ -47,7 +47,7 @@ class TestInvalidUtf8:
 
 
 class TestDeepNesting:
-    @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 1000, 100_000])
+    @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 1000, 300_000])  # the last checked in a thread
     async def test_refused_before_decoding(self, client, depth):
         body = b'{"email":' + b"[" * depth + b"]" * depth + b',"password":"x1234567"}'
         assert_bad_body(await client.post("/api/v1/auth/login", content=body, headers=JSON))
@@ -64,6 +64,10 @@ class TestDeepNesting:
         assert not too_deep(b'{"a":"\\"' + b"{" * 1000 + b'"}')
         assert too_deep(b'{"a":' + b"[" * 40 + b"]" * 40 + b"}")
         assert not too_deep(b"[" + b"[1]," * 5000 + b"[1]]")  # many brackets, depth 2
+        alternating = b"[{" * 20 + b"}]" * 20  # 40 levels, alternating kinds
+        assert too_deep(alternating)
+        assert not too_deep(b"[{" * 16 + b"}]" * 16)  # exactly 32
+        assert too_deep(b"[" * 33 + b"]" * 33)
 
 
 class TestOneCharset:
@@ -150,3 +154,21 @@ class TestListBounds:
         )
         assert response.status_code == 422
         assert "1,000개 이하로 선택해 주세요" in response.text
+
+
+class TestNestingCannotHideInStrings:
+    def test_closing_brackets_in_a_string_do_not_cancel_real_ones(self):
+        # 60 levels for real; a string of "]" in the middle would make a naive count see 30
+        body = b"[" * 30 + b'"' + b"]" * 30 + b'",' + b"[" * 30 + b"1" + b"]" * 60
+        assert too_deep(body)
+
+    def test_escaped_quotes_and_backslashes(self):
+        assert too_deep(b'["\\\\",' + b"[" * 40 + b"]" * 40 + b"]")  # the string ends after \\
+        assert not too_deep(b'["\\"' + b"[" * 40 + b'",1]')  # \" does not end the string
+
+    async def test_a_large_ordinary_body_still_reaches_the_handler(self, client):
+        payload = agency_payload()
+        payload["organization"]["keywords"] = ["[방역]"] * 1000
+        payload["organization"]["description"] = "{[" * 150_000  # brackets inside a string
+        response = await client.post("/api/v1/register", json=payload)
+        assert response.status_code == 201, response.text[:300]  # an agency ignores the firm fields
