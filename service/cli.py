@@ -34,11 +34,22 @@ def _prepare_database() -> str:
     return url
 
 
+def _exit_normally_on_sigterm() -> None:
+    """Make SIGTERM a normal exit (status 0), so atexit hooks run: they stop an embedded
+    PostgreSQL this process started. uvicorn handles the SIGTERM itself (graceful shutdown),
+    then raises it again with the handler found at start, which by default killed the process
+    on the spot and left the database server running."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+
+
 def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) -> None:
     import uvicorn
 
     if not scheduler:
         os.environ["SCHEDULER_ENABLED"] = "0"
+    # X-Forwarded-For/-Proto only from the configured proxies (uvicorn would otherwise trust
+    # 127.0.0.1, so any local client could pick the address the throttles count).
+    trusted = get_settings().http.forwarded_allow_ips
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -46,7 +57,8 @@ def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) ->
         port=port,
         workers=None if reload else workers,
         reload=reload,
-        proxy_headers=True,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=",".join(trusted) or None,
         log_config=log_config(),  # JSON lines with the request id, applied in every worker
         access_log=False,  # RequestIdMiddleware writes the access line, with the request id
     )
@@ -66,6 +78,7 @@ def main() -> None:
 @click.option("--no-scheduler", is_flag=True, help="Do not run the timed jobs in this process.")
 def serve(host: str, port: int, workers: int, reload: bool, no_scheduler: bool) -> None:
     """Apply pending migrations and serve the pages and the API."""
+    _exit_normally_on_sigterm()
     _prepare_database()
     _serve(host, port, workers, reload, not no_scheduler)
 
@@ -175,6 +188,7 @@ def demo(host: str, port: int) -> None:
     """Serve with a demo data set (loaded once) and print the demo accounts."""
     from service.demo import ensure_demo_data
 
+    _exit_normally_on_sigterm()
     url = _prepare_database()
     accounts = asyncio.run(ensure_demo_data(url, get_settings()))
     click.echo(f"\nprocure-match demo: http://{host}:{port}\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -73,6 +74,19 @@ class AppSettings:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """Who the app believes about the client's address, and who may read /metrics."""
+
+    # Peers whose X-Forwarded-For/-Proto are believed (addresses or networks, or "*"); none by
+    # default, so a client can never choose the address the per-address throttles count.
+    forwarded_allow_ips: tuple[str, ...] = ()
+    # Client addresses (after the proxy headers above) that may read /metrics.
+    metrics_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
+    # When set, `Authorization: Bearer <token>` also opens /metrics, from any address.
+    metrics_token: str | None = None
+
+
+@dataclass(frozen=True)
 class SchedulerSettings:
     enabled: bool = True
     # Job id -> seconds between runs, overriding the job's own interval (SCHEDULER_INTERVALS).
@@ -89,6 +103,7 @@ class Settings:
     smtp: SmtpSettings
     auth: AuthSettings
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
 
 
 def _int(env: dict[str, str], name: str, default: int, minimum: int = 0, maximum: int = 1 << 31) -> int:
@@ -119,6 +134,34 @@ def _secret_key(env: dict[str, str], data_dir: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _addresses(env: dict[str, str], name: str, default: tuple[str, ...], allow_any: bool) -> tuple[str, ...]:
+    """`10.0.0.5, 172.28.0.0/24, ::1` -> ("10.0.0.5", "172.28.0.0/24", "::1"); "*" where allowed."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    out: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        if item == "*" and allow_any:
+            out.append(item)
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            accepted = "IP addresses or networks (10.0.0.0/8)" + (", or *" if allow_any else "")
+            raise SettingsError(f"{name} must list {accepted} separated by commas; got {item!r}") from None
+        out.append(item)
+    return tuple(out)
+
+
+def _metrics_token(env: dict[str, str]) -> str | None:
+    token = env.get("METRICS_TOKEN") or None
+    if token is not None and len(token) < 16:
+        raise SettingsError("METRICS_TOKEN must be at least 16 characters long")
+    return token
 
 
 def _intervals(raw: str | None) -> tuple[tuple[str, int], ...]:
@@ -192,6 +235,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         scheduler=SchedulerSettings(
             enabled=(env.get("SCHEDULER_ENABLED", "1") not in ("0", "false", "no")),
             intervals=_intervals(env.get("SCHEDULER_INTERVALS")),
+        ),
+        http=HttpSettings(
+            forwarded_allow_ips=_addresses(env, "FORWARDED_ALLOW_IPS", (), allow_any=True),
+            metrics_allow_ips=_addresses(env, "METRICS_ALLOW_IPS", ("127.0.0.1", "::1"), allow_any=False),
+            metrics_token=_metrics_token(env),
         ),
     )
 

@@ -13,7 +13,6 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlche
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
 from litestar.config.app import AppConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins import InitPluginProtocol
@@ -25,10 +24,12 @@ from service.accounts.auth import AuthMiddleware
 from service.config import Settings, get_settings
 from service.db.engine import make_engine, make_reader_sessionmaker, make_sessionmaker, resolve_database_url
 from service.lib import i18n
+from service.lib.csrf import SessionCsrfMiddleware
 from service.lib.deps import DEPENDENCIES
 from service.lib.idempotency import IdempotencyMiddleware, form_token
 from service.lib.observability import MetricsController, RequestIdMiddleware, ensure_request_id, metrics_config
 from service.lib.openapi import document_idempotency, document_problem_responses
+from service.lib.request_limits import JsonBodyGuardMiddleware
 from service.lib.web import (
     CommitBeforeResponseMiddleware,
     complete_allow_header,
@@ -116,12 +117,6 @@ class AppPlugin(InitPluginProtocol):
         )
         app_config.plugins.append(SQLAlchemyPlugin(config=database_config))
         app_config.template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(jinja_environment()))
-        app_config.csrf_config = CSRFConfig(
-            secret=settings.auth.secret_key,
-            cookie_secure=settings.app.secure_cookies,
-            cookie_httponly=True,
-            exclude=["/api/", "/health", "/ready", "/static/", "/schema"],
-        )
         app_config.openapi_config = OpenAPIConfig(
             title="procure-match API",
             version="1.0.0",
@@ -130,8 +125,11 @@ class AppPlugin(InitPluginProtocol):
         )
         app_config.middleware = [
             RequestIdMiddleware(),
+            JsonBodyGuardMiddleware(),
             metrics_config().middleware,
             AuthMiddleware(make_reader_sessionmaker(engine), settings),
+            # after AuthMiddleware: a signed-in caller's token is bound to their session
+            SessionCsrfMiddleware(settings.auth.secret_key, secure_cookie=settings.app.secure_cookies),
             # advanced-alchemy makes the scope key unique per config in the process (a second app
             # in one process gets `_sqlalchemy_db_session_1`): ask the config, never assume it.
             CommitBeforeResponseMiddleware(database_config.session_scope_key),

@@ -28,8 +28,9 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def csrf_from(html: str) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert match, "form without a CSRF token"
+    """The CSRF token of a page: a form's `_csrf_token`, else the htmx header every page carries."""
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', html) or re.search(r'"x-csrftoken": "([^"]+)"', html)
+    assert match, "page without a CSRF token"
     return match.group(1)
 
 
@@ -62,7 +63,8 @@ def fill_path(template: str, values: dict[str, str]) -> str:
 
 @dataclass
 class CsrfPair:
-    """Litestar's double-submit pair: the cookie value and the matching form/header token."""
+    """The CSRF cookie and the form/header token a page gave: a double-submit pair for an
+    anonymous visitor; for a signed-in one the token is bound to the session it was served to."""
 
     cookie: str
     token: str
@@ -72,8 +74,12 @@ class CsrfPair:
         return {"x-csrftoken": self.token, "cookie": cookie}
 
 
-async def csrf_pair(client: AsyncTestClient[Litestar]) -> CsrfPair:
-    response = await client.get("/login")
+async def csrf_pair(client: AsyncTestClient[Litestar], session: str | None = None) -> CsrfPair:
+    """A pair from the sign-in page as an anonymous visitor, or from the home page as `session`."""
+    if session:
+        response = await client.get("/", headers={"cookie": f"pm_session={session}"})
+    else:
+        response = await client.get("/login")
     token = csrf_from(response.text)
     cookie = response.cookies.get("csrftoken") or client.cookies.get("csrftoken")
     assert cookie, "the CSRF cookie was not set"

@@ -696,7 +696,7 @@ class MeetingPages(Controller):
         body = await BookingService(db_session).invite(require_principal(principal), meeting_id)
         return Response(
             content=body,
-            media_type="text/calendar; charset=utf-8",
+            media_type="text/calendar",
             headers={"Content-Disposition": f'attachment; filename="meeting-{meeting_id.hex[:8]}.ics"'},
         )
 

@@ -5,11 +5,13 @@
 - `JsonFormatter` renders every log record (ours, SQLAlchemy's slow-query warning, uvicorn's) as one JSON
   object per line with the current request id, so a proxy log, an app log and a slow query can be joined.
 - `metrics_config()` / `MetricsController`: Litestar's Prometheus plugin at `/metrics`, paths grouped by
-  route template so ids in URLs do not explode the label cardinality.
+  route template so ids in URLs do not explode the label cardinality; served only to the addresses in
+  METRICS_ALLOW_IPS (loopback by default) or with `Authorization: Bearer <METRICS_TOKEN>`, 404 to others.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -18,9 +20,13 @@ import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from secrets import compare_digest
 from typing import Any
 
+from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -149,16 +155,40 @@ class RequestIdMiddleware(ASGIMiddleware):
                     "method": scope.get("method"),
                     "path": scope["path"],
                     "status": status,
+                    # the address the throttles count: the peer, or what a trusted proxy forwarded
+                    "client": (scope.get("client") or ("-",))[0],
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },
             )
             _request_id.reset(token)
 
 
+def may_read_metrics(client_host: str | None, authorization: str, allowed: tuple[str, ...], token: str | None) -> bool:
+    """A client address inside METRICS_ALLOW_IPS, or the METRICS_TOKEN as a bearer token."""
+    bearer = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
+    if token and bearer and compare_digest(bearer.encode(), token.encode()):
+        return True
+    try:
+        address = ipaddress.ip_address(client_host or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(network, strict=False) for network in allowed)
+
+
+def requires_metrics_access(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    settings = connection.app.state.settings
+    client = connection.client.host if connection.client else None
+    authorization = connection.headers.get("authorization", "")
+    if not may_read_metrics(client, authorization, settings.http.metrics_allow_ips, settings.http.metrics_token):
+        raise NotFoundException()  # as if there were nothing here
+
+
 class MetricsController(PrometheusController):
-    """`GET /metrics` in Prometheus text format (kept out of the OpenAPI document)."""
+    """`GET /metrics` in Prometheus text format (kept out of the OpenAPI document), for the
+    monitoring addresses only: per-route latencies and 1 MB per response are not for everyone."""
 
     include_in_schema = False
+    guards = [requires_metrics_access]
 
 
 def metrics_config() -> PrometheusConfig:

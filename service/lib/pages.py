@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect, Template
 
+from service.lib.bounds import MAX_LIST_ITEMS
 from service.lib.errors import DomainError, FieldErrors
 from service.lib.i18n import current_locale
 
@@ -71,6 +72,9 @@ class FormReader:
 
     def many(self, name: str) -> list[str] | None:
         values = [str(v).strip() for v in self.form.getall(name, []) if str(v).strip()]
+        if len(values) > MAX_LIST_ITEMS:
+            self.errors.add(name, "too many values (at most 1,000)")
+            return None
         return values or None
 
     def integer(self, name: str) -> int | None:

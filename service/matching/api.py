@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.principal import Principal, require_principal, require_staff
+from service.lib.bounds import BoundedMap
 from service.lib.i18n import current_locale
 from service.matching.service import MatchingService
 from service.needs.schemas import ReasonOut
@@ -65,7 +66,7 @@ class InvitationOut(msgspec.Struct, kw_only=True):
 
 
 class SettingsIn(msgspec.Struct, kw_only=True):
-    weights: dict[str, float] = msgspec.field(default_factory=dict)
+    weights: BoundedMap[float] = msgspec.field(default_factory=dict)
     direct_contract_limit_krw: int | None = None
 
 

@@ -7,18 +7,19 @@ from datetime import date, datetime
 
 import msgspec
 
+from service.lib.bounds import BoundedList
 from service.needs.models import Need
 
 
 class NeedIn(msgspec.Struct, kw_only=True):
     title: str | None = None
     description: str | None = None
-    category_codes: list[str] | None = None
+    category_codes: BoundedList[str] | None = None
     budget_krw: int | None = None
     quantity: int | None = None
     needed_by: date | None = None
     delivery_district: str | None = None
-    preferred_firm_types: list[str] | None = None
+    preferred_firm_types: BoundedList[str] | None = None
 
 
 class AwardIn(msgspec.Struct, kw_only=True):

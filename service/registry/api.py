@@ -107,7 +107,7 @@ class DirectoryController(Controller):
             )
         return Response(
             export_csv(rows),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="firms.csv"'},
         )
 
@@ -294,7 +294,7 @@ def _template(principal: Principal | None, kind: OrganizationKind) -> Response[b
     require_staff(principal)
     return Response(
         template_csv(SPECS[kind]),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_NAMES[kind]}"'},
     )
 

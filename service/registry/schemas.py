@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from service.lib.bounds import BoundedList
 from service.registry.business_number import display
 from service.registry.models import Organization
 
@@ -25,15 +26,15 @@ class OrganizationIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     annual_target_krw: int | None = None
     # firm
     business_number: str | None = None
-    firm_types: list[str] | None = None
+    firm_types: BoundedList[str] | None = None
     certification_number: str | None = None
     certified_until: date | None = None
-    category_codes: list[str] | None = None
+    category_codes: BoundedList[str] | None = None
     capacity_krw: int | None = None
     employees: int | None = None
     vulnerable_employee_ratio: float | None = None
     description: str | None = None
-    keywords: list[str] | None = None
+    keywords: BoundedList[str] | None = None
     website: str | None = None
 
 

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.config import load_settings
-from service.lib.observability import JsonFormatter, RequestIdFilter
+from service.lib.observability import JsonFormatter, RequestIdFilter, may_read_metrics
 from tests.factories import agency_payload, register
 
 
@@ -96,11 +96,29 @@ class TestLogLines:
         assert all(str(line["message"]).startswith("slow query") for line in slow)
 
 
+METRICS_TOKEN = "metrics-token-0123456789abcdef"
+
+
+@pytest.fixture
+async def monitored(tmp_path: Path, database_url: str):
+    settings = load_settings(
+        {
+            "DATA_DIR": str(tmp_path),
+            "SECRET_KEY": "test-secret-key-0123456789abcdef",
+            "SCHEDULER_ENABLED": "0",
+            "METRICS_TOKEN": METRICS_TOKEN,
+        }
+    )
+    async with AsyncTestClient(create_app(settings, database_url), base_url="http://127.0.0.1:8000") as client:
+        yield client
+
+
 class TestMetrics:
-    async def test_prometheus_text_with_route_templates(self, client):
+    async def test_prometheus_text_with_route_templates(self, monitored):
+        client = monitored
         account = await register(client, agency_payload())
         await client.get(f"/api/v1/agencies/{account.organization_id}", headers=account.headers)
-        response = await client.get("/metrics")
+        response = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/plain")
         body = response.text
@@ -109,6 +127,25 @@ class TestMetrics:
         # ids are grouped under the route template, so label cardinality stays bounded
         assert 'path="/api/v1/agencies/{organization_id}"' in body
         assert str(account.organization_id) not in body
+
+    async def test_hidden_from_other_addresses_without_the_token(self, monitored, client):
+        """The test client's address is not loopback: only the token opens /metrics."""
+        assert (await monitored.get("/metrics")).status_code == 404
+        wrong = await monitored.get("/metrics", headers={"Authorization": "Bearer not-the-metrics-token"})
+        assert wrong.status_code == 404
+        assert (await client.get("/metrics")).status_code == 404  # no METRICS_TOKEN set: addresses only
+        forged = await client.get("/metrics", headers={"Authorization": "Bearer ", "X-Forwarded-For": "127.0.0.1"})
+        assert forged.status_code == 404
+
+    def test_the_address_rule(self):
+        loopback = ("127.0.0.1", "::1")
+        assert may_read_metrics("127.0.0.1", "", loopback, None)
+        assert may_read_metrics("::1", "", loopback, None)
+        assert not may_read_metrics("10.0.0.8", "", loopback, None)
+        assert may_read_metrics("10.0.0.8", "", ("10.0.0.0/8",), None)
+        assert not may_read_metrics("testclient", "", loopback, None)
+        assert may_read_metrics("203.0.113.7", "Bearer secret-secret-1234", loopback, "secret-secret-1234")
+        assert not may_read_metrics("203.0.113.7", "Bearer secret-secret-1234", loopback, None)
 
     async def test_metrics_are_not_in_the_api_document(self, client):
         schema = (await client.get("/schema/openapi.json")).json()

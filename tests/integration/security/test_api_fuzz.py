@@ -52,7 +52,10 @@ def registered(http: httpx.Client, payload: dict) -> tuple[str, str]:
 @pytest.mark.slow
 def test_fuzz_every_operation_as_every_role(database_url: str, tmp_path: Path):
     with (
-        live_server(database_url, tmp_path, ROOT / "test-output" / "fuzz") as server,
+        # the test plays the proxy: its X-Forwarded-For spreads requests over many client addresses
+        live_server(
+            database_url, tmp_path, ROOT / "test-output" / "fuzz", extra_env={"FORWARDED_ALLOW_IPS": "127.0.0.1"}
+        ) as server,
         httpx.Client(base_url=server.base_url, timeout=30) as http,
         requests.Session() as session,
     ):

@@ -326,7 +326,10 @@ RULES: dict[tuple[str, str], Rule] = {
     # -- probes and machine endpoints
     ("GET", "/health"): Rule("api", [Case(everyone(200))]),
     ("GET", "/ready"): Rule("api", [Case(everyone(200))]),
-    ("GET", "/metrics"): Rule("api", [Case(everyone(200), label="public here; the proxy keeps it internal")]),
+    ("GET", "/metrics"): Rule(
+        "api",
+        [Case(everyone(404), label="only METRICS_ALLOW_IPS (loopback) or METRICS_TOKEN; the test client is neither")],
+    ),
     ("GET", "/schema"): Rule("api", [Case(everyone(200))]),
     ("GET", "/schema/scalar"): Rule("api", [Case(everyone(200))]),
     ("GET", "/schema/openapi.json"): Rule("api", [Case(everyone(200))]),
@@ -715,7 +718,7 @@ async def perform(
         if token:
             headers["cookie"] = f"pm_session={token}"
     else:
-        pair = await csrf_pair(client)
+        pair = await csrf_pair(client, session=token)
         headers.update(pair.headers(token))
         kwargs["data"] = {**(call.data or {}), "_csrf_token": pair.token}
     if call.params:

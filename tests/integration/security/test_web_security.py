@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.config import load_settings
 from tests.factories import PASSWORD, agency_payload, create_staff, firm_payload, register
-from tests.factories_ops import UNSAFE_METHODS, csrf_pair, fill_path, route_table
+from tests.factories_ops import UNSAFE_METHODS, csrf_from, csrf_pair, fill_path, route_table
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -89,6 +89,61 @@ class TestCsrf:
         response = await client.post("/login", data={"email": "a@b.kr", "password": "x"}, headers=mixed)
         assert response.status_code == 403
 
+    async def test_a_token_works_only_with_the_session_it_was_served_to(self, client):
+        """Session B's cookie with A's token (taken from A's page) is refused; each with its own passes."""
+        first = await register(client, agency_payload())
+        second = await register(client, agency_payload())
+        client.cookies.clear()
+        a = await form_session(client, first.email)
+        b = await form_session(client, second.email)
+        pair_a = await csrf_pair(client, session=a)
+        token_a = pair_a.token
+        pair_b = await csrf_pair(client, session=b)
+        assert token_a != pair_b.token
+        # A's whole CSRF pair (cookie and token) riding on B's session cookie
+        crossed = await client.post("/logout", data={"_csrf_token": token_a}, headers=pair_a.headers(b))
+        assert crossed.status_code == 403
+        client.cookies.clear()
+        # B's cookies with A's token, as form field and as htmx header
+        cookies_b = {"cookie": pair_b.headers(b)["cookie"]}
+        assert (await client.post("/logout", data={"_csrf_token": token_a}, headers=cookies_b)).status_code == 403
+        client.cookies.clear()
+        header = {**pair_b.headers(b), "x-csrftoken": token_a}
+        assert (await client.post("/logout", data={}, headers=header)).status_code == 403
+        client.cookies.clear()
+        # an anonymous double-submit pair is not accepted for a signed-in action either
+        anonymous = await csrf_pair(client)
+        cookie = f"csrftoken={anonymous.cookie}; pm_session={b}"
+        forged = await client.post("/logout", data={"_csrf_token": anonymous.token}, headers={"cookie": cookie})
+        assert forged.status_code == 403
+        client.cookies.clear()
+        still_in = await client.get("/me", headers={"cookie": f"pm_session={b}"}, follow_redirects=False)
+        assert still_in.status_code == 200  # none of the refused requests signed B out
+        own = await client.post(
+            "/logout", data={"_csrf_token": pair_b.token}, headers=pair_b.headers(b), follow_redirects=False
+        )
+        assert own.status_code == 303
+
+    async def test_a_new_session_retires_the_old_token(self, client):
+        account = await register(client, agency_payload())
+        client.cookies.clear()
+        old = await form_session(client, account.email)
+        old_pair = await csrf_pair(client, session=old)  # a page kept open from the earlier session
+        new = await form_session(client, account.email)
+        response = await client.post("/logout", data={"_csrf_token": old_pair.token}, headers=old_pair.headers(new))
+        assert response.status_code == 403
+
+    async def test_anonymous_forms_still_work(self, client):
+        payload = agency_payload()
+        assert (await client.post("/api/v1/register", json=payload)).status_code == 201
+        client.cookies.clear()
+        assert await form_session(client, payload["user"]["email"])  # /login with the anonymous pair
+        page = await client.get("/register?kind=agency")
+        token = csrf_from(page.text)
+        response = await client.post("/register", data={"_csrf_token": token, "kind": "agency"})
+        assert response.status_code == 422  # the form's own validation, past the CSRF check
+        client.cookies.clear()
+
     async def test_every_rendered_form_carries_a_token(self, client, sessionmaker, settings):
         staff = await create_staff(client, sessionmaker, settings)
         await register(client, firm_payload())  # something in the verification queue
@@ -106,6 +161,20 @@ class TestCsrf:
                         assert 'name="_csrf_token"' in form, f"{path}: a POST form without CSRF token"
                 client.cookies.clear()
         assert forms >= 6
+
+
+async def form_session(client, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the HTML form with an anonymous CSRF pair; the new session cookie's value."""
+    pair = await csrf_pair(client)
+    response = await client.post(
+        "/login",
+        data={"email": email, "password": password, "_csrf_token": pair.token},
+        headers=pair.headers(),
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text[:300]
+    client.cookies.clear()
+    return TestSessions.session_of(response)
 
 
 class TestSessions:
@@ -151,7 +220,7 @@ class TestSessions:
         session = self.session_of(await self._form_login(client, account.email))
         client.cookies.clear()
         assert (await client.get("/me", headers={"cookie": f"pm_session={session}"})).status_code == 200
-        pair = await csrf_pair(client)
+        pair = await csrf_pair(client, session=session)  # a signed-in form's token is the session's
         out = await client.post(
             "/logout", data={"_csrf_token": pair.token}, headers=pair.headers(session), follow_redirects=False
         )

@@ -74,3 +74,29 @@ class TestSchedulerIntervals:
 
     def test_registration_limit_is_configurable(self, tmp_path):
         assert load_settings(base(tmp_path, REGISTRATION_LIMIT_PER_HOUR="50")).auth.registration_limit_per_hour == 50
+
+class TestHttpSettings:
+    def test_defaults_trust_no_proxy_and_show_metrics_to_loopback(self, tmp_path):
+        http = load_settings(base(tmp_path)).http
+        assert http.forwarded_allow_ips == ()
+        assert http.metrics_allow_ips == ("127.0.0.1", "::1")
+        assert http.metrics_token is None
+
+    def test_addresses_networks_and_star(self, tmp_path):
+        env = base(tmp_path, FORWARDED_ALLOW_IPS="172.28.0.10, 10.0.0.0/8,*", METRICS_ALLOW_IPS="10.1.2.3,fd00::/8")
+        http = load_settings(env).http
+        assert http.forwarded_allow_ips == ("172.28.0.10", "10.0.0.0/8", "*")
+        assert http.metrics_allow_ips == ("10.1.2.3", "fd00::/8")
+
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [
+            ("FORWARDED_ALLOW_IPS", "proxy.local"),
+            ("METRICS_ALLOW_IPS", "*"),
+            ("METRICS_ALLOW_IPS", "300.1.1.1"),
+            ("METRICS_TOKEN", "short"),
+        ],
+    )
+    def test_bad_values_name_the_variable(self, tmp_path, name, value):
+        with pytest.raises(SettingsError, match=name):
+            load_settings(base(tmp_path, **{name: value}))
