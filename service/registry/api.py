@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.audit import record_audit
 from service.accounts.principal import Principal, require_principal, require_staff
 from service.accounts.schemas import RejectIn
 from service.lib.clock import today
@@ -105,6 +106,19 @@ class DirectoryController(Controller):
                     "웹사이트": f.website if contact else "",
                 }
             )
+        # Like every export (reports/export_service.py): who, when, which filters, how many rows.
+        await record_audit(
+            db_session,
+            actor_id=viewer.user_id,
+            action="export.firms_csv",
+            target_type="export",
+            target_id=None,
+            changes={
+                "filters": {k: v for k, v in vars(query).items() if v is not None},
+                "rows": len(rows),
+                "rows_with_contacts": sum(1 for f in firms if can_see_contact(viewer, f.id)),
+            },
+        )
         return Response(
             export_csv(rows),
             media_type="text/csv; charset=utf-8",
