@@ -24,6 +24,7 @@ from functools import partial
 from typing import IO, Any, ParamSpec, TypeVar
 
 import anyio.to_thread
+from litestar import Request
 
 # Only the first MAX_COLUMNS cells of a row are read: a sheet may claim thousands of columns.
 MAX_COLUMNS = 60
@@ -45,8 +46,38 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+# An uploaded file, and the whole request body that carries it (the file plus its envelope):
+# larger bodies are refused with 413 by the route's request_max_body_size.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
+
+
 class TabularFileError(ValueError):
     """The file as a whole cannot be read (format, encoding, size, limits)."""
+
+
+async def read_upload(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
+    """The multipart field `file` (CSV or XLSX): its bytes and file name."""
+    from service.lib.errors import ValidationFailed
+
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise ValidationFailed.single("file", "required (multipart field 'file')")
+    content = await upload.read()
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed.single("file", "larger than 20 MB")
+    return content, upload.filename or "upload.csv"
+
+
+async def read_upload_or_body(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
+    """The multipart field `file`, or (the older form) the raw file as the request body, its
+    Content-Type saying XLSX (…spreadsheetml…) or CSV."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        return await read_upload(request)
+    body = await request.body()
+    return body, "upload.xlsx" if "spreadsheetml" in content_type else "upload.csv"
 
 
 async def off_loop(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -17,7 +17,9 @@ from service.accounts.principal import Principal, require_principal, require_sta
 from service.accounts.schemas import RejectIn
 from service.lib.clock import today
 from service.lib.errors import NotFound, ValidationFailed
+from service.lib.openapi import FileUploadOperation
 from service.lib.pagination import Page, check_page
+from service.lib.tabular import MAX_IMPORT_BODY_BYTES, read_upload
 from service.registry.business_number import display
 from service.registry.directory import DirectoryQuery, DirectoryService
 from service.registry.districts import district_name
@@ -283,21 +285,6 @@ def import_out(outcome: ImportOutcome) -> ImportOut:
     )
 
 
-async def read_upload(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
-    """The multipart field `file` (CSV or XLSX)."""
-    form = await request.form()
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise ValidationFailed.single("file", "required (multipart field 'file')")
-    content = await upload.read()
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise ValidationFailed.single("file", "larger than 20 MB")
-    return content, upload.filename or "upload.csv"
-
-
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-# The whole multipart body: the file plus its envelope. Larger bodies are refused with 413.
-MAX_IMPORT_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
 TEMPLATE_NAMES = {
     OrganizationKind.FIRM: "firms-import-template.csv",
     OrganizationKind.AGENCY: "agencies-import-template.csv",
@@ -350,7 +337,7 @@ class ImportController(Controller):
         """Staff: the agency CSV template with the Korean column headers (UTF-8 with BOM)."""
         return _template(principal, OrganizationKind.AGENCY)
 
-    @post("/firms", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES)
+    @post("/firms", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES, operation_class=FileUploadOperation)
     async def import_firms(
         self,
         request: Request[Any, Any, Any],
@@ -361,7 +348,9 @@ class ImportController(Controller):
         """Staff: import firms from CSV/XLSX (multipart `file`). Dry run by default: writes nothing."""
         return await _import(request, principal, db_session, OrganizationKind.FIRM, import_options)
 
-    @post("/agencies", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES)
+    @post(
+        "/agencies", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES, operation_class=FileUploadOperation
+    )
     async def import_agencies(
         self,
         request: Request[Any, Any, Any],

@@ -15,8 +15,9 @@ from service.accounts.principal import Principal, require_principal, require_sta
 from service.lib.clock import today
 from service.lib.errors import DomainError, NotFound, ValidationFailed
 from service.lib.pages import redirect, render
+from service.lib.tabular import MAX_IMPORT_BODY_BYTES
 from service.registry import taxonomy
-from service.registry.api import MAX_IMPORT_BODY_BYTES, can_see_contact
+from service.registry.api import can_see_contact
 from service.registry.directory import DirectoryQuery, DirectoryService
 from service.registry.districts import OTHER, SEOUL_DISTRICTS, district_name
 from service.registry.importer import SPECS, ImportOptions
