@@ -26,7 +26,13 @@ from service.registry.districts import district_name
 from service.registry.importer import SPECS, ImportOptions, ImportOutcome, export_csv, template_csv
 from service.registry.imports import ImportService
 from service.registry.models import CategoryRow, OrganizationKind
-from service.registry.schemas import OrganizationIn, OrganizationOut, organization_out
+from service.registry.schemas import (
+    OrganizationIn,
+    OrganizationOut,
+    PendingChangeOut,
+    organization_out,
+    pending_change_out,
+)
 from service.registry.service import OrganizationService
 
 
@@ -184,6 +190,62 @@ class OrganizationStatusController(Controller):
         return organization_out(org, today=today())
 
 
+class ProfileChangeController(Controller):
+    """Staff review of verified firms' own edits of name, business number, firm types, certification."""
+
+    path = "/api/v1/organizations"
+    tags = ["registry"]
+
+    @get("/changes")
+    async def list_pending_changes(
+        self,
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        page: FromQuery[int] = 1,
+        page_size: FromQuery[int] = 50,
+    ) -> Page[PendingChangeOut]:
+        """Staff: profile changes awaiting review (old → new per field), oldest first."""
+        require_staff(principal)
+        offset, limit = check_page(page, page_size)
+        service = OrganizationService(db_session)
+        changes, total = await service.pending_changes_page(offset, limit)
+        items = [pending_change_out(c, await service.get(c.organization_id)) for c in changes]
+        return Page(items=items, total=total, page=page, page_size=page_size)
+
+    @post("/{organization_id:uuid}/changes/{change_id:uuid}/accept", status_code=200)
+    async def accept_change(
+        self,
+        organization_id: FromPath[uuid.UUID],
+        change_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> OrganizationOut:
+        """Staff: apply a held change (audited old → new); 409 if it was already decided."""
+        staff = require_staff(principal)
+        service = OrganizationService(db_session)
+        org = await service.decide_change(staff, await service.get(organization_id), change_id, "accept")
+        return organization_out(org, today=today())
+
+    @post("/{organization_id:uuid}/changes/{change_id:uuid}/reject", status_code=200)
+    async def reject_change(
+        self,
+        organization_id: FromPath[uuid.UUID],
+        change_id: FromPath[uuid.UUID],
+        data: JSONBody[ChangeRejectIn],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> OrganizationOut:
+        """Staff: drop a held change, with an optional reason (audited); 409 if it was already decided."""
+        staff = require_staff(principal)
+        service = OrganizationService(db_session)
+        org = await service.decide_change(staff, await service.get(organization_id), change_id, "reject", data.reason)
+        return organization_out(org, today=today())
+
+
+class ChangeRejectIn(msgspec.Struct, kw_only=True):
+    reason: str | None = None
+
+
 class ProfileController(Controller):
     path = "/api/v1"
     tags = ["registry"]
@@ -234,13 +296,19 @@ class ProfileController(Controller):
 async def _get_profile(
     session: AsyncSession, viewer: Principal, organization_id: uuid.UUID, kind: OrganizationKind
 ) -> OrganizationOut:
-    org = await OrganizationService(session).get(organization_id, kind)
+    service = OrganizationService(session)
+    org = await service.get(organization_id, kind)
     own = viewer.is_staff or viewer.owns(org.id)
     if not own:
         viewer.require_verified()
         if not org.is_verified:
             raise NotFound("No such organization.")
-    return organization_out(org, today=today(), show_contact=can_see_contact(viewer, org.id) or kind == "agency")
+    return organization_out(
+        org,
+        today=today(),
+        show_contact=can_see_contact(viewer, org.id) or kind == "agency",
+        pending=await service.pending_change(org.id) if own else None,
+    )
 
 
 async def _update_profile(
@@ -253,7 +321,7 @@ async def _update_profile(
     caller = require_principal(principal)
     service = OrganizationService(session)
     org = await service.update_profile(caller, await service.get(organization_id, kind), data)
-    return organization_out(org, today=today())
+    return organization_out(org, today=today(), pending=await service.pending_change(org.id))
 
 
 class RowErrorOut(msgspec.Struct, kw_only=True):
@@ -362,4 +430,10 @@ class ImportController(Controller):
         return await _import(request, principal, db_session, OrganizationKind.AGENCY, import_options)
 
 
-ROUTES = [DirectoryController, OrganizationStatusController, ProfileController, ImportController]
+ROUTES = [
+    DirectoryController,
+    OrganizationStatusController,
+    ProfileChangeController,
+    ProfileController,
+    ImportController,
+]
