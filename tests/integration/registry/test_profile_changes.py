@@ -1,13 +1,14 @@
 """A verified firm's own edits of name, business number, firm types or certification wait for
 staff review: the directory and matching keep the verified values until staff accept them."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from service.accounts.models import AuditEvent
-from tests.factories import business_number, create_staff, verified_agency, verified_firm
+from tests.factories import PASSWORD, business_number, create_staff, verified_agency, verified_firm
 
 NEED = {
     "title": "구청 청사 방역 소독 용역",
@@ -152,3 +153,36 @@ class TestFirmEdits:
         )
         assert response.status_code == 200, response.text
         assert response.json()["firm_types"] == ["social_enterprise"] and "pending_changes" not in response.json()
+
+
+async def sign_in(client, account) -> str:
+    """A browser session (cookie) for `account`; returns the CSRF token of the next form."""
+    client.cookies.clear()
+    page = await client.get("/login")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert token
+    await client.post("/login", data={"email": account.email, "password": PASSWORD, "_csrf_token": token.group(1)})
+    return token.group(1)
+
+
+class TestPages:
+    async def test_the_firm_sees_its_change_awaits_review_and_staff_accept_it_from_the_queue(self, client, world):
+        staff, _, firm = world
+        await request_change(client, firm, business_number())
+        await sign_in(client, firm)
+        me = await client.get("/me")
+        assert "지원센터 확인을 기다리고 있습니다" in me.text
+        assert "협동조합 → 사회적기업" in re.sub(r"\s+", " ", me.text)
+        assert "FAKE-1" in me.text
+
+        await sign_in(client, staff)
+        queue = await client.get("/staff/organizations")
+        assert "확인을 기다리는 정보 변경" in queue.text and "은평방역협동조합" in queue.text
+        action = re.search(r'action="(/staff/organizations/[^"]+/changes/[^"]+/accept)"', queue.text)
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', queue.text)
+        assert action and token
+        done = await client.post(action.group(1), data={"_csrf_token": token.group(1)}, follow_redirects=False)
+        assert done.status_code == 303, done.text
+        client.cookies.clear()
+        own = (await client.get(f"/api/v1/firms/{firm.organization_id}", headers=firm.headers)).json()
+        assert own["firm_types"] == ["social_enterprise"] and "pending_changes" not in own
