@@ -37,7 +37,7 @@ MAX_XLSX_PART_BYTES = 10 * 1024 * 1024
 MAX_SHARED_STRINGS = 500_000
 MAX_CELLS = 1_000_000
 
-_CHUNK = 1024 * 1024
+_CHUNK = 256 * 1024  # small reads: the regex holds the GIL for one chunk at a time
 # An element start with an optional namespace prefix (`<si>`, `<x:si `); each match holds one `<`.
 _SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?si[\s/>]")
 _CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?c[\s/>]")
