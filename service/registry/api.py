@@ -21,6 +21,7 @@ from service.lib.openapi import FileUploadOperation
 from service.lib.pagination import Page, check_page
 from service.lib.tabular import MAX_IMPORT_BODY_BYTES, read_upload
 from service.registry.business_number import display
+from service.registry.certification import effective_firm_types
 from service.registry.directory import DirectoryQuery, DirectoryService
 from service.registry.districts import district_name
 from service.registry.importer import SPECS, ImportOptions, ImportOutcome, export_csv, template_csv
@@ -97,6 +98,7 @@ class DirectoryController(Controller):
             q=q or None, category=category or None, district=district or None, firm_type=firm_type or None
         )
         firms, _ = await DirectoryService(db_session).search(query, 0, EXPORT_LIMIT)
+        on_day = today()
         rows = []
         for f in firms:
             contact = can_see_contact(viewer, f.id)
@@ -105,7 +107,8 @@ class DirectoryController(Controller):
                     "상호": f.name,
                     "사업자등록번호": display(f.business_number) if f.business_number else "",
                     "자치구": district_name(f.district, "ko"),
-                    "기업유형": "; ".join(f.firm_types),
+                    # Only the types that count today: an expired certification is not listed.
+                    "기업유형": "; ".join(effective_firm_types(f.firm_types, f.certified_until, on_day)),
                     "품목분류": "; ".join(f.category_codes),
                     "소개": f.description,
                     "키워드": "; ".join(f.keywords),

@@ -60,3 +60,11 @@ async def test_directory_lists_only_validly_certified_firms_as_social_enterprise
     assert [f["id"] for f in response.json()["items"]] == [str(valid.organization_id)]
     everyone = await client.get("/api/v1/firms", headers=agency.headers)
     assert str(expired.organization_id) in {f["id"] for f in everyone.json()["items"]}
+
+
+async def test_export_lists_an_expired_social_enterprise_without_the_type(client, firms):
+    agency, _, _ = firms
+    response = await client.get("/api/v1/firms/export", params={"q": "인증방역"}, headers=agency.headers)
+    rows = {line.split(",")[0]: line for line in response.content.decode("utf-8-sig").splitlines()[1:]}
+    assert "social_enterprise" in rows["유효인증방역"]
+    assert "social_enterprise" not in rows["만료인증방역"]
