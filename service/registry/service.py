@@ -153,7 +153,7 @@ class OrganizationService:
         )
 
     async def pending_changes_page(self, offset: int, limit: int) -> tuple[list[OrganizationChange], int]:
-        """Staff: changes awaiting review, oldest first, with their organizations loaded."""
+        """Staff: one page of the changes awaiting review (oldest first) and their number."""
         condition = OrganizationChange.status == ChangeStatus.PENDING
         total = await self.session.scalar(select(func.count()).select_from(OrganizationChange).where(condition))
         rows = await self.session.scalars(
