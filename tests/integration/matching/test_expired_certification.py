@@ -68,3 +68,28 @@ async def test_export_lists_an_expired_social_enterprise_without_the_type(client
     rows = {line.split(",")[0]: line for line in response.content.decode("utf-8-sig").splitlines()[1:]}
     assert "social_enterprise" in rows["유효인증방역"]
     assert "social_enterprise" not in rows["만료인증방역"]
+
+
+async def test_sales_by_firm_type_count_a_certification_only_while_in_force(client, sessionmaker, settings):
+    from tests.factories_contracts import confirmed_contract
+
+    staff = await create_staff(client, sessionmaker, settings)
+    agency = await verified_agency(client, staff, district="eunpyeong")
+    firm = await verified_firm(
+        client,
+        staff,
+        name="상반기인증기업",
+        firm_types=["social_enterprise"],
+        certification_number="2019-1",
+        certified_until="2021-06-30",
+        category_codes=["CLN-DIS"],
+    )
+    await confirmed_contract(client, agency, firm, amount_krw=1_000_000, contract_date="2021-03-02")
+    await confirmed_contract(client, agency, firm, amount_krw=2_000_000, contract_date="2021-09-01")
+    report = await client.get(
+        "/api/v1/reports/sales", params={"year": 2021, "group_by": "firm_type"}, headers=staff.headers
+    )
+    assert report.status_code == 200, report.text
+    rows = {r["key"]: (r["contracts"], r["amount_krw"]) for r in report.json()["rows"]}
+    assert rows["social_enterprise"] == (1, 1_000_000)  # signed while certified
+    assert rows[None] == (1, 2_000_000)  # signed after the certification ended: no type counts
