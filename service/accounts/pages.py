@@ -148,13 +148,14 @@ class AccountPages(Controller):
     ) -> Template:
         caller = require_principal(principal)
         org = None
+        service = OrganizationService(db_session)
         if caller.organization_id:
-            org = await OrganizationService(db_session).get(caller.organization_id)
+            org = await service.get(caller.organization_id)
         return render(
             request,
             "accounts/me.html",
             org=org,
-            profile=organization_out(org, today=today()) if org else None,
+            profile=organization_out(org, today=today(), pending=await service.pending_change(org.id)) if org else None,
             values={},
             **form_choices(),
         )
@@ -185,7 +186,7 @@ class AccountPages(Controller):
                 "accounts/me.html",
                 status_code=exc.status,
                 org=org,
-                profile=organization_out(org, today=today()),
+                profile=organization_out(org, today=today(), pending=await service.pending_change(org.id)),
                 values=form_values(form),
                 errors=field_errors(exc),
                 **form_choices(),

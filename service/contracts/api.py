@@ -30,7 +30,9 @@ from service.contracts.schemas import (
 )
 from service.contracts.service import ContractService
 from service.lib.errors import ValidationFailed
+from service.lib.openapi import FileOrBodyUploadOperation
 from service.lib.pagination import Page, check_page
+from service.lib.tabular import MAX_IMPORT_BODY_BYTES, read_upload_or_body
 
 
 class ContractController(Controller):
@@ -167,7 +169,13 @@ class PurchaseController(Controller):
         staff = require_staff(principal)
         return target_out(await PurchaseService(db_session).set_target(staff, agency_id, year, data.target_krw))
 
-    @post("/purchases/import", status_code=200, opt={"idempotent": True})
+    @post(
+        "/purchases/import",
+        status_code=200,
+        request_max_body_size=MAX_IMPORT_BODY_BYTES,
+        operation_class=FileOrBodyUploadOperation,
+        opt={"idempotent": True},
+    )
     async def import_purchases(
         self,
         request: Request[Any, Any, Any],
@@ -175,15 +183,15 @@ class PurchaseController(Controller):
         db_session: NamedDependency[AsyncSession],
         dry_run: FromQuery[bool] = True,
     ) -> ImportResult:
-        """Staff: import targets and purchases from CSV or XLSX (the raw file as the body).
+        """Staff: import targets and purchases from CSV (UTF-8 with or without BOM, CP949/EUC-KR) or XLSX:
+        the multipart field `file`, as the registry imports take it, or the raw file as the body.
 
         All or nothing: any bad row rejects the whole file (422 with every row's errors).
         `dry_run` (default true) checks without writing.
         """
         staff = require_staff(principal)
-        content_type = request.headers.get("content-type", "")
-        body = await request.body()
-        return await PurchaseService(db_session).import_file(staff, body, content_type, dry_run=dry_run)
+        content, filename = await read_upload_or_body(request)
+        return await PurchaseService(db_session).import_file(staff, content, filename, dry_run=dry_run)
 
 
 ROUTES = [ContractController, PurchaseController]

@@ -302,9 +302,8 @@ class PurchasePages(Controller):
                 upload = form.get("file")
                 if upload is None or isinstance(upload, str):
                     raise ValidationFailed.single("file", "choose a CSV or XLSX file")
-                body = await upload.read()
                 result = await service.import_file(
-                    staff, body, upload.content_type or "", dry_run=form.get("apply") != "1"
+                    staff, await upload.read(), upload.filename or "upload.csv", dry_run=form.get("apply") != "1"
                 )
                 return await self._page(request, staff, db_session, year or 2021, imported=result)
             agency = _uuid(read.text("agency_id"), None, False)

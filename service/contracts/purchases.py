@@ -6,8 +6,6 @@ file, listing each bad row; a dry run checks and reports what would be written.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +18,10 @@ from service.accounts.audit import record_audit
 from service.accounts.principal import Principal
 from service.contracts.models import MAX_AMOUNT_KRW, PurchaseRecord, PurchaseTarget
 from service.contracts.schemas import ImportResult, PurchaseIn
+from service.lib import tabular
 from service.lib.clock import now
 from service.lib.errors import FieldErrors, NotFound, ValidationFailed
+from service.lib.tabular import TabularFileError, off_loop
 from service.registry.models import Organization, OrganizationKind
 
 MAX_IMPORT_ROWS = 20_000
@@ -67,28 +67,17 @@ def parse_amount(raw: Any) -> int | None:
     return int(text)
 
 
-def read_table(body: bytes, content_type: str) -> list[dict[str, Any]]:
-    """Rows of a CSV (UTF-8, with or without BOM) or XLSX file as {field: cell} by known headers."""
-    if body[:2] == b"PK" or "spreadsheetml" in content_type:
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise ValidationFailed.single("file", f"not a readable XLSX file ({type(exc).__name__})") from None
-        sheet = book.worksheets[0]
-        raw_rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-        book.close()
-    else:
-        try:
-            text = body.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationFailed.single("file", "a CSV file must be UTF-8 encoded") from None
-        raw_rows = [list(r) for r in csv.reader(io.StringIO(text))]
-    raw_rows = [r for r in raw_rows if any(c not in (None, "") for c in r)]
+def read_rows(content: bytes, filename: str) -> list[dict[str, Any]]:
+    """Rows of a CSV or XLSX file (read as every import reads them: service.lib.tabular) as
+    {field: cell} by known headers. XLSX formula cells give the value the spreadsheet cached."""
+    try:
+        table = tabular.read_table(content, filename, max_rows=MAX_IMPORT_ROWS, formulas=False)
+    except TabularFileError as exc:
+        raise ValidationFailed.single("file", str(exc)) from None
+    raw_rows = [r for r in table if any(r)]
     if not raw_rows:
         raise ValidationFailed.single("file", "the file is empty")
-    header = [HEADERS.get(str(c or "").strip().lower(), HEADERS.get(str(c or "").strip(), "")) for c in raw_rows[0]]
+    header = [HEADERS.get(c.strip().lower(), HEADERS.get(c.strip(), "")) for c in raw_rows[0]]
     missing = {"agency", "year", "kind", "amount_krw"} - set(header)
     if missing:
         raise ValidationFailed.single("file", "missing column(s): " + ", ".join(sorted(missing)))
@@ -191,8 +180,9 @@ class PurchaseService:
         )
         return list(rows), total
 
-    async def import_file(self, staff: Principal, body: bytes, content_type: str, *, dry_run: bool) -> ImportResult:
-        rows = await self.check_rows(read_table(body, content_type))
+    async def import_file(self, staff: Principal, content: bytes, filename: str, *, dry_run: bool) -> ImportResult:
+        """Check every row of a CSV/XLSX file (read in a worker thread); write them unless a dry run."""
+        rows = await self.check_rows(await off_loop(read_rows, content, filename))
         targets = [r for r in rows if r.kind == "target"]
         purchases = [r for r in rows if r.kind == "purchase"]
         result = ImportResult(

@@ -9,16 +9,21 @@ would see every error as undocumented. This fills them in once, at startup.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar import Litestar
 from litestar.enums import ParamType
 from litestar.openapi.spec import (
     Components,
+    OpenAPIFormat,
     OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
+    Operation,
     Parameter,
     Reference,
+    RequestBody,
     Schema,
 )
 
@@ -122,3 +127,46 @@ def document_idempotency(app: Litestar) -> None:
         for status, response in (operation.responses or {}).items():
             if status.startswith("2") and isinstance(response, OpenAPIResponse):
                 response.headers = {**(response.headers or {}), "Idempotent-Replayed": REPLAYED}
+
+
+# Import routes read their file from the request themselves, so Litestar cannot infer the body:
+# these operation classes describe it (`operation_class=` on the route).
+BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+MULTIPART_FILE = OpenAPIMediaType(
+    schema=Schema(
+        type=OpenAPIType.OBJECT,
+        required=["file"],
+        properties={"file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description="CSV or XLSX")},
+    )
+)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class FileUploadOperation(Operation):
+    """The body is multipart/form-data with the file in the field `file`."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description="The file (CSV: UTF-8 with or without BOM, or CP949/EUC-KR; or XLSX, first sheet) "
+            "in the multipart field `file`, at most 20 MB.",
+            content={"multipart/form-data": MULTIPART_FILE},
+        )
+
+
+@dataclass
+class FileOrBodyUploadOperation(Operation):
+    """As FileUploadOperation, or the raw file as the whole body (text/csv or the XLSX media type)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description="The file (CSV: UTF-8 with or without BOM, or CP949/EUC-KR; or XLSX, first sheet) "
+            "in the multipart field `file`, or the raw file as the body, at most 20 MB.",
+            content={
+                "multipart/form-data": MULTIPART_FILE,
+                "text/csv": OpenAPIMediaType(schema=BINARY),
+                XLSX_TYPE: OpenAPIMediaType(schema=BINARY),
+            },
+        )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from service.registry.certification import effective_firm_types
 from service.registry.districts import district_name, is_seoul
 from service.registry.taxonomy import category_name, group_of
 
@@ -135,10 +136,11 @@ def _district(need: NeedFacts, firm: FirmFacts, weight: float, locale: str) -> R
     return Reason("district", 0.0, _t(locale, "서울 외 지역", "Outside Seoul"))
 
 
-def _firm_type(need: NeedFacts, firm: FirmFacts, weight: float, locale: str) -> Reason:
+def _firm_type(need: NeedFacts, firm: FirmFacts, today: date, weight: float, locale: str) -> Reason:
     if not need.preferred_firm_types:
         return Reason("firm_type", weight * 0.5, _t(locale, "선호 기업 유형 없음", "No preferred firm type"))
-    if set(need.preferred_firm_types) & set(firm.firm_types):
+    # A social enterprise (or preliminary one) whose certification expired is not that type any more.
+    if set(need.preferred_firm_types) & set(effective_firm_types(firm.firm_types, firm.certified_until, today)):
         return Reason("firm_type", weight, _t(locale, "선호 기업 유형", "Preferred firm type"))
     return Reason("firm_type", 0.0, _t(locale, "선호 유형 아님", "Not a preferred firm type"))
 
@@ -177,7 +179,7 @@ def score(
         _category(need, firm, w["category"], locale),
         _text(need, firm, w["text"], locale),
         _district(need, firm, w["district"], locale),
-        _firm_type(need, firm, w["firm_type"], locale),
+        _firm_type(need, firm, today, w["firm_type"], locale),
         _capacity(need, firm, w["capacity"], locale),
         _track_record(need, firm, w["track_record"], locale),
         _certification(firm, today, w["certification"], locale),

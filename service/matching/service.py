@@ -27,6 +27,7 @@ from service.matching.scoring import (
 )
 from service.needs.models import Need, NeedStatus
 from service.registry import taxonomy
+from service.registry.directory import counts_as_any_sql
 from service.registry.models import Organization, OrganizationKind, OrganizationStatus
 
 EXPOSURE_WINDOW = timedelta(days=90)
@@ -153,7 +154,7 @@ class MatchingService:
             else case((Organization.district != "other", 0.7), else_=0.0)
         )
         preferred = list(need.preferred_firm_types)
-        type_points = case((Organization.firm_types.overlap(preferred), 1.0), else_=0.0) if preferred else literal(0.5)
+        type_points = case((counts_as_any_sql(preferred, on_day), 1.0), else_=0.0) if preferred else literal(0.5)
         capacity_points = case(
             (Organization.capacity_krw.is_(None), 0.5),
             (Organization.capacity_krw >= need.budget_krw, 1.0),

@@ -12,18 +12,28 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.audit import record_audit
 from service.accounts.principal import Principal, require_principal, require_staff
 from service.accounts.schemas import RejectIn
 from service.lib.clock import today
 from service.lib.errors import NotFound, ValidationFailed
+from service.lib.openapi import FileUploadOperation
 from service.lib.pagination import Page, check_page
+from service.lib.tabular import MAX_IMPORT_BODY_BYTES, read_upload
 from service.registry.business_number import display
+from service.registry.certification import effective_firm_types
 from service.registry.directory import DirectoryQuery, DirectoryService
 from service.registry.districts import district_name
 from service.registry.importer import SPECS, ImportOptions, ImportOutcome, export_csv, template_csv
 from service.registry.imports import ImportService
 from service.registry.models import CategoryRow, OrganizationKind
-from service.registry.schemas import OrganizationIn, OrganizationOut, organization_out
+from service.registry.schemas import (
+    OrganizationIn,
+    OrganizationOut,
+    PendingChangeOut,
+    organization_out,
+    pending_change_out,
+)
 from service.registry.service import OrganizationService
 
 
@@ -88,6 +98,7 @@ class DirectoryController(Controller):
             q=q or None, category=category or None, district=district or None, firm_type=firm_type or None
         )
         firms, _ = await DirectoryService(db_session).search(query, 0, EXPORT_LIMIT)
+        on_day = today()
         rows = []
         for f in firms:
             contact = can_see_contact(viewer, f.id)
@@ -96,7 +107,8 @@ class DirectoryController(Controller):
                     "상호": f.name,
                     "사업자등록번호": display(f.business_number) if f.business_number else "",
                     "자치구": district_name(f.district, "ko"),
-                    "기업유형": "; ".join(f.firm_types),
+                    # Only the types that count today: an expired certification is not listed.
+                    "기업유형": "; ".join(effective_firm_types(f.firm_types, f.certified_until, on_day)),
                     "품목분류": "; ".join(f.category_codes),
                     "소개": f.description,
                     "키워드": "; ".join(f.keywords),
@@ -105,6 +117,19 @@ class DirectoryController(Controller):
                     "웹사이트": f.website if contact else "",
                 }
             )
+        # Like every export (reports/export_service.py): who, when, which filters, how many rows.
+        await record_audit(
+            db_session,
+            actor_id=viewer.user_id,
+            action="export.firms_csv",
+            target_type="export",
+            target_id=None,
+            changes={
+                "filters": {k: v for k, v in vars(query).items() if v is not None},
+                "rows": len(rows),
+                "rows_with_contacts": sum(1 for f in firms if can_see_contact(viewer, f.id)),
+            },
+        )
         return Response(
             export_csv(rows),
             media_type="text/csv",
@@ -168,6 +193,62 @@ class OrganizationStatusController(Controller):
         return organization_out(org, today=today())
 
 
+class ProfileChangeController(Controller):
+    """Staff review of verified firms' own edits of name, business number, firm types, certification."""
+
+    path = "/api/v1/organizations"
+    tags = ["registry"]
+
+    @get("/changes")
+    async def list_pending_changes(
+        self,
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+        page: FromQuery[int] = 1,
+        page_size: FromQuery[int] = 50,
+    ) -> Page[PendingChangeOut]:
+        """Staff: profile changes awaiting review (old → new per field), oldest first."""
+        require_staff(principal)
+        offset, limit = check_page(page, page_size)
+        service = OrganizationService(db_session)
+        changes, total = await service.pending_changes_page(offset, limit)
+        items = [pending_change_out(c, await service.get(c.organization_id)) for c in changes]
+        return Page(items=items, total=total, page=page, page_size=page_size)
+
+    @post("/{organization_id:uuid}/changes/{change_id:uuid}/accept", status_code=200)
+    async def accept_change(
+        self,
+        organization_id: FromPath[uuid.UUID],
+        change_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> OrganizationOut:
+        """Staff: apply a held change (audited old → new); 409 if it was already decided."""
+        staff = require_staff(principal)
+        service = OrganizationService(db_session)
+        org = await service.decide_change(staff, await service.get(organization_id), change_id, "accept")
+        return organization_out(org, today=today())
+
+    @post("/{organization_id:uuid}/changes/{change_id:uuid}/reject", status_code=200)
+    async def reject_change(
+        self,
+        organization_id: FromPath[uuid.UUID],
+        change_id: FromPath[uuid.UUID],
+        data: JSONBody[ChangeRejectIn],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> OrganizationOut:
+        """Staff: drop a held change, with an optional reason (audited); 409 if it was already decided."""
+        staff = require_staff(principal)
+        service = OrganizationService(db_session)
+        org = await service.decide_change(staff, await service.get(organization_id), change_id, "reject", data.reason)
+        return organization_out(org, today=today())
+
+
+class ChangeRejectIn(msgspec.Struct, kw_only=True):
+    reason: str | None = None
+
+
 class ProfileController(Controller):
     path = "/api/v1"
     tags = ["registry"]
@@ -218,13 +299,19 @@ class ProfileController(Controller):
 async def _get_profile(
     session: AsyncSession, viewer: Principal, organization_id: uuid.UUID, kind: OrganizationKind
 ) -> OrganizationOut:
-    org = await OrganizationService(session).get(organization_id, kind)
+    service = OrganizationService(session)
+    org = await service.get(organization_id, kind)
     own = viewer.is_staff or viewer.owns(org.id)
     if not own:
         viewer.require_verified()
         if not org.is_verified:
             raise NotFound("No such organization.")
-    return organization_out(org, today=today(), show_contact=can_see_contact(viewer, org.id) or kind == "agency")
+    return organization_out(
+        org,
+        today=today(),
+        show_contact=can_see_contact(viewer, org.id) or kind == "agency",
+        pending=await service.pending_change(org.id) if own else None,
+    )
 
 
 async def _update_profile(
@@ -237,7 +324,7 @@ async def _update_profile(
     caller = require_principal(principal)
     service = OrganizationService(session)
     org = await service.update_profile(caller, await service.get(organization_id, kind), data)
-    return organization_out(org, today=today())
+    return organization_out(org, today=today(), pending=await service.pending_change(org.id))
 
 
 class RowErrorOut(msgspec.Struct, kw_only=True):
@@ -269,21 +356,6 @@ def import_out(outcome: ImportOutcome) -> ImportOut:
     )
 
 
-async def read_upload(request: Request[Any, Any, Any]) -> tuple[bytes, str]:
-    """The multipart field `file` (CSV or XLSX)."""
-    form = await request.form()
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise ValidationFailed.single("file", "required (multipart field 'file')")
-    content = await upload.read()
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise ValidationFailed.single("file", "larger than 20 MB")
-    return content, upload.filename or "upload.csv"
-
-
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-# The whole multipart body: the file plus its envelope. Larger bodies are refused with 413.
-MAX_IMPORT_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
 TEMPLATE_NAMES = {
     OrganizationKind.FIRM: "firms-import-template.csv",
     OrganizationKind.AGENCY: "agencies-import-template.csv",
@@ -336,7 +408,13 @@ class ImportController(Controller):
         """Staff: the agency CSV template with the Korean column headers (UTF-8 with BOM)."""
         return _template(principal, OrganizationKind.AGENCY)
 
-    @post("/firms", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES, opt={"idempotent": True})
+    @post(
+        "/firms",
+        status_code=200,
+        request_max_body_size=MAX_IMPORT_BODY_BYTES,
+        operation_class=FileUploadOperation,
+        opt={"idempotent": True},
+    )
     async def import_firms(
         self,
         request: Request[Any, Any, Any],
@@ -347,7 +425,13 @@ class ImportController(Controller):
         """Staff: import firms from CSV/XLSX (multipart `file`). Dry run by default: writes nothing."""
         return await _import(request, principal, db_session, OrganizationKind.FIRM, import_options)
 
-    @post("/agencies", status_code=200, request_max_body_size=MAX_IMPORT_BODY_BYTES, opt={"idempotent": True})
+    @post(
+        "/agencies",
+        status_code=200,
+        request_max_body_size=MAX_IMPORT_BODY_BYTES,
+        operation_class=FileUploadOperation,
+        opt={"idempotent": True},
+    )
     async def import_agencies(
         self,
         request: Request[Any, Any, Any],
@@ -359,4 +443,10 @@ class ImportController(Controller):
         return await _import(request, principal, db_session, OrganizationKind.AGENCY, import_options)
 
 
-ROUTES = [DirectoryController, OrganizationStatusController, ProfileController, ImportController]
+ROUTES = [
+    DirectoryController,
+    OrganizationStatusController,
+    ProfileChangeController,
+    ProfileController,
+    ImportController,
+]

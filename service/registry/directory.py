@@ -14,14 +14,18 @@ by relevance, then name and id, so pages are stable.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, text
+from sqlalchemy import Select, and_, case, false, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.lib.clock import today
 from service.lib.errors import ValidationFailed
 from service.registry import taxonomy
+from service.registry.certification import CERTIFIED_TYPES, PRELIMINARY, SOCIAL
 from service.registry.districts import BY_CODE
 from service.registry.hangul import to_jamo
 from service.registry.models import FirmType, Organization, OrganizationKind, OrganizationStatus
@@ -62,6 +66,23 @@ def query_words(query: DirectoryQuery) -> list[str]:
     return (query.q or "").lower().split()[:MAX_QUERY_WORDS]
 
 
+def counts_as_any_sql(firm_types: Iterable[str], on_day: date) -> Any:
+    """SQL: the organization counts as at least one of `firm_types` today (uses the GIN index)."""
+    wanted = list(dict.fromkeys(firm_types))
+    plain = [t for t in wanted if t not in CERTIFIED_TYPES]
+    conditions: list[Any] = [Organization.firm_types.overlap(plain)] if plain else []
+    if SOCIAL in wanted:
+        conditions.append(and_(Organization.firm_types.contains([SOCIAL]), Organization.certified_until >= on_day))
+    if PRELIMINARY in wanted:
+        conditions.append(
+            and_(
+                Organization.firm_types.contains([PRELIMINARY]),
+                or_(Organization.certified_until.is_(None), Organization.certified_until >= on_day),
+            )
+        )
+    return or_(*conditions) if conditions else false()
+
+
 def build_query(query: DirectoryQuery, typos: bool = False) -> tuple[Select[tuple[Organization]], Any]:
     """The filtered statement and its relevance expression (validated input only)."""
     statement = select(Organization).where(
@@ -77,7 +98,8 @@ def build_query(query: DirectoryQuery, typos: bool = False) -> tuple[Select[tupl
     if query.firm_type:
         if query.firm_type not in {t.value for t in FirmType}:
             raise ValidationFailed.single("firm_type", "unknown firm type")
-        statement = statement.where(Organization.firm_types.contains([query.firm_type]))
+        # A social enterprise whose certification expired is not listed as one.
+        statement = statement.where(counts_as_any_sql([query.firm_type], today()))
     words = query_words(query)
     if words:
         haystack = search_text()

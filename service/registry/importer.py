@@ -1,11 +1,12 @@
 """Bulk import of organizations (firms or agencies) from CSV or XLSX: decoding, parsing, row checks.
 
 Files carry the Korean column headers staff use (one ImportSpec per organization kind:
-FIRM_SPEC, AGENCY_SPEC). CSV may be UTF-8 (with or without BOM) or CP949/EUC-KR; XLSX is
-read with openpyxl in read-only mode (first sheet; formula cells are read as formulas and
-refused, never evaluated). Every row is validated with the same rules as registration
-(validation.clean_profile); problems are reported as (row, column, value, reason) where row
-is the spreadsheet row number (the header is row 1) and column is the Korean header.
+FIRM_SPEC, AGENCY_SPEC). Files are read by service.lib.tabular:
+CSV in UTF-8 (with or without BOM) or CP949/EUC-KR, XLSX (first sheet, within the zip limits;
+formula cells are read as formulas and refused, never evaluated). Every row is validated with
+the same rules as registration (validation.clean_profile); problems are reported as
+(row, column, value, reason) where row is the spreadsheet row number (the header is row 1)
+and column is the Korean header.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
+from service.lib import tabular
 from service.lib.errors import FieldErrors
+from service.lib.tabular import MAX_COLUMNS, TabularFileError
 from service.registry.districts import BY_CODE
 from service.registry.models import AgencyType, FirmType, OrganizationKind
 from service.registry.schemas import OrganizationIn
@@ -156,84 +159,13 @@ class ParseResult:
     total: int = 0
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (format, encoding, headers, size)."""
-
-
-def decode(content: bytes) -> str:
-    """UTF-8 (BOM optional), else CP949 (a superset of EUC-KR). Anything else is refused."""
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in content[:4096]:
-        raise ImportFileError("UTF-16 or binary files are not supported: save the sheet as CSV (UTF-8) or XLSX")
-    if content.startswith(b"\xef\xbb\xbf"):
-        content = content[3:]
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("cp949")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError("the file is neither UTF-8 nor CP949/EUC-KR text") from exc
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-# Only the first MAX_COLUMNS cells of a row are read: a sheet may claim thousands of columns.
-MAX_COLUMNS = 60
+# The file as a whole cannot be read (format, encoding, headers, size, zip limits).
+ImportFileError = TabularFileError
 
 
 def read_table(content: bytes, filename: str) -> list[list[str]]:
-    """Rows of cells (strings), header first; at most MAX_ROWS + 1 data rows are read."""
-    if filename.lower().endswith(".xlsx") or content.startswith(b"PK\x03\x04"):
-        return _read_xlsx(content)
-    text = decode(content)
-    table: list[list[str]] = []
-    try:
-        for row in csv.reader(io.StringIO(text, newline="")):
-            table.append([c.strip() for c in row[:MAX_COLUMNS]])
-            if len(table) > MAX_ROWS + 1:
-                break
-    except csv.Error as exc:  # NUL bytes, a field over csv's size limit, a broken quote
-        raise ImportFileError(f"not a readable CSV file ({exc})") from exc
-    return table
-
-
-def _read_xlsx(content: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    # openpyxl raises many kinds (BadZipFile, KeyError, XML errors, EOFError...) for a broken file.
-    try:
-        # data_only=False: a formula cell reads as its formula, so it can be refused (never evaluated).
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except Exception as exc:
-        raise ImportFileError("not a readable .xlsx file") from exc
-    table: list[list[str]] = []
-    try:
-        if not workbook.worksheets:
-            raise ImportFileError("the workbook has no sheet")
-        for row in workbook.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS):
-            table.append([_cell(v) for v in row])
-            if len(table) > MAX_ROWS + 1:
-                break
-    except ImportFileError:
-        raise
-    except Exception as exc:
-        raise ImportFileError("not a readable .xlsx file (damaged or truncated)") from exc
-    finally:
-        workbook.close()
-    return table
+    """Rows of cells (strings), header first; at most MAX_ROWS + 2 rows are read."""
+    return tabular.read_table(content, filename, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
 
 
 def _split(value: str) -> list[str]:

@@ -19,6 +19,7 @@ from service.accounts.audit import record_audit
 from service.accounts.principal import Principal
 from service.lib.clock import now
 from service.lib.errors import Forbidden, ValidationFailed
+from service.lib.tabular import off_loop
 from service.registry.importer import (
     SPECS,
     ImportFileError,
@@ -58,7 +59,8 @@ class ImportService:
         spec = SPECS[kind]
         known = await OrganizationService(self.session).known_category_codes()
         try:
-            parsed = parse(content, filename, known, spec)
+            # Reading and checking up to 20,000 rows is CPU work: a worker thread keeps the loop free.
+            parsed = await off_loop(parse, content, filename, known, spec)
         except ImportFileError as exc:
             raise ValidationFailed.single("file", str(exc)) from exc
         errors = list(parsed.errors)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -21,7 +23,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -137,3 +139,43 @@ class CategoryRow(Base):
     name_ko: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     parent_code: Mapped[str | None] = mapped_column(String(20), ForeignKey("categories.code"), index=True)
+
+
+class ChangeStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class OrganizationChange(UUIDPrimaryKey, Timestamps, Base):
+    """A verified firm's own edit of fields that verification vouches for (name, business number,
+    firm types, certification), held for staff review: until accepted, the organization row keeps
+    the last verified values, which the directory, matching and exports read. At most one pending
+    change per organization; a later edit is merged into it."""
+
+    __tablename__ = "organization_changes"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'accepted', 'rejected')", name="status_known"),
+        Index(
+            "uq_organization_changes_pending",
+            "organization_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_organization_changes_status_created", "status", "created_at"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # {field: {"old": verified value, "new": requested value}}, JSON values (dates ISO, lists).
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    status: Mapped[str] = mapped_column(String(20), default=ChangeStatus.PENDING, server_default="pending")
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -15,14 +15,15 @@ from service.accounts.principal import Principal, require_principal, require_sta
 from service.lib.clock import today
 from service.lib.errors import DomainError, NotFound, ValidationFailed
 from service.lib.pages import redirect, render
+from service.lib.tabular import MAX_IMPORT_BODY_BYTES
 from service.registry import taxonomy
-from service.registry.api import MAX_IMPORT_BODY_BYTES, can_see_contact
+from service.registry.api import can_see_contact
 from service.registry.directory import DirectoryQuery, DirectoryService
 from service.registry.districts import OTHER, SEOUL_DISTRICTS, district_name
 from service.registry.importer import SPECS, ImportOptions
 from service.registry.imports import ImportService
 from service.registry.models import FirmType, OrganizationKind
-from service.registry.schemas import organization_out
+from service.registry.schemas import PendingChangeOut, organization_out, pending_change_out
 from service.registry.service import OrganizationService
 from service.registry.taxonomy import category_name
 
@@ -40,8 +41,44 @@ class VerificationPages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Template:
         require_staff(principal)
-        pending = await OrganizationService(db_session).pending()
-        return render(request, "registry/pending.html", pending=pending, today=today())
+        service = OrganizationService(db_session)
+        return render(
+            request,
+            "registry/pending.html",
+            pending=await service.pending(),
+            changes=await _held_changes(service),
+            today=today(),
+        )
+
+    @post("/{organization_id:uuid}/changes/{change_id:uuid}/{action:str}")
+    async def decide_change(
+        self,
+        request: Request[Any, Any, Any],
+        organization_id: FromPath[uuid.UUID],
+        change_id: FromPath[uuid.UUID],
+        action: FromPath[str],
+        principal: NamedDependency[Principal | None],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """Staff: accept or reject a verified firm's held profile change."""
+        staff = require_staff(principal)
+        service = OrganizationService(db_session)
+        form = await request.form()
+        try:
+            org = await service.get(organization_id)
+            await service.decide_change(staff, org, change_id, action, str(form.get("reason") or ""))
+        except DomainError as exc:
+            await db_session.rollback()
+            return render(
+                request,
+                "registry/pending.html",
+                status_code=exc.status,
+                pending=await service.pending(),
+                changes=await _held_changes(service),
+                today=today(),
+                error=exc,
+            )
+        return redirect("/staff/organizations?done=change-" + action)
 
     @post("/{organization_id:uuid}/{action:str}")
     async def change_status(
@@ -67,11 +104,18 @@ class VerificationPages(Controller):
                 "registry/pending.html",
                 status_code=exc.status,
                 pending=pending,
+                changes=await _held_changes(service),
                 today=today(),
                 error=exc,
                 error_for=organization_id,
             )
         return redirect("/staff/organizations?done=" + action)
+
+
+async def _held_changes(service: OrganizationService) -> list[PendingChangeOut]:
+    """Firms' profile changes awaiting review, oldest first (the queue shows the first 200)."""
+    changes, _ = await service.pending_changes_page(0, 200)
+    return [pending_change_out(c, await service.get(c.organization_id)) for c in changes]
 
 
 class DirectoryPages(Controller):

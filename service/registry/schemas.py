@@ -10,7 +10,7 @@ import msgspec
 
 from service.lib.bounds import BoundedList
 from service.registry.business_number import display
-from service.registry.models import Organization
+from service.registry.models import Organization, OrganizationChange
 
 
 class OrganizationIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
@@ -38,6 +38,22 @@ class OrganizationIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     website: str | None = None
 
 
+class FieldChangeOut(msgspec.Struct, kw_only=True):
+    field: str
+    old: Any
+    new: Any
+
+
+class PendingChangeOut(msgspec.Struct, kw_only=True):
+    """A firm's own edit of verification-relevant fields, awaiting staff review (old → new)."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    organization_name: str
+    requested_at: datetime
+    changes: list[FieldChangeOut]
+
+
 class OrganizationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     kind: Literal["agency", "firm"]
@@ -63,9 +79,23 @@ class OrganizationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     description: str | None = None
     keywords: list[str] | None = None
     website: str | None = None
+    # Shown to the firm and staff: edits awaiting review (the fields above are the verified values).
+    pending_changes: PendingChangeOut | None = None
 
 
-def organization_out(org: Organization, *, today: date, show_contact: bool = True) -> OrganizationOut:
+def pending_change_out(change: OrganizationChange, org: Organization) -> PendingChangeOut:
+    return PendingChangeOut(
+        id=change.id,
+        organization_id=org.id,
+        organization_name=org.name,
+        requested_at=change.updated_at or change.created_at,
+        changes=[FieldChangeOut(field=f, old=c.get("old"), new=c.get("new")) for f, c in change.changes.items()],
+    )
+
+
+def organization_out(
+    org: Organization, *, today: date, show_contact: bool = True, pending: OrganizationChange | None = None
+) -> OrganizationOut:
     common: dict[str, Any] = {
         "id": org.id,
         "kind": str(org.kind),
@@ -101,6 +131,7 @@ def organization_out(org: Organization, *, today: date, show_contact: bool = Tru
         description=org.description,
         keywords=list(org.keywords),
         website=org.website if show_contact else None,
+        pending_changes=pending_change_out(pending, org) if pending is not None else None,
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,9 +15,37 @@ from service.accounts.models import AuditEvent
 from service.accounts.principal import Principal
 from service.lib.clock import now
 from service.lib.errors import Conflict, FieldError, FieldErrors, Forbidden, NotFound, ValidationFailed
-from service.registry.models import CategoryRow, Organization, OrganizationKind, OrganizationStatus
+from service.registry.models import (
+    CategoryRow,
+    ChangeStatus,
+    Organization,
+    OrganizationChange,
+    OrganizationKind,
+    OrganizationStatus,
+)
 from service.registry.schemas import OrganizationIn
 from service.registry.validation import clean_profile
+
+# Fields that verification vouches for: a verified firm's own edits of them wait for staff review
+# (OrganizationChange); until accepted, the organization keeps its last verified values.
+REVIEWED_FIELDS = ("name", "business_number", "firm_types", "certification_number", "certified_until")
+
+
+def needs_review(actor: Principal, org: Organization) -> bool:
+    """A firm's own edit once staff have verified it (suspension keeps it so); staff edits apply."""
+    return (
+        not actor.is_staff
+        and org.kind == OrganizationKind.FIRM
+        and org.status in (OrganizationStatus.VERIFIED, OrganizationStatus.SUSPENDED)
+    )
+
+
+def from_json(field: str, value: Any) -> Any:
+    """A held value as the column takes it (JSON keeps dates as ISO text)."""
+    if field == "certified_until" and isinstance(value, str):
+        return date.fromisoformat(value)
+    return value
+
 
 # Which status changes staff may make, and the audit action of each.
 TRANSITIONS: dict[str, tuple[set[OrganizationStatus], OrganizationStatus]] = {
@@ -71,16 +101,111 @@ class OrganizationService:
         changes = diff(before, fields)
         if not changes:
             return org
-        for key, value in fields.items():
-            setattr(org, key, value)
-        await self._flush_unique()
+        held = {k: c for k, c in changes.items() if k in REVIEWED_FIELDS} if needs_review(actor, org) else {}
+        direct = {k: c for k, c in changes.items() if k not in held}
+        if direct:
+            for key in direct:
+                setattr(org, key, fields[key])
+            await self._flush_unique()
+            await record_audit(
+                self.session,
+                actor_id=actor.user_id,
+                action="organization.update",
+                target_type="organization",
+                target_id=org.id,
+                changes=direct,
+            )
+        if held:
+            await self._hold_for_review(actor, org, held)
+        return org
+
+    # --- Changes held for staff review ------------------------------------------------------
+
+    async def pending_change(self, organization_id: uuid.UUID, *, lock: bool = False) -> OrganizationChange | None:
+        """The organization's change awaiting review, if any."""
+        statement = select(OrganizationChange).where(
+            OrganizationChange.organization_id == organization_id,
+            OrganizationChange.status == ChangeStatus.PENDING,
+        )
+        if lock:
+            statement = statement.with_for_update()
+        change: OrganizationChange | None = await self.session.scalar(statement)
+        return change
+
+    async def _hold_for_review(self, actor: Principal, org: Organization, held: dict[str, dict[str, Any]]) -> None:
+        # The row lock on the organization serialises two edits of one firm (one pending change each).
+        await self.session.execute(select(Organization.id).where(Organization.id == org.id).with_for_update())
+        change = await self.pending_change(org.id, lock=True)
+        if change is None:
+            change = OrganizationChange(organization_id=org.id, changes={})
+            self.session.add(change)
+        change.changes = {**change.changes, **held}  # a new dict: JSONB changes are tracked by assignment
+        change.requested_by = actor.user_id
+        await self.session.flush()
+        await self.session.refresh(change)  # server-set times, read now (no lazy load later)
         await record_audit(
             self.session,
             actor_id=actor.user_id,
-            action="organization.update",
+            action="organization.change_requested",
             target_type="organization",
             target_id=org.id,
-            changes=changes,
+            changes=held,
+        )
+
+    async def pending_changes_page(self, offset: int, limit: int) -> tuple[list[OrganizationChange], int]:
+        """Staff: one page of the changes awaiting review (oldest first) and their number."""
+        condition = OrganizationChange.status == ChangeStatus.PENDING
+        total = await self.session.scalar(select(func.count()).select_from(OrganizationChange).where(condition))
+        rows = await self.session.scalars(
+            select(OrganizationChange)
+            .where(condition)
+            .order_by(OrganizationChange.created_at, OrganizationChange.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(rows), int(total or 0)
+
+    async def decide_change(
+        self, staff: Principal, org: Organization, change_id: uuid.UUID, action: str, reason: str | None = None
+    ) -> Organization:
+        """Staff accept (the values apply, audited old → new) or reject (dropped, with a reason) a held change."""
+        if not staff.is_staff:
+            raise Forbidden("Only support-center staff may review profile changes.")
+        if action not in ("accept", "reject"):
+            raise NotFound(f"No such action: {action}.")
+        change = await self.session.scalar(
+            select(OrganizationChange)
+            .where(OrganizationChange.id == change_id, OrganizationChange.organization_id == org.id)
+            .with_for_update()
+        )
+        if change is None:
+            raise NotFound("No such change.")
+        if change.status != ChangeStatus.PENDING:
+            raise Conflict(f"This change was already {change.status}.")
+        reason = (reason or "").strip() or None
+        if reason and len(reason) > 2000:
+            raise ValidationFailed.single("reason", "must be at most 2,000 characters")
+        applied: dict[str, Any] = {}
+        if action == "accept":
+            values = {field: from_json(field, c["new"]) for field, c in change.changes.items()}
+            if "business_number" in values:
+                await self._ensure_unique_business_number(values["business_number"], org.id)
+            applied = diff({key: getattr(org, key) for key in values}, values)
+            for key, value in values.items():
+                setattr(org, key, value)
+        change.status = ChangeStatus.ACCEPTED if action == "accept" else ChangeStatus.REJECTED
+        change.decided_by = staff.user_id
+        change.decided_at = now()
+        change.reason = reason
+        await self._flush_unique()
+        await record_audit(
+            self.session,
+            actor_id=staff.user_id,
+            action=f"organization.change_{action}ed",
+            target_type="organization",
+            target_id=org.id,
+            changes=applied if action == "accept" else change.changes,
+            reason=reason,
         )
         return org
 

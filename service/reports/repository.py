@@ -72,6 +72,15 @@ def contract_where(f: SalesFilter, alias: str = "c") -> tuple[str, dict[str, Any
     return " AND ".join(conds), params
 
 
+# A declared firm type that counts on a day: a social enterprise's certification must be in
+# force then, a preliminary one's designation must not have ended (registry/certification.py).
+COUNTED_TYPE = (
+    "({type} NOT IN ('social_enterprise', 'pre_social_enterprise') "
+    "OR ({type} = 'social_enterprise' AND {until} >= {day}) "
+    "OR ({type} = 'pre_social_enterprise' AND ({until} IS NULL OR {until} >= {day})))"
+)
+
+
 def _by_org(column: str, where: str) -> str:
     return (
         f"SELECT c.{column} AS org_id, count(*) AS n, sum(c.amount_krw) AS amount "
@@ -99,11 +108,15 @@ def grouped_sql(group_by: str, where: str) -> str:
             f"FROM ({_by_org('agency_id', where)}) s JOIN organizations o ON o.id = s.org_id GROUP BY o.agency_type"
         )
     if group_by == "firm_type":
-        # A firm of two types counts in both rows; the report total is computed separately.
+        # A firm of two types counts in both rows; the report total is computed separately. A
+        # certified type (registry/certification.py) counts only for contracts signed while the
+        # certification was in force; a firm left with no type counts in the "no type" row.
         return (
-            "SELECT t.firm_type AS key, NULL AS name, sum(s.n) AS n, sum(s.amount) AS amount "
-            f"FROM ({_by_org('firm_id', where)}) s JOIN organizations o ON o.id = s.org_id "
-            "LEFT JOIN LATERAL unnest(o.firm_types) AS t(firm_type) ON true GROUP BY t.firm_type"
+            "SELECT t.firm_type AS key, NULL AS name, count(*) AS n, sum(c.amount_krw) AS amount "
+            "FROM contracts c JOIN organizations o ON o.id = c.firm_id "
+            "LEFT JOIN LATERAL (SELECT ft FROM unnest(o.firm_types) AS ft "
+            f"WHERE {COUNTED_TYPE.format(type='ft', until='o.certified_until', day='c.contract_date')}) "
+            f"AS t(firm_type) ON true WHERE {where} GROUP BY t.firm_type"
         )
     if group_by == "district":
         return (

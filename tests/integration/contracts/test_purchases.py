@@ -145,3 +145,71 @@ class TestImport:
         assert headerless.status_code == 422
         latin = await client.post("/api/v1/purchases/import", content="기관".encode("cp949"), headers=staff.headers)
         assert latin.status_code == 422
+
+
+class TestImportLikeTheRegistry:
+    """The multipart field `file`, CSV in UTF-8 (BOM or not) or CP949/EUC-KR, XLSX, zip limits."""
+
+    ROWS = '기관,연도,구분,금액,비고\r\n노원구청,2021,구매,300000,조달\r\n노원구청,2021,목표,"1,000,000",\r\n'
+
+    @staticmethod
+    def xlsx() -> bytes:
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.append(["기관명", "연도", "구분", "금액(원)", "비고"])
+        sheet.append(["노원구청", 2021, "구매실적", 300_000, "조달"])
+        sheet.append(["노원구청", 2021, "목표", 1_000_000.0, None])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+
+    async def test_multipart_files_in_every_encoding_and_xlsx(
+        self, client: Client, sessionmaker: Maker, settings: Settings
+    ) -> None:
+        staff = await create_staff(client, sessionmaker, settings)
+        await verified_agency(client, staff, name="노원구청")
+        files = {
+            "utf-8": ("p.csv", self.ROWS.encode("utf-8")),
+            "utf-8 with BOM": ("p.csv", b"\xef\xbb\xbf" + self.ROWS.encode("utf-8")),
+            "cp949": ("p.csv", self.ROWS.encode("cp949")),
+            "euc-kr": ("p.csv", self.ROWS.encode("euc-kr")),
+            "xlsx": ("p.xlsx", self.xlsx()),
+        }
+        for name, (filename, content) in files.items():
+            response = await client.post(
+                "/api/v1/purchases/import",
+                files={"file": (filename, content, "application/octet-stream")},
+                headers=staff.headers,
+            )
+            assert response.status_code == 200, (name, response.text)
+            assert response.json() == {"dry_run": True, "rows": 2, "targets": 1, "purchases": 1,
+                                       "purchases_krw": 300_000, "applied": False}, name  # fmt: skip
+        raw_cp949 = await client.post(
+            "/api/v1/purchases/import", content=self.ROWS.encode("cp949"), headers={**staff.headers, **CSV_TYPE}
+        )
+        assert raw_cp949.status_code == 200 and raw_cp949.json()["rows"] == 2, raw_cp949.text
+        written = await client.post(
+            "/api/v1/purchases/import?dry_run=false",
+            files={"file": ("p.xlsx", self.xlsx(), "application/octet-stream")},
+            headers=staff.headers,
+        )
+        assert written.json()["applied"] is True
+        async with sessionmaker() as session:
+            assert await session.scalar(select(func.sum(PurchaseRecord.amount_krw))) == 300_000
+
+    async def test_bad_files_name_the_field(self, client: Client, sessionmaker: Maker, settings: Settings) -> None:
+        from tests.factories_registry import shared_strings, xlsx_with_part
+
+        staff = await create_staff(client, sessionmaker, settings)
+        bomb = xlsx_with_part("xl/sharedStrings.xml", shared_strings(600_000))
+        for filename, content in (("b.xlsx", bomb), ("u.csv", "기관".encode("utf-16"))):
+            response = await client.post(
+                "/api/v1/purchases/import",
+                files={"file": (filename, content, "application/octet-stream")},
+                headers=staff.headers,
+            )
+            assert response.status_code == 422, response.text
+            assert response.json()["errors"][0]["field"] == "file"
+        missing = await client.post("/api/v1/purchases/import", files={"other": ("x.csv", b"a")}, headers=staff.headers)
+        assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "file"

@@ -1,12 +1,24 @@
 """Hostile files through the import API: each is a clear 4xx (problem+json naming `file`) or
 row errors, and the organizations table is exactly as it was."""
 
+import asyncio
+import time
+
+import httpx
 import pytest
 from sqlalchemy import func, select
 
 from service.registry.models import Organization
 from tests.factories import business_number, create_staff
-from tests.factories_registry import agency_csv_bytes, agency_row, csv_bytes, firm_row, xlsx_bytes
+from tests.factories_registry import (
+    agency_csv_bytes,
+    agency_row,
+    csv_bytes,
+    firm_row,
+    shared_strings,
+    xlsx_bytes,
+    xlsx_with_part,
+)
 
 
 @pytest.fixture
@@ -84,4 +96,62 @@ async def test_formula_rows_are_reported_and_never_written(client, staff, sessio
     agencies = [agency_row(business_number(), 기관명="=cmd|' /C notepad'!'A1'")]
     body = (await send(client, staff, "agencies", agency_csv_bytes(agencies), "a.csv")).json()
     assert body["created"] == 0 and "formula" in body["errors"][0]["reason"]
+    assert await organizations(sessionmaker) == before
+
+
+BOMBS = {
+    # 10 M entries, ~170 MB once unzipped: refused by the sizes the zip declares.
+    "10 M shared strings": lambda: xlsx_with_part("xl/sharedStrings.xml", shared_strings(10_000_000)),
+    # 2 M entries in 34 MB (under the size limit): refused by counting them. Before the limits,
+    # openpyxl spent ~10 s on it on the event loop.
+    "2 M shared strings": lambda: xlsx_with_part("xl/sharedStrings.xml", shared_strings(2_000_000)),
+}
+
+
+async def upload_while_probing(app, client, staff, content: bytes, filename: str):
+    """In the app's own event loop (the test client would run each request to completion, one at
+    a time): a dry-run firm import of `content`, and /health asked every 20 ms meanwhile.
+    Returns the import's response, its duration and the /health latencies."""
+
+    async def scenario() -> tuple[httpx.Response, float, list[float]]:
+        latencies: list[float] = []
+        done = asyncio.Event()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as c:
+
+            async def probe() -> None:
+                # Measured from when the probe is due: a blocked loop delays the wake-up too.
+                while not done.is_set():
+                    due = time.perf_counter() + 0.02
+                    await asyncio.sleep(0.02)
+                    assert (await c.get("/health")).status_code == 200
+                    latencies.append(time.perf_counter() - due)
+
+            prober = asyncio.create_task(probe())
+            await asyncio.sleep(0.05)
+            start = time.perf_counter()
+            response = await c.post(
+                "/api/v1/imports/firms",
+                params={"dry_run": "true"},
+                files={"file": (filename, content, "application/octet-stream")},
+                headers=staff.headers,
+            )
+            elapsed = time.perf_counter() - start
+            done.set()
+            await prober
+        return response, elapsed, latencies
+
+    return client.blocking_portal.call(scenario)
+
+
+@pytest.mark.parametrize("bomb", list(BOMBS))
+async def test_an_xlsx_bomb_is_refused_fast_while_health_keeps_answering(app, client, staff, sessionmaker, bomb):
+    content = BOMBS[bomb]()
+    assert len(content) < 500_000
+    before = await organizations(sessionmaker)
+    response, elapsed, latencies = await upload_while_probing(app, client, staff, content, "bomb.xlsx")
+    print(f"{bomb}: {len(content):,} bytes refused in {elapsed:.2f} s; /health max {max(latencies) * 1000:.0f} ms")
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "file"
+    assert elapsed < 5
+    assert latencies and max(latencies) < 0.5
     assert await organizations(sessionmaker) == before

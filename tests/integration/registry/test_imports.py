@@ -152,3 +152,22 @@ async def test_directory_export_neutralises_every_formula_prefix(client, staff):
     for row in rows:
         assert all(cell[:1] not in ("=", "+", "-", "@") for cell in row), row
         assert row[5].startswith("'=HYPERLINK")
+
+
+async def test_directory_export_is_audited(client, staff, sessionmaker):
+    await verified_firm(client, staff, name="감사기록방역", district="mapo", phone="02-777-1234")
+    agency = await verified_agency(client, staff)
+    response = await client.get(
+        "/api/v1/firms/export", params={"q": "감사기록", "district": "mapo", "category": ""}, headers=agency.headers
+    )
+    assert response.status_code == 200 and "02-777-1234" in response.content.decode("utf-8-sig")
+    async with sessionmaker() as session:
+        events = (await session.scalars(select(AuditEvent).where(AuditEvent.action == "export.firms_csv"))).all()
+    assert len(events) == 1
+    event = events[0]
+    assert str(event.actor_id) == agency.user_id and event.at is not None
+    assert event.changes == {
+        "filters": {"q": "감사기록", "district": "mapo"},
+        "rows": 1,
+        "rows_with_contacts": 1,
+    }

@@ -66,6 +66,7 @@ async def build_world(session: AsyncSession) -> World:
             name=f"기업{i}",
             business_number=f"{1000000000 + i}",
             firm_types=types,
+            certified_until=date(2030, 12, 31) if "social_enterprise" in types else None,
             district=district,
             status="verified",
         )

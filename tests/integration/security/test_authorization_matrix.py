@@ -378,6 +378,16 @@ RULES: dict[tuple[str, str], Rule] = {
         "api", [Case({**staff_only(422), "staff": (400, 422)}, plain, "no file")]
     ),
     ("GET", "/api/v1/organizations/pending"): Rule("api", [Case(staff_only(200))]),
+    ("GET", "/api/v1/organizations/changes"): Rule("api", [Case(staff_only(200))]),
+    ("POST", "/api/v1/organizations/{organization_id:uuid}/changes/{change_id:uuid}/accept"): Rule(
+        "api", [Case(staff_only(404), plain, "unknown organization")]
+    ),
+    ("POST", "/api/v1/organizations/{organization_id:uuid}/changes/{change_id:uuid}/reject"): Rule(
+        "api", [Case(staff_only(404), with_json(plain, {}), "unknown organization")]
+    ),
+    ("POST", "/staff/organizations/{organization_id:uuid}/changes/{change_id:uuid}/{action:str}"): Rule(
+        "page", [Case(staff_only(404, anonymous=303), plain, "unknown organization")]
+    ),
     ("GET", "/staff/imports"): Rule("page", [Case(staff_only(200, anonymous=303))]),
     ("POST", "/staff/imports"): Rule("page", [Case(staff_only((200, 400, 422), anonymous=303), plain, "no file")]),
     # -- needs and matching API

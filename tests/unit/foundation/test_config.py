@@ -75,6 +75,7 @@ class TestSchedulerIntervals:
     def test_registration_limit_is_configurable(self, tmp_path):
         assert load_settings(base(tmp_path, REGISTRATION_LIMIT_PER_HOUR="50")).auth.registration_limit_per_hour == 50
 
+
 class TestHttpSettings:
     def test_defaults_trust_no_proxy_and_show_metrics_to_loopback(self, tmp_path):
         http = load_settings(base(tmp_path)).http

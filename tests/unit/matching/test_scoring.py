@@ -124,3 +124,33 @@ def _reference_bigrams(text: str) -> set[str]:
 @given(st.text(alphabet=st.sampled_from(list("청소방역 도시락/·-_, abcAB12\t\n()")) | st.characters(), max_size=60))
 def test_fast_bigrams_equal_the_plain_definition(text):
     assert bigrams(text) == _reference_bigrams(text)
+
+
+class TestExpiredCertification:
+    """Only a certification in force makes a firm count as a (preliminary) social enterprise."""
+
+    NEED = NeedFacts("청소 용역", "", ("CLN-DIS",), 1_000_000, None, ("social_enterprise",))
+    FIRM = FirmFacts("푸른청소", "", (), ("CLN-DIS",), "mapo", ("social_enterprise",), None, 0, date(2027, 1, 1))
+
+    @staticmethod
+    def points(need: NeedFacts, firm: FirmFacts) -> float:
+        return next(r.points for r in score(need, firm, TODAY).reasons if r.factor == "firm_type")
+
+    def test_a_valid_certification_earns_the_preferred_type(self):
+        assert self.points(self.NEED, self.FIRM) == DEFAULT_WEIGHTS["firm_type"]
+
+    def test_an_expired_certification_earns_nothing(self):
+        expired = replace(self.FIRM, certified_until=date(2026, 11, 27))
+        assert self.points(self.NEED, expired) == 0
+        assert self.points(self.NEED, replace(self.FIRM, certified_until=None)) == 0
+
+    def test_an_expired_preliminary_designation_earns_nothing(self):
+        need = replace(self.NEED, preferred_firm_types=("pre_social_enterprise",))
+        firm = replace(self.FIRM, firm_types=("pre_social_enterprise",), certified_until=date(2026, 1, 1))
+        assert self.points(need, firm) == 0
+        assert self.points(need, replace(firm, certified_until=date(2026, 11, 28))) == DEFAULT_WEIGHTS["firm_type"]
+
+    def test_another_preferred_type_still_counts(self):
+        need = replace(self.NEED, preferred_firm_types=("social_enterprise", "cooperative"))
+        firm = replace(self.FIRM, firm_types=("social_enterprise", "cooperative"), certified_until=date(2020, 1, 1))
+        assert self.points(need, firm) == DEFAULT_WEIGHTS["firm_type"]
