@@ -42,11 +42,18 @@ def _exit_normally_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
 
 
+def _disable_scheduler() -> None:
+    """`--no-scheduler`: with one worker uvicorn builds the app in this very process, whose
+    settings may already be cached (read by `_prepare_database`), so the cache is dropped too."""
+    os.environ["SCHEDULER_ENABLED"] = "0"
+    get_settings.cache_clear()
+
+
 def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) -> None:
     import uvicorn
 
     if not scheduler:
-        os.environ["SCHEDULER_ENABLED"] = "0"
+        _disable_scheduler()
     # X-Forwarded-For/-Proto only from the configured proxies (uvicorn would otherwise trust
     # 127.0.0.1, so any local client could pick the address the throttles count).
     trusted = get_settings().http.forwarded_allow_ips

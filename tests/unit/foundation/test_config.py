@@ -101,3 +101,23 @@ class TestHttpSettings:
     def test_bad_values_name_the_variable(self, tmp_path, name, value):
         with pytest.raises(SettingsError, match=name):
             load_settings(base(tmp_path, **{name: value}))
+
+
+class TestNoSchedulerFlag:
+    def test_it_reaches_settings_already_read(self, monkeypatch, tmp_path):
+        """`serve --no-scheduler` with one worker: the app is built in the CLI's own process,
+        whose settings were cached before the flag was applied."""
+        from service.cli import _disable_scheduler
+        from service.config import get_settings
+
+        for name, value in base(tmp_path).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("SCHEDULER_ENABLED", "1")
+        get_settings.cache_clear()
+        try:
+            assert get_settings().scheduler.enabled
+            _disable_scheduler()
+            assert not get_settings().scheduler.enabled
+        finally:
+            monkeypatch.undo()
+            get_settings.cache_clear()
