@@ -600,9 +600,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/fairs/{fair_id:uuid}"): Rule("page", [Case(staff_only((303, 422), anonymous=303), fair_of_x_and_a)]),
     ("GET", "/fairs/{fair_id:uuid}/agenda"): Rule("page", [Case(signed_in(200, anonymous=303), fair_of_x_and_a)]),
     ("GET", "/fairs/{fair_id:uuid}/book"): Rule("page", [Case(signed_in(200, anonymous=303), fair_of_x_and_a)]),
-    ("POST", "/fairs/{fair_id:uuid}/book"): Rule(
-        "page", [Case(signed_in(303, anonymous=303), plain, "unknown fair: back with a message")]
-    ),
+    ("POST", "/fairs/{fair_id:uuid}/book"): Rule("page", [Case(signed_in(404, anonymous=303), plain, "unknown fair")]),
     ("GET", "/fairs/{fair_id:uuid}/unavailable"): Rule(
         "page",
         [
