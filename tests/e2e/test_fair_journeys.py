@@ -97,9 +97,10 @@ class TestRequestModeWithTheAutoScheduler:
         for firm in (firm_a, firm_b):
             buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="수락").click()
             buyer.page.wait_for_url("**?done=accepted")
+            # decided: only the other decision is offered, as an explicit change of mind
             expect(
-                buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="수락")
-            ).to_be_disabled()
+                buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="거절로 바꾸기")
+            ).to_be_visible()
         buyer.shot("both accepted")
 
         # staff press the schedule button; the grid shows who meets whom
