@@ -159,18 +159,15 @@ class TestIssue12PagesInKorean:
         outsider = seeder.firm(name=f"서대문청소협동조합 {tag}")
         fair_id = seeder.fair(f"2026 공공구매 상담회 {tag}", "requests", agency, firm_a, firm_b)
         staff_api = seeder.http
-        as_agency, as_firm_a, as_firm_b = (api_for(o) for o in (agency, firm_a, firm_b))
+        as_agency, as_firm_a = (api_for(o) for o in (agency, firm_a))
 
         # both firms ask the agency; the agency accepts one and declines the other
         asked = [
             api.call("POST", f"/fairs/{fair_id}/requests", 201, json={"agency_id": agency.id, "message": "견적 설명"})
-            for api in (as_firm_a, as_firm_b)
+            for api in (as_firm_a, api_for(firm_b))
         ]
         as_agency.call("POST", f"/requests/{asked[0]['id']}/accept")
         as_agency.call("POST", f"/requests/{asked[1]['id']}/decline")
-        # the verified firm B renames itself and changes its business number: held for review
-        renamed = {"name": f"은평돌봄협동조합 {tag}", "business_number": business_number()}
-        as_firm_b.call("PATCH", f"/firms/{firm_b.id}", json=renamed)
 
         # -- agency: the inbox offers the other decision on decided requests ----------------------
         agency_tab = tab(browser, journey, "agency", agency)
@@ -193,11 +190,16 @@ class TestIssue12PagesInKorean:
         expect(firm_tab.page.locator("#error-summary a[href='#r-agency']")).to_have_count(1)
         korean_page(firm_tab, "request malformed agency", "목록에서 다시 골라 주세요")
 
-        # -- firm B: the held change, old -> new ----------------------------------------------------
+        # -- firm B: renamed with a new business number on /me; the change is held, old -> new ------
         firm_b_tab = tab(browser, journey, "firm b", firm_b)
         firm_b_tab.go("/me")
+        firm_b_tab.page.locator("#f-name").fill(f"은평돌봄협동조합 {tag}")
+        firm_b_tab.page.locator("#f-business_number").fill(business_number())
+        firm_b_tab.page.locator("main form[action='/me/organization'] button[type=submit]").click()
+        firm_b_tab.page.wait_for_url("**/me?saved=1")
+        expect(firm_b_tab.page.locator("h1")).to_have_text(firm_b.name)  # the verified name until reviewed
         expect(firm_b_tab.page.locator("#pending-changes")).to_contain_text(f"은평돌봄협동조합 {tag}")
-        korean_page(firm_b_tab, "me pending change", "지원센터 확인을 기다리고", "→")
+        korean_page(firm_b_tab, "me pending change", "지원센터 확인 후 반영됩니다", "지원센터 확인을 기다리고", "→")
 
         # -- staff: the queue of held changes -------------------------------------------------------
         staff = journey
@@ -229,7 +231,12 @@ class TestIssue12PagesInKorean:
         )
         expect(page.locator("#error-summary a[href='#f-room_url_template']")).to_have_count(1)
         expect(page).to_have_title(re.compile(r"^오류: "))
-        korean_page(staff, "fair form errors", "https://로 시작하는 링크", "2000년부터 2100년 사이")
+        korean_page(
+            staff,
+            "fair form errors",
+            "https://로 시작하는 링크를 입력해 주세요",
+            "2000년부터 2100년 사이의 날짜로 입력해 주세요",
+        )
 
         # the form sent, then edited and sent again with its used token: the answer says so and links the fair
         page.locator("#f-dates").fill(moment.date().isoformat())
