@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -18,6 +19,7 @@ from service.accounts.service import AccountService
 from service.config import SUPPORTED_LOCALES, Settings
 from service.lib.clock import today
 from service.lib.errors import DomainError, FieldErrors
+from service.lib.i18n import gettext
 from service.lib.pages import FormReader, field_errors, form_values, redirect, render, safe_next
 from service.registry import taxonomy
 from service.registry.districts import OTHER, SEOUL_DISTRICTS
@@ -27,6 +29,26 @@ from service.registry.schemas import organization_out
 from service.registry.service import OrganizationService
 
 NextParam = Annotated[str | None, QueryParameter(name="next", required=False)]
+
+# The throttle's refusals (accounts/throttle.py) said with when to come back, from their Retry-After.
+WAIT_MESSAGES = {
+    "Too many failed sign-in attempts. Try again later.": (
+        "Too many failed sign-in attempts. You can sign in again in %(minutes)s minutes."
+    ),
+    "Too many registrations from this address. Try again later.": (
+        "Too many registrations from this address. You can register again in %(minutes)s minutes; "
+        "what you entered is kept, except the password."
+    ),
+}
+
+
+def wait_message(error: DomainError) -> str | None:
+    """A 429's message naming the minutes until the limit lifts, or None for any other error."""
+    template = WAIT_MESSAGES.get(error.detail)
+    retry_after = (error.headers or {}).get("Retry-After", "")
+    if error.status != 429 or template is None or not retry_after.isdigit():
+        return None
+    return gettext(template) % {"minutes": max(1, math.ceil(int(retry_after) / 60))}
 
 
 def form_choices() -> dict[str, Any]:
@@ -66,7 +88,15 @@ class AccountPages(Controller):
                 email, str(form.get("password") or ""), client_ip(request), request.headers.get("user-agent")
             )
         except DomainError as exc:
-            page = render(request, "accounts/login.html", status_code=exc.status, email=email, next=target, error=exc)
+            page = render(
+                request,
+                "accounts/login.html",
+                status_code=exc.status,
+                email=email,
+                next=target,
+                error=exc,
+                error_message=wait_message(exc),
+            )
             page.headers.update(exc.headers)  # Retry-After on 429
             return page
         response: Response[Any] = redirect(
@@ -123,6 +153,8 @@ class AccountPages(Controller):
         except DomainError as exc:
             await db_session.rollback()
             messages = {k.replace("user.", "user_"): v for k, v in field_errors(exc, "organization.").items()}
+            if waiting := wait_message(exc):
+                messages["_form"] = waiting
             page = render(
                 request,
                 "accounts/register.html",

@@ -28,17 +28,18 @@ from service.fairs.service import (
 from service.fairs.slots import SEOUL, Slot, seoul
 from service.lib.clock import now
 from service.lib.errors import DomainError, FieldErrors, NotFound, ValidationFailed
+from service.lib.i18n import format_slot, format_time_range
 from service.lib.i18n import gettext as _
 from service.lib.pages import FormReader, field_errors, form_values, redirect, render
 from service.registry.models import Organization
 
 
 def _label(slot: Slot) -> str:
-    return seoul(slot.starts_at).strftime("%m-%d %H:%M")
+    return format_slot(slot.starts_at)
 
 
 def _label_of(iso: str) -> str:
-    return seoul(datetime.fromisoformat(iso)).strftime("%m-%d %H:%M")
+    return format_slot(datetime.fromisoformat(iso))
 
 
 def _uuid_or_none(raw: object) -> uuid.UUID | None:
@@ -563,7 +564,7 @@ class FairPages(Controller):
                 days[-1][1].append(
                     {
                         "value": local.isoformat(),
-                        "label": local.strftime("%H:%M") + "–" + seoul(slot.ends_at).strftime("%H:%M"),
+                        "label": format_time_range(slot.starts_at, slot.ends_at),
                         "checked": slot.starts_at in checked,
                         "meeting": slot.starts_at in meetings,
                     }
@@ -651,7 +652,7 @@ class FairPages(Controller):
             joined=joined,
             moves={m_id: [(s, _label(s)) for s in slots] for m_id, slots in targets.items()},
             now=now(),  # a contract can be reported from a meeting that has begun
-            label=lambda m: seoul(m.starts_at).strftime("%m-%d %H:%M") + "–" + seoul(m.ends_at).strftime("%H:%M"),
+            label=lambda m: format_slot(m.starts_at, m.ends_at),
             nav_items=_nav(fair, viewer),
         )
 

@@ -68,12 +68,38 @@ def format_number(value: int | float, locale: str | None = None) -> str:
     return format_decimal(value, locale=locale or current_locale())
 
 
+# Korean dates as the 행정업무규정 writes them (UI.md §6): 2026. 12. 15.(화) and 24-hour 10:00;
+# Babel's "short" Korean pattern gives 26. 12. 15. 오전 10:00 instead.
+KO_DAY = "y. M. d.(E)"
+KO_MOMENT = "y. M. d.(E) HH:mm"
+
+
 def format_day(value: date, locale: str | None = None) -> str:
-    return format_date(value, format="medium", locale=locale or current_locale())
+    """2026. 12. 15.(화) (ko) / Dec 15, 2026 (en)."""
+    loc = locale or current_locale()
+    return format_date(value, format=KO_DAY if loc == "ko" else "medium", locale=loc)
 
 
 def format_moment(value: datetime, tz: str = "Asia/Seoul", locale: str | None = None) -> str:
-    return format_datetime(value, format="short", tzinfo=_zone(tz), locale=locale or current_locale())
+    """2026. 12. 15.(화) 10:00 (ko) / 12/15/26, 10:00 AM (en), in `tz`."""
+    loc = locale or current_locale()
+    return format_datetime(value, format=KO_MOMENT if loc == "ko" else "short", tzinfo=_zone(tz), locale=loc)
+
+
+def format_slot(value: datetime, end: datetime | None = None, tz: str = "Asia/Seoul", locale: str | None = None) -> str:
+    """A slot's start, or its range with `end`: 12. 15.(화) 10:00~10:30 (ko) / 12-15 10:00–10:30 (en)."""
+    loc = locale or current_locale()
+    local = value.astimezone(_zone(tz))
+    if loc == "ko":
+        start = format_datetime(local, format="M. d.(E) HH:mm", tzinfo=_zone(tz), locale=loc)
+        return start + (f"~{end.astimezone(_zone(tz)):%H:%M}" if end else "")
+    return f"{local:%m-%d %H:%M}" + (f"–{end.astimezone(_zone(tz)):%H:%M}" if end else "")
+
+
+def format_time_range(start: datetime, end: datetime, tz: str = "Asia/Seoul", locale: str | None = None) -> str:
+    """10:00~10:30 (ko) / 10:00–10:30 (en)."""
+    dash = "~" if (locale or current_locale()) == "ko" else "–"
+    return f"{start.astimezone(_zone(tz)):%H:%M}{dash}{end.astimezone(_zone(tz)):%H:%M}"
 
 
 @lru_cache(maxsize=4)

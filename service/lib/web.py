@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service.lib.errors import DomainError, FieldError, ServiceUnavailable, Unauthorized, ValidationFailed
+from service.lib.i18n import current_locale
 
 log = logging.getLogger("service.web")
 PROBLEM_JSON = "application/problem+json"
@@ -45,7 +46,8 @@ def _html_error(request: Request[Any, Any, Any], error: DomainError) -> Response
         return Redirect(path="/login", query_params={"next": target}, status_code=303)
     return Template(
         template_name="error.html",
-        context={"error": error},
+        # the same frame as every page: the caller's menu and the page's language (<html lang>)
+        context={"error": error, "principal": request.scope.get("user"), "locale": current_locale()},
         status_code=error.status,
         headers=error.headers,
     )

@@ -97,9 +97,10 @@ class TestRequestModeWithTheAutoScheduler:
         for firm in (firm_a, firm_b):
             buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="수락").click()
             buyer.page.wait_for_url("**?done=accepted")
+            # decided: only the other decision is offered, as an explicit change of mind
             expect(
-                buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="수락")
-            ).to_be_disabled()
+                buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="거절로 바꾸기")
+            ).to_be_visible()
         buyer.shot("both accepted")
 
         # staff press the schedule button; the grid shows who meets whom
@@ -275,13 +276,13 @@ class TestMarkingSlotsUnavailable:
         page.wait_for_url(f"**/fairs/{fair_id}/unavailable")
         expect(page.locator("main fieldset legend")).to_have_count(1)
         expect(page.get_by_role("checkbox")).to_have_count(6)
-        box = page.get_by_role("checkbox", name="10:00–10:30")
+        box = page.get_by_role("checkbox", name="10:00~10:30")
         expect(box).not_to_be_checked()
         box.check()
         page.get_by_role("button", name="저장").click()
         page.wait_for_url("**/unavailable?done=saved")
         expect(page.locator("[role=status]")).to_have_text("저장되었습니다.")
-        expect(page.get_by_role("checkbox", name="10:00–10:30")).to_be_checked()
+        expect(page.get_by_role("checkbox", name="10:00~10:30")).to_be_checked()
         expect(page.locator("input[type=checkbox]:checked")).to_have_count(1)
         journey.shot("slot marked unavailable")
         journey.check_a11y()

@@ -77,8 +77,8 @@ class TestFairDates:
         }
         response = await client.post("/fairs", data=form)
         assert response.status_code == 422
-        assert "2000년부터 2100년 사이의 날짜여야 합니다" in response.text
-        assert "2000년부터 2100년 사이의 일시여야 합니다" in response.text
+        assert "2000년부터 2100년 사이의 날짜로 입력해 주세요" in response.text
+        assert "2000년부터 2100년 사이의 일시로 입력해 주세요" in response.text
 
 
 class TestListBounds:
@@ -220,7 +220,7 @@ class TestRoomLinkTemplate:
         }
         response = await client.post(f"/fairs/{fair['id']}", data=form)
         assert response.status_code == 422
-        assert "https://로 시작하는 링크여야 합니다" in response.text
+        assert "https://로 시작하는 링크를 입력해 주세요" in response.text
 
 
 class TestMalformedIdsInForms:

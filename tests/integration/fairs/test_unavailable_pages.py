@@ -80,7 +80,7 @@ class TestMarkingSlots:
         assert page.status_code == 200
         assert boxes(page.text) == ALL and checked(page.text) == []
         assert page.text.count("<fieldset") == 1 and "<legend>" in page.text  # one fair day
-        assert "10:30–11:00" in page.text  # labels in Seoul time
+        assert "10:30~11:00" in page.text  # labels in Seoul time
 
         saved = await mark(client, w, csrf, SLOT1, SLOT4)
         assert saved.status_code == 303 and saved.headers["location"].endswith("/unavailable?done=saved")
@@ -125,7 +125,7 @@ class TestMarkingSlots:
         assert "상담 예약됨" in page.text  # the slot with the meeting says so
         refused = await mark(client, w, csrf, SLOT0, SLOT1)
         assert refused.status_code == 409
-        assert "10-20 10:30에 상담이 있습니다" in refused.text and 'role="alert"' in refused.text
+        assert "10. 20.(일) 10:30에 상담이 있습니다" in refused.text and 'role="alert"' in refused.text
         assert checked(refused.text) == [SLOT0, SLOT1]  # what was ticked, to fix
         assert await stored(sessionmaker, w.fair_id, w.agency.organization_id) == {SLOT4}  # unchanged
 

@@ -54,7 +54,7 @@ async def test_provisional_then_final_mails_say_what_they_are(database_url, sess
             assert "임시 상담 일정" in message["Subject"] and "확정 아님" in message["Subject"]
             text = _text(message)
             assert "아직 확정된 일정이 아닙니다" in text
-            assert "2030. 11. 2.까지 지원센터에 알려 주세요" in text  # the day before the fair
+            assert "2030. 11. 2.(토)까지 지원센터에 알려 주세요" in text  # the day before the fair
             assert f"/fairs/{fair['id']}/agenda" in text
             assert not _has_invite(message)
         smtp.inbox.clear()
