@@ -26,12 +26,24 @@ from service.db.migrate import upgrade
 from service.lib import clock
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_DB = "procmatch_test_template"
+# One template per pytest-xdist worker ("gw0", "gw1"...; "main" without xdist): each worker
+# migrates its own, so the workers never wait for each other's DDL.
+TEMPLATE_DB = f"procmatch_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 REGISTRATIONS_FOR_TESTS = 100_000
+# The embedded server's URL, found by the first pytest process (the xdist controller) and
+# inherited by its workers through the environment.
+SERVER_URL_VARIABLE = "PROCMATCH_TEST_SERVER_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the embedded server once, in the process that spawns the xdist workers (or the only
+    process), so that process, the one that started it, also stops it when the run ends."""
+    if not hasattr(config, "workerinput") and not os.environ.get("DATABASE_URL"):
+        os.environ.setdefault(SERVER_URL_VARIABLE, start_embedded(ROOT / ".data" / "test-pg"))
 
 
 def _server_url() -> str:
-    url = os.environ.get("DATABASE_URL")
+    url = os.environ.get("DATABASE_URL") or os.environ.get(SERVER_URL_VARIABLE)
     if url:
         return url
     return start_embedded(ROOT / ".data" / "test-pg")

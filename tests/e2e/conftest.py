@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import fcntl
 import hashlib
 import json
 import re
@@ -52,6 +53,14 @@ def fetch_axe() -> Path:
     if target.exists():
         return target
     AXE_CACHE.mkdir(parents=True, exist_ok=True)
+    with (AXE_CACHE / ".lock").open("w") as lock:  # pytest-xdist workers fetch it once between them
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            _npm_pack_axe(target)
+    return target
+
+
+def _npm_pack_axe(target: Path) -> None:
     result = subprocess.run(
         ["npm", "pack", f"axe-core@{AXE_VERSION}", "--pack-destination", str(AXE_CACHE), "--silent"],
         capture_output=True,
@@ -67,7 +76,6 @@ def fetch_axe() -> Path:
         assert member is not None
         target.write_bytes(member.read())
     tarball.unlink()
-    return target
 
 
 @pytest.fixture(scope="session")
