@@ -78,6 +78,23 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("annual_target_krw IS NULL OR annual_target_krw >= 0", name="target_nonnegative"),
         Index("uq_organizations_business_number", "business_number", unique=True),
         Index("ix_organizations_kind_status", "kind", "status"),
+        # The directory's indexes (migrations 0003, 1001, 3001), declared here so that Alembic's
+        # autogenerate sees them and never proposes dropping them.
+        Index("ix_organizations_category_codes", "category_codes", postgresql_using="gin"),
+        Index(
+            "ix_organizations_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+            postgresql_where=text("kind = 'firm'"),
+        ),
+        Index(
+            "ix_organizations_search_jamo_trgm",
+            "search_jamo",
+            postgresql_using="gin",
+            postgresql_ops={"search_jamo": "gin_trgm_ops"},
+            postgresql_where=text("kind = 'firm'"),
+        ),
     )
 
     kind: Mapped[OrganizationKind] = mapped_column(
