@@ -212,7 +212,7 @@ class ProfileChangeController(Controller):
         offset, limit = check_page(page, page_size)
         service = OrganizationService(db_session)
         changes, total = await service.pending_changes_page(offset, limit)
-        items = [pending_change_out(c, await service.get(c.organization_id)) for c in changes]
+        items = [pending_change_out(change, org) for change, org in changes]
         return Page(items=items, total=total, page=page, page_size=page_size)
 
     @post("/{organization_id:uuid}/changes/{change_id:uuid}/accept", status_code=200)

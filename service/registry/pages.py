@@ -41,14 +41,7 @@ class VerificationPages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Template:
         require_staff(principal)
-        service = OrganizationService(db_session)
-        return render(
-            request,
-            "registry/pending.html",
-            pending=await service.pending(),
-            changes=await _held_changes(service),
-            today=today(),
-        )
+        return await _queue_page(request, OrganizationService(db_session))
 
     @post("/{organization_id:uuid}/changes/{change_id:uuid}/{action:str}")
     async def decide_change(
@@ -69,15 +62,7 @@ class VerificationPages(Controller):
             await service.decide_change(staff, org, change_id, action, str(form.get("reason") or ""))
         except DomainError as exc:
             await db_session.rollback()
-            return render(
-                request,
-                "registry/pending.html",
-                status_code=exc.status,
-                pending=await service.pending(),
-                changes=await _held_changes(service),
-                today=today(),
-                error=exc,
-            )
+            return await _queue_page(request, service, exc.status, error=exc)
         return redirect("/staff/organizations?done=change-" + action)
 
     @post("/{organization_id:uuid}/{action:str}")
@@ -98,24 +83,29 @@ class VerificationPages(Controller):
             )
         except DomainError as exc:
             await db_session.rollback()
-            pending = await service.pending()
-            return render(
-                request,
-                "registry/pending.html",
-                status_code=exc.status,
-                pending=pending,
-                changes=await _held_changes(service),
-                today=today(),
-                error=exc,
-                error_for=organization_id,
-            )
+            return await _queue_page(request, service, exc.status, error=exc, error_for=organization_id)
         return redirect("/staff/organizations?done=" + action)
 
 
 async def _held_changes(service: OrganizationService) -> list[PendingChangeOut]:
     """Firms' profile changes awaiting review, oldest first (the queue shows the first 200)."""
     changes, _ = await service.pending_changes_page(0, 200)
-    return [pending_change_out(c, await service.get(c.organization_id)) for c in changes]
+    return [pending_change_out(change, org) for change, org in changes]
+
+
+async def _queue_page(
+    request: Request[Any, Any, Any], service: OrganizationService, status_code: int = 200, **extra: Any
+) -> Template:
+    """The verification queue: organizations awaiting verification and firms' held changes."""
+    return render(
+        request,
+        "registry/pending.html",
+        status_code=status_code,
+        pending=await service.pending(),
+        changes=await _held_changes(service),
+        today=today(),
+        **extra,
+    )
 
 
 class DirectoryPages(Controller):

@@ -152,18 +152,22 @@ class OrganizationService:
             changes=held,
         )
 
-    async def pending_changes_page(self, offset: int, limit: int) -> tuple[list[OrganizationChange], int]:
-        """Staff: one page of the changes awaiting review (oldest first) and their number."""
+    async def pending_changes_page(
+        self, offset: int, limit: int
+    ) -> tuple[list[tuple[OrganizationChange, Organization]], int]:
+        """Staff: one page of the changes awaiting review (oldest first), each with its organization
+        (one query, not one per change), and their number."""
         condition = OrganizationChange.status == ChangeStatus.PENDING
         total = await self.session.scalar(select(func.count()).select_from(OrganizationChange).where(condition))
-        rows = await self.session.scalars(
-            select(OrganizationChange)
+        rows = await self.session.execute(
+            select(OrganizationChange, Organization)
+            .join(Organization, Organization.id == OrganizationChange.organization_id)
             .where(condition)
             .order_by(OrganizationChange.created_at, OrganizationChange.id)
             .offset(offset)
             .limit(limit)
         )
-        return list(rows), int(total or 0)
+        return [(change, org) for change, org in rows.tuples()], int(total or 0)
 
     async def decide_change(
         self, staff: Principal, org: Organization, change_id: uuid.UUID, action: str, reason: str | None = None
