@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
-from service.accounts.principal import Principal
 from service.db.embedded import socket_url, start_embedded
 from service.db.engine import connect_raw, make_engine, make_sessionmaker
 from service.db.migrate import upgrade
+from service.identity.principal import Principal
 from service.matching.service import MatchingService, widen
 from service.needs.models import Need
 from service.registry.business_number import check_digit

@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.accounts.principal import Principal
 from service.db.embedded import socket_url, start_embedded
 from service.db.engine import connect_raw, make_engine, make_sessionmaker
 from service.db.migrate import upgrade
+from service.identity.principal import Principal
 from service.registry.business_number import check_digit
 from service.registry.districts import SEOUL_DISTRICTS
 from service.registry.importer import COLUMNS, FIRM_TYPE_NAMES, ImportOptions

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from service.accounts.principal import Principal  # noqa: E402
 from service.db.embedded import socket_url, start_embedded  # noqa: E402
 from service.db.engine import connect_raw, make_engine, make_sessionmaker  # noqa: E402
 from service.db.migrate import upgrade  # noqa: E402
+from service.identity.principal import Principal  # noqa: E402
 from service.registry.business_number import check_digit  # noqa: E402
 from service.reports import exports  # noqa: E402
 from service.reports import repository as repo  # noqa: E402

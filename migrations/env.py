@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from service.config import get_settings
 from service.db.engine import make_engine, resolve_database_url
-from service.db.models import metadata
+from service.schema import metadata
 
 config = context.config
 MIGRATION_LOCK = 0x70726F636D  # "procm": one advisory lock key for schema changes

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from litestar.template.config import TemplateConfig
 from service.accounts.auth import AuthMiddleware
 from service.config import Settings, get_settings
 from service.db.engine import make_engine, make_reader_sessionmaker, make_sessionmaker, resolve_database_url
+from service.domains import domain_modules
 from service.lib import i18n
 from service.lib.csrf import SessionCsrfMiddleware
 from service.lib.deps import DEPENDENCIES
@@ -41,32 +41,15 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-# Each domain exposes ROUTES in api.py (JSON) and pages.py (HTML) when it has any.
-DOMAINS = (
-    "health",
-    "accounts",
-    "registry",
-    "needs",
-    "matching",
-    "fairs",
-    "notify",
-    "contracts",
-    "reports",
-)
 
 log = logging.getLogger("service")
 
 
 def domain_routes() -> list[Any]:
+    """Each domain exposes ROUTES in api.py (JSON) and pages.py (HTML) when it has any."""
     routes: list[Any] = []
-    for domain in DOMAINS:
-        for module_name in ("api", "pages"):
-            try:
-                module = importlib.import_module(f"service.{domain}.{module_name}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"service.{domain}.{module_name}":
-                    raise
-                continue
+    for module_name in ("api", "pages"):
+        for module in domain_modules(module_name):
             routes.extend(getattr(module, "ROUTES", []))
     return routes
 

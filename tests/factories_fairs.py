@@ -11,9 +11,9 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.accounts.models import User
-from service.accounts.principal import Principal
 from service.fairs.models import Fair, FairMode, FairParticipant
 from service.fairs.slots import build_grid
+from service.identity.principal import Principal
 from service.registry.models import Organization
 from tests.factories import business_number
 

@@ -10,10 +10,10 @@ from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.auth import session_cookie
-from service.accounts.principal import Principal, require_principal
 from service.accounts.schemas import LoginIn, LoginOut, MeOut, RegisterIn, RegisterOut, UserOut
 from service.accounts.service import AccountService
 from service.config import Settings
+from service.identity.principal import Principal, require_principal
 from service.lib.clock import today
 from service.registry.schemas import organization_out
 

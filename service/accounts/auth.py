@@ -9,9 +9,9 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.principal import Principal
 from service.accounts.service import AccountService
 from service.config import SUPPORTED_LOCALES, Settings
+from service.identity.principal import Principal
 from service.lib.i18n import set_locale
 from service.lib.web import bare_error_response, to_domain_error
 

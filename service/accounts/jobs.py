@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.accounts.models import LoginAttempt, RegistrationAttempt
 from service.config import Settings
 from service.lib.clock import now
-from service.scheduler import JobSpec
+from service.lib.jobs import JobSpec
 
 # The limits look back 10 minutes (sign-in) and an hour (registration); a day is kept for
 # whoever investigates an attack. Without this, a flood of failures grows the tables forever.

@@ -5,10 +5,9 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, LargeBinary, String, Text, func
-from sqlalchemy.dialects.postgresql import CITEXT, JSONB, UUID
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, LargeBinary, String, func
+from sqlalchemy.dialects.postgresql import CITEXT, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -75,20 +74,3 @@ class RegistrationAttempt(UUIDPrimaryKey, Base):
 
     ip: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class AuditEvent(UUIDPrimaryKey, Base):
-    """Who did what to which object, and the values before and after."""
-
-    __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id", "at"),)
-
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    action: Mapped[str] = mapped_column(String(80))
-    target_type: Mapped[str] = mapped_column(String(40))
-    target_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    changes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
-    reason: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

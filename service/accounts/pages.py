@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.api import client_ip
 from service.accounts.auth import LANG_COOKIE, session_cookie
-from service.accounts.principal import Principal, require_principal
 from service.accounts.schemas import RegisterIn, UserIn
 from service.accounts.service import AccountService
 from service.config import SUPPORTED_LOCALES, Settings
+from service.identity.principal import Principal, require_principal
 from service.lib.clock import today
 from service.lib.errors import DomainError, FieldErrors
 from service.lib.i18n import gettext

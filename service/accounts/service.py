@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.models import AuthToken, Role, User
 from service.accounts.passwords import MIN_LENGTH, hash_password, verify_password
-from service.accounts.principal import Principal
 from service.accounts.schemas import RegisterIn, UserIn
 from service.accounts.throttle import Throttle
 from service.config import SUPPORTED_LOCALES, AuthSettings
+from service.identity.principal import Principal
 from service.lib.clock import now, sleep
 from service.lib.errors import Conflict, FieldError, FieldErrors, Unauthorized
 from service.registry.models import Organization, OrganizationKind

@@ -10,7 +10,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal, require_principal, require_staff
 from service.contracts.models import ContractStatus
 from service.contracts.purchases import PurchaseService
 from service.contracts.schemas import (
@@ -29,6 +28,7 @@ from service.contracts.schemas import (
     target_out,
 )
 from service.contracts.service import ContractService
+from service.identity.principal import Principal, require_principal, require_staff
 from service.lib.errors import ValidationFailed
 from service.lib.openapi import FileOrBodyUploadOperation
 from service.lib.pagination import Page, check_page

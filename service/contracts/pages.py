@@ -12,13 +12,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal, require_principal, require_staff
 from service.contracts.models import ContractChannel
 from service.contracts.purchases import PurchaseService
 from service.contracts.repository import organization_choices, organization_names
 from service.contracts.schemas import ContractIn, ContractPatch, PurchaseIn
 from service.contracts.service import ContractService, can_confirm
 from service.fairs.models import Meeting
+from service.identity.principal import Principal, require_principal, require_staff
 from service.lib.errors import DomainError, FieldErrors, ValidationFailed
 from service.lib.i18n import current_locale
 from service.lib.pages import FormReader, field_errors, form_values, redirect, render

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.audit import record_audit
-from service.accounts.principal import Principal
 from service.contracts.models import MAX_AMOUNT_KRW, PurchaseRecord, PurchaseTarget
 from service.contracts.schemas import ImportResult, PurchaseIn
+from service.identity.audit import record_audit
+from service.identity.principal import Principal
 from service.lib import tabular
 from service.lib.clock import now
 from service.lib.errors import FieldErrors, NotFound, ValidationFailed

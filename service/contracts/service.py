@@ -17,8 +17,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.audit import diff, record_audit
-from service.accounts.principal import Principal
 from service.contracts.models import (
     MAX_AMOUNT_KRW,
     Contract,
@@ -29,6 +27,8 @@ from service.contracts.models import (
 )
 from service.contracts.schemas import ContractIn, ContractPatch
 from service.fairs.models import Meeting, MeetingStatus
+from service.identity.audit import diff, record_audit
+from service.identity.principal import Principal
 from service.lib.clock import SEOUL, now, today
 from service.lib.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from service.lib.events import publish
@@ -303,7 +303,7 @@ class ContractService:
         return out
 
     async def _revision(self, contract: Contract, actor: Principal, action: str, changes: dict[str, Any]) -> None:
-        from service.accounts.audit import _jsonable
+        from service.identity.audit import jsonable
 
         self.session.add(
             ContractRevision(
@@ -311,7 +311,7 @@ class ContractService:
                 action=action,
                 actor_id=actor.user_id,
                 actor_side=side_of(actor).value,
-                changes=_jsonable(changes),
+                changes=jsonable(changes),
                 at=now(),
             )
         )

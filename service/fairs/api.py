@@ -9,7 +9,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal, require_principal, require_staff
 from service.fairs.schemas import (
     BookIn,
     FairIn,
@@ -34,6 +33,7 @@ from service.fairs.schemas import (
 )
 from service.fairs.service import BookingService, FairService, RequestService, lock_fair
 from service.fairs.slots import seoul
+from service.identity.principal import Principal, require_principal, require_staff
 from service.lib.errors import NotFound, ValidationFailed
 from service.lib.pagination import Page, check_page
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
 from service.fairs.service import RequestService, fairs_due_for_scheduling
-from service.scheduler import JobSpec
+from service.lib.jobs import JobSpec
 
 log = logging.getLogger("service.fairs")
 MAX_FAIRS_PER_RUN = 20

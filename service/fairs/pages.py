@@ -14,7 +14,6 @@ from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal, require_principal, require_staff
 from service.fairs.models import Fair, FairMode, Meeting
 from service.fairs.schemas import BreakIn, DayIn, FairIn, FairPatch
 from service.fairs.service import (
@@ -26,6 +25,7 @@ from service.fairs.service import (
     lock_fair,
 )
 from service.fairs.slots import SEOUL, Slot, seoul
+from service.identity.principal import Principal, require_principal, require_staff
 from service.lib.clock import now
 from service.lib.errors import DomainError, FieldErrors, NotFound, ValidationFailed
 from service.lib.i18n import format_slot, format_time_range

@@ -25,9 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from service.accounts.audit import record_audit
 from service.accounts.models import User
-from service.accounts.principal import Principal, require_principal, require_staff
 from service.fairs.calendar import Attendee, InviteData, meeting_invite
 from service.fairs.models import (
     AgendaStatus,
@@ -45,6 +43,8 @@ from service.fairs.models import (
 )
 from service.fairs.schemas import MAX_DAYS, MAX_IDS, FairIn, FairPatch
 from service.fairs.slots import FIRST_YEAR, LAST_YEAR, GridError, Slot, build_grid, normalize_days, seoul
+from service.identity.audit import record_audit
+from service.identity.principal import Principal, require_principal, require_staff
 from service.lib.clock import now
 from service.lib.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from service.lib.events import publish
@@ -421,7 +421,7 @@ class FairService:
         if data.room_url_template is not None:
             fair.room_url_template = data.room_url_template or None
         await self.session.flush()
-        from service.accounts.audit import diff
+        from service.identity.audit import diff
 
         after = {k: getattr(fair, k) for k in before}
         await record_audit(

@@ -56,7 +56,7 @@ from service.config import Settings
 from service.db.base import Base
 from service.lib import clock
 from service.lib.errors import Conflict, DomainError, ValidationFailed
-from service.scheduler import JobSpec
+from service.lib.jobs import JobSpec
 
 log = logging.getLogger("service.idempotency")
 

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal, require_principal, require_staff
+from service.identity.principal import Principal, require_principal, require_staff
 from service.lib.bounds import BoundedMap
 from service.lib.i18n import current_locale
 from service.matching.service import MatchingService

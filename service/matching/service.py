@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import Float, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal
+from service.identity.principal import Principal
 from service.lib.clock import now, today
 from service.lib.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from service.lib.events import publish

@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal, require_principal
+from service.identity.principal import Principal, require_principal
 from service.lib.errors import ValidationFailed
 from service.lib.i18n import current_locale
 from service.lib.pagination import Page, check_page

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal
+from service.identity.principal import Principal
 from service.lib.clock import today
 from service.lib.errors import Conflict, FieldErrors, Forbidden, NotFound
 from service.needs.models import Need, NeedStatus

@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
+from service.lib.jobs import JobSpec
 from service.notify.dispatcher import dispatch_due
 from service.notify.sweeps import sweep
-from service.scheduler import JobSpec
 
 JOBS = [JobSpec("notify.dispatch", dispatch_due, 3), JobSpec("notify.sweep", sweep, 600)]

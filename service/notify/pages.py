@@ -12,8 +12,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal, require_staff
 from service.config import Settings
+from service.identity.principal import Principal, require_staff
 from service.lib.errors import ValidationFailed
 from service.lib.pages import redirect, render
 from service.notify.dispatcher import mailbox_path

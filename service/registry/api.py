@@ -12,9 +12,9 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.audit import record_audit
-from service.accounts.principal import Principal, require_principal, require_staff
 from service.accounts.schemas import RejectIn
+from service.identity.audit import record_audit
+from service.identity.principal import Principal, require_principal, require_staff
 from service.lib.clock import today
 from service.lib.errors import NotFound, ValidationFailed
 from service.lib.openapi import FileUploadOperation

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.audit import record_audit
-from service.accounts.principal import Principal
+from service.identity.audit import record_audit
+from service.identity.principal import Principal
 from service.lib.clock import now
 from service.lib.errors import Forbidden, ValidationFailed
 from service.lib.tabular import off_loop

@@ -10,9 +10,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.audit import diff, record_audit
-from service.accounts.models import AuditEvent
-from service.accounts.principal import Principal
+from service.identity.audit import diff, record_audit
+from service.identity.models import AuditEvent
+from service.identity.principal import Principal
 from service.lib.clock import now
 from service.lib.errors import Conflict, FieldError, FieldErrors, Forbidden, NotFound, ValidationFailed
 from service.registry.models import (

@@ -14,9 +14,9 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.principal import Principal, require_principal, require_staff
 from service.config import Settings
 from service.contracts.models import ExportStatus
+from service.identity.principal import Principal, require_principal, require_staff
 from service.lib.errors import Conflict, ValidationFailed
 from service.lib.i18n import set_locale
 from service.reports import exports

@@ -24,11 +24,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal
 from service.contracts.purchases import PurchaseService
 from service.contracts.schemas import ContractIn, PurchaseIn
 from service.contracts.service import ContractService
 from service.fairs.models import Fair, FairMode, FairParticipant, Meeting, MeetingStatus
+from service.identity.principal import Principal
 from service.lib.clock import SEOUL
 from service.lib.errors import FieldErrors
 from service.registry.business_number import check_digit

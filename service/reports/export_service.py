@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.audit import record_audit
-from service.accounts.principal import Principal
 from service.config import Settings
 from service.contracts.models import ExportJob, ExportStatus
+from service.identity.audit import record_audit
+from service.identity.principal import Principal
 from service.lib.clock import now
 from service.lib.errors import NotFound, ValidationFailed
 from service.reports import repository as repo

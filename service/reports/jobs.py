@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
+from service.lib.jobs import JobSpec
 from service.reports.export_service import purge_old_files, run_export_jobs
-from service.scheduler import JobSpec
 
 
 async def export_tick(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:

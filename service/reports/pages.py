@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal, require_principal, require_staff
+from service.identity.principal import Principal, require_principal, require_staff
 from service.lib.clock import today
 from service.lib.errors import ValidationFailed
 from service.lib.i18n import current_locale, gettext

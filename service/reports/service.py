@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal
+from service.identity.principal import Principal
 from service.lib.clock import today
 from service.lib.errors import Forbidden, ValidationFailed
 from service.lib.i18n import current_locale

@@ -6,24 +6,15 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings, SettingsError
+from service.domains import domain_modules
+from service.lib.jobs import JobSpec
 
 log = logging.getLogger("service.scheduler")
-JobFunc = Callable[[async_sessionmaker[AsyncSession], Settings], Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    id: str
-    func: JobFunc
-    seconds: int
 
 
 # Jobs of the shared kernel (service/lib), beside each domain's `jobs.py`.
@@ -31,16 +22,8 @@ KERNEL_JOB_MODULES = ("service.lib.idempotency",)
 
 
 def collect_jobs() -> list[JobSpec]:
-    from service.plugin import DOMAINS
-
     jobs: list[JobSpec] = []
-    for domain in DOMAINS:
-        try:
-            module = importlib.import_module(f"service.{domain}.jobs")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"service.{domain}.jobs":
-                raise
-            continue
+    for module in domain_modules("jobs"):
         jobs.extend(getattr(module, "JOBS", []))
     for name in KERNEL_JOB_MODULES:
         jobs.extend(importlib.import_module(name).JOBS)

@@ -3,8 +3,8 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from service.accounts.models import AuditEvent
-from service.accounts.principal import Principal
+from service.identity.models import AuditEvent
+from service.identity.principal import Principal
 from service.lib.errors import NotFound
 from service.registry.service import OrganizationService
 from tests.factories import agency_payload, create_staff, firm_payload, register, verify

@@ -9,9 +9,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.models import AuditEvent
 from service.config import Settings
 from service.fairs.models import MeetingStatus
+from service.identity.models import AuditEvent
 from service.lib.events import subscribe, unsubscribe
 from tests.factories import agency_payload, create_staff, register, verified_agency, verified_firm
 from tests.factories_contracts import confirmed_contract, contract_payload, make_fair, make_meeting, report_contract

@@ -11,9 +11,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.models import AuditEvent
 from service.config import Settings
 from service.fairs.models import Meeting, MeetingEvent
+from service.identity.models import AuditEvent
 from service.lib import clock
 from tests.factories import Account, create_staff, verified_agency, verified_firm
 

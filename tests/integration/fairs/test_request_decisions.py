@@ -11,9 +11,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.models import AuditEvent
 from service.config import Settings
 from service.fairs.models import MeetingRequest
+from service.identity.models import AuditEvent
 from tests.factories import Account, create_staff, verified_agency, verified_firm
 from tests.integration.fairs.test_pages import sign_in
 from tests.integration.fairs.test_requests import request_fair

@@ -15,11 +15,11 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.models import AuditEvent
 from service.config import Settings
 from service.fairs.models import Fair, Meeting, Unavailability
 from service.fairs.service import BookingService
 from service.fairs.slots import seoul
+from service.identity.models import AuditEvent
 from tests.factories import Account, verified_agency, verified_firm
 from tests.integration.fairs.test_fairs_api import SLOT0, SLOT1, SLOT2, World, book, fair_payload, world
 from tests.integration.fairs.test_pages import csrf_from, sign_in

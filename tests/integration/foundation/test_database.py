@@ -53,7 +53,7 @@ async def test_the_models_declare_everything_the_migrations_build(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from service.db.models import metadata
+    from service.schema import metadata
 
     async with engine.connect() as conn:
         differences = await conn.run_sync(

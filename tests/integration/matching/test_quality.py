@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal
+from service.identity.principal import Principal
 from service.matching.service import MatchingService
 from service.needs.models import Need
 from service.registry.models import Organization, OrganizationKind, OrganizationStatus

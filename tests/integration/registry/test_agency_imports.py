@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from service.accounts.models import AuditEvent
+from service.identity.models import AuditEvent
 from service.registry.models import Organization, OrganizationKind, OrganizationStatus
 from tests.factories import business_number, create_staff, verified_agency, verified_firm
 from tests.factories_registry import AGENCY_HEADERS, agency_csv_bytes, agency_row, csv_bytes, firm_row, xlsx_bytes

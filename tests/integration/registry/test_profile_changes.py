@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from service.accounts.models import AuditEvent
+from service.identity.models import AuditEvent
 from tests.factories import PASSWORD, business_number, create_staff, verified_agency, verified_firm
 
 NEED = {

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.principal import Principal
 from service.contracts.models import Contract
 from service.db.engine import make_engine, make_sessionmaker
 from service.fairs.models import Fair, FairMode, FairParticipant, Meeting
+from service.identity.principal import Principal
 from service.registry.models import Organization
 from service.reports.repository import GROUP_BYS, SalesFilter
 from service.reports.service import ReportService

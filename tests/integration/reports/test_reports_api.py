@@ -19,8 +19,8 @@ from referencing import Registry, Resource
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.models import AuditEvent
 from service.config import Settings
+from service.identity.models import AuditEvent
 from service.needs.models import Need
 from service.reports.export_service import run_export_jobs
 from tests.factories import agency_payload, register

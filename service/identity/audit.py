@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.models import AuditEvent
+from service.identity.models import AuditEvent
 from service.lib.clock import now
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (date, datetime)):
@@ -22,18 +22,18 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (uuid.UUID, Decimal)):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     return value
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """{field: {"old": ..., "new": ...}} for the fields whose value changed."""
     return {
-        key: {"old": _jsonable(before.get(key)), "new": _jsonable(value)}
+        key: {"old": jsonable(before.get(key)), "new": jsonable(value)}
         for key, value in after.items()
-        if _jsonable(before.get(key)) != _jsonable(value)
+        if jsonable(before.get(key)) != jsonable(value)
     }
 
 
@@ -52,7 +52,7 @@ async def record_audit(
         action=action,
         target_type=target_type,
         target_id=target_id,
-        changes=_jsonable(changes or {}),
+        changes=jsonable(changes or {}),
         reason=reason,
         at=now(),
     )

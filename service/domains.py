@@ -1,0 +1,39 @@
+"""The one list of the business's domains, in dependency order.
+
+A domain may import the kernel (`service.config`, `service.lib`, `service.db`, `service.identity`) and
+the domains listed before it, never one listed after it (tests/unit/test_architecture.py checks this).
+The app layer (`service.plugin`, `service.scheduler`, `service.schema`, `service.cli`, `service.demo`)
+walks this list to collect routes, jobs, event subscribers and tables.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+KERNEL = ("config", "lib", "db", "identity")
+
+DOMAINS = (
+    "registry",
+    "accounts",
+    "needs",
+    "fairs",
+    "contracts",
+    "matching",
+    "reports",
+    "notify",
+    "health",
+)
+
+
+def domain_modules(module_name: str) -> list[ModuleType]:
+    """`service.<domain>.<module_name>` of every domain that has one, in dependency order."""
+    modules: list[ModuleType] = []
+    for domain in DOMAINS:
+        qualified = f"service.{domain}.{module_name}"
+        try:
+            modules.append(importlib.import_module(qualified))
+        except ModuleNotFoundError as exc:
+            if exc.name != qualified:
+                raise
+    return modules
