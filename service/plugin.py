@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 
 from service.accounts.auth import AuthMiddleware
 from service.config import Settings, get_settings
+from service.identity.deps import CALLER_DEPENDENCIES
 from service.db.engine import make_engine, make_reader_sessionmaker, make_sessionmaker, resolve_database_url
 from service.domains import domain_modules
 from service.lib import i18n
@@ -123,7 +124,7 @@ class AppPlugin(InitPluginProtocol):
         app_config.before_send.extend(
             [security_headers(https=settings.app.secure_cookies), ensure_request_id, complete_allow_header]
         )
-        app_config.dependencies = {**DEPENDENCIES, **app_config.dependencies}
+        app_config.dependencies = {**DEPENDENCIES, **CALLER_DEPENDENCIES, **app_config.dependencies}
         app_config.exception_handlers = {Exception: exception_handler, **app_config.exception_handlers}
         app_config.route_handlers.extend(domain_routes())
         app_config.route_handlers.append(MetricsController)

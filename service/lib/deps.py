@@ -1,14 +1,29 @@
-"""Dependencies every controller may ask for by name."""
+"""Dependencies every controller may ask for by name, and the factory for a domain's service providers.
+
+A controller declares what it needs instead of building it:
+
+    class NeedPages(Controller):
+        dependencies = {"needs": provide_service(NeedService)}
+
+        @get("/")
+        async def list_needs(self, viewer: NamedDependency[Principal], needs: NamedDependency[NeedService]): ...
+
+The caller's providers (`viewer`, `staff`, `verified_org`) and the guards live in `service.identity.deps`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
+
+T = TypeVar("T")
 
 
 def provide_settings(state: State) -> Settings:
@@ -17,7 +32,26 @@ def provide_settings(state: State) -> Settings:
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Any:
+    """The caller or None, for the few pages anyone may see (sign-in, registration, the landing page)."""
     return request.scope.get("user")
+
+
+def provide_service(factory: Callable[[AsyncSession], T]) -> Provide:
+    """A provider building `factory(db_session)` once per request."""
+
+    def provide(db_session: AsyncSession) -> Any:
+        return factory(db_session)
+
+    return Provide(provide, sync_to_thread=False)
+
+
+def provide_configured_service(factory: Callable[[AsyncSession, Settings], T]) -> Provide:
+    """A provider building `factory(db_session, settings)` once per request (services that need settings)."""
+
+    def provide(db_session: AsyncSession, settings: Settings) -> Any:
+        return factory(db_session, settings)
+
+    return Provide(provide, sync_to_thread=False)
 
 
 DEPENDENCIES = {

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import FormMultiDict
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.lib.bounds import MAX_LIST_ITEMS
 from service.lib.errors import DomainError, FieldErrors
@@ -21,6 +24,30 @@ def render(request: Request[Any, Any, Any], template_name: str, *, status_code: 
         context={"principal": request.scope.get("user"), "locale": current_locale(), **context},
         status_code=status_code,
     )
+
+
+Rerender = Callable[[DomainError], Awaitable[Response[Any]] | Response[Any]]
+
+
+async def form_action(
+    db_session: AsyncSession,
+    action: Callable[[], Awaitable[Response[Any]]],
+    rerender: Rerender,
+    *,
+    catch: type[DomainError] | tuple[type[DomainError], ...] = DomainError,
+) -> Response[Any]:
+    """Run an HTML form's action in a savepoint; when it refuses, undo its writes and show the form again.
+
+    Every page handler that writes goes through here, so no partial write can survive a refusal (even when
+    the re-rendered form answers 200 to htmx). `rerender(error)` builds the form page with the error's
+    field messages (see `field_errors`); errors not in `catch` propagate to the error page.
+    """
+    try:
+        async with db_session.begin_nested():
+            return await action()
+    except catch as error:
+        page = rerender(error)
+        return await page if inspect.isawaitable(page) else page
 
 
 def field_errors(error: DomainError | FieldErrors, strip_prefix: str = "") -> dict[str, str]:

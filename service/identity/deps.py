@@ -1,0 +1,46 @@
+"""Who may call a handler, declared rather than checked by hand on a handler's first line.
+
+- Providers: a handler that takes `viewer` is for signed-in callers (401 otherwise); `staff` for
+  support-center staff (403 otherwise); `verified_org` for staff and members of a verified organization
+  (403 `awaiting_verification` otherwise). Each resolves to the caller's `Principal`.
+- Guards: `guards=[staff_only]` on a controller (or `signed_in`) refuses the call before any dependency is
+  built or any body is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+
+from service.identity.principal import Principal, require_principal, require_staff
+
+
+def provide_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    return require_principal(connection.scope.get("user"))
+
+
+def provide_staff(viewer: Principal) -> Principal:
+    return require_staff(viewer)
+
+
+def provide_verified_org(viewer: Principal) -> Principal:
+    viewer.require_verified()
+    return viewer
+
+
+def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    require_principal(connection.scope.get("user"))
+
+
+def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    require_staff(connection.scope.get("user"))
+
+
+CALLER_DEPENDENCIES = {
+    "viewer": Provide(provide_viewer, sync_to_thread=False),
+    "staff": Provide(provide_staff, sync_to_thread=False),
+    "verified_org": Provide(provide_verified_org, sync_to_thread=False),
+}
