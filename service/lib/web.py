@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import MediaType, Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
@@ -211,12 +212,10 @@ class CommitBeforeResponseMiddleware(ASGIMiddleware):
     still closes the session (its commit is then a no-op) and rolls back error responses.
     """
 
-    def __init__(self, session_scope_key: str) -> None:
-        self.session_scope_key = session_scope_key
+    def __init__(self, database_config: SQLAlchemyAsyncConfig) -> None:
+        self.database_config = database_config
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
-
         replaced = False
 
         async def send_after_commit(message: Message) -> None:
@@ -224,8 +223,8 @@ class CommitBeforeResponseMiddleware(ASGIMiddleware):
             if replaced:
                 return  # the rest of a success response that did not happen
             if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
-                session = get_aa_scope_state(scope, self.session_scope_key)
-                if session is not None and session.in_transaction():
+                session = self.database_config.provide_session(scope["app"].state, scope)
+                if session.in_transaction():
                     try:
                         await session.commit()
                     except Exception as exc:  # the outcome is unknown to us: never claim success
