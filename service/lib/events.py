@@ -63,6 +63,8 @@ def load_subscribers() -> None:
 
 
 async def publish(session: AsyncSession, event: DomainEvent) -> None:
+    """Run the handlers of `event`'s class inside `session`'s transaction, passing them the
+    session's settings; raises LookupError for a session made without settings."""
     load_subscribers()
     settings = session_settings(session)
     for handler in list(_subscribers.get(type(event), [])):
