@@ -101,7 +101,7 @@ def scheduler() -> None:
 
     async def run() -> None:
         engine = make_engine(url, pool_size=4)
-        start_scheduler(make_sessionmaker(engine), settings)
+        start_scheduler(make_sessionmaker(engine, settings), settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -176,8 +176,9 @@ def create_staff(email: str, name: str, password_stdin: bool) -> None:
     async def run() -> None:
         engine = make_engine(url, pool_size=1)
         try:
-            async with make_sessionmaker(engine).begin() as session:
-                await AccountService(session, get_settings().auth).create_staff(email, password, name)
+            settings = get_settings()
+            async with make_sessionmaker(engine, settings).begin() as session:
+                await AccountService(session, settings.auth).create_staff(email, password, name)
         finally:
             await engine.dispose()
 

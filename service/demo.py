@@ -67,7 +67,7 @@ async def ensure_demo_data(database_url: str, settings: Settings) -> list[tuple[
     rows += [("agency", a[0], DEMO_PASSWORD) for a in AGENCIES]
     rows += [("firm", f[0], DEMO_PASSWORD) for f in FIRMS]
     try:
-        async with make_sessionmaker(engine).begin() as session:
+        async with make_sessionmaker(engine, settings).begin() as session:
             if await session.scalar(select(User.id).where(User.email == STAFF_EMAIL)):
                 return rows
             accounts = AccountService(session, settings.auth)

@@ -89,7 +89,7 @@ class AppPlugin(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = self.settings
         engine = make_engine(self.database_url, settings.db.pool_size, settings.db.slow_query_ms)
-        sessionmaker = make_sessionmaker(engine)
+        sessionmaker = make_sessionmaker(engine, settings)
         app_config.state.update(
             {"settings": settings, "engine": engine, "sessionmaker": sessionmaker, "database_url": self.database_url}
         )

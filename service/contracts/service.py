@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.contracts.events import ContractChanged, ContractConfirmed, ContractReported
 from service.contracts.models import (
     MAX_AMOUNT_KRW,
     Contract,
@@ -131,7 +132,7 @@ class ContractService:
         """A firm's confirmed contracts (count and 원), all years: the matching track record.
 
         The matching domain keeps these as counters on the organization; it recomputes them
-        from here after `contract.confirmed` and `contract.changed`.
+        from here after `ContractConfirmed` and `ContractChanged`.
         """
         row = (
             await self.session.execute(
@@ -167,7 +168,7 @@ class ContractService:
         self.session.add(contract)
         await self._flush(contract)
         await self._revision(contract, actor, "reported", {k: {"old": None, "new": v} for k, v in values.items()})
-        await publish(self.session, "contract.reported", contract=contract, actor=actor)
+        await publish(self.session, ContractReported(contract, actor))
         if confirm:
             await self.confirm(actor, contract)
         return contract
@@ -191,7 +192,7 @@ class ContractService:
                 target_type="contract",
                 target_id=contract.id,
             )
-        await publish(self.session, "contract.confirmed", contract=contract, actor=actor)
+        await publish(self.session, ContractConfirmed(contract, actor))
         return contract
 
     async def correct(self, actor: Principal, contract: Contract, patch: ContractPatch) -> Contract:
@@ -230,7 +231,7 @@ class ContractService:
                 target_id=contract.id,
                 changes=changes,
             )
-        await publish(self.session, "contract.changed", contract=contract, actor=actor)
+        await publish(self.session, ContractChanged(contract, actor))
         return contract
 
     # -- rules ------------------------------------------------------------------------

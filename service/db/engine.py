@@ -116,8 +116,24 @@ def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float = IDLE_PING_
             raise DisconnectionError("connection did not answer a ping") from exc
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+SETTINGS_KEY = "settings"
+
+
+def make_sessionmaker(engine: AsyncEngine, settings: Settings | None = None) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests, jobs and commands. Each carries `settings` in its `info`, so the code
+    running inside its transaction (domain event handlers) uses the settings the app or command was
+    given rather than reading the environment again. A session made without settings cannot
+    publish domain events (`session_settings` raises)."""
+    info = {SETTINGS_KEY: settings} if settings is not None else {}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+def session_settings(session: AsyncSession) -> Settings:
+    """The settings `session`'s sessionmaker was made with (see `make_sessionmaker`)."""
+    settings = session.info.get(SETTINGS_KEY)
+    if not isinstance(settings, Settings):
+        raise LookupError("this session carries no settings: make its sessionmaker with make_sessionmaker()")
+    return settings
 
 
 def make_reader_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.config import Settings
 from service.fairs.schemas import (
     BookIn,
     FairIn,
@@ -322,9 +323,10 @@ class MeetingController(Controller):
         meeting_id: FromPath[uuid.UUID],
         principal: NamedDependency[Principal | None],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Response[bytes]:
         """The meeting as an iCalendar invite (METHOD:CANCEL once cancelled)."""
-        body = await BookingService(db_session).invite(require_principal(principal), meeting_id)
+        body = await BookingService(db_session).invite(require_principal(principal), meeting_id, settings)
         return Response(
             content=body,
             media_type="text/calendar",

@@ -2,7 +2,10 @@
 
 Stable UID per meeting, SEQUENCE growing with each move, METHOD:REQUEST (CANCEL when
 cancelled), an Asia/Seoul VTIMEZONE, the online room as LOCATION and URL, both parties
-as attendees.
+as attendees, the support center (MAIL_FROM) as organizer.
+
+`meeting_ics` is the one builder of a meeting's invite: the download and the mail
+attachment of one meeting carry the same event, so a calendar that imports both keeps one.
 """
 
 from __future__ import annotations
@@ -10,11 +13,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr
 from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.models import User
+from service.config import Settings
+from service.fairs.models import Fair, FairParticipant, Meeting, MeetingStatus
+from service.lib.clock import now
+from service.registry.models import Organization
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -82,3 +94,58 @@ def meeting_invite(data: InviteData, method: Literal["REQUEST", "CANCEL"] = "REQ
     # The cached VTIMEZONE goes before the event, where icalendar would have put the component.
     head, sep, tail = bytes(calendar.to_ical()).partition(b"BEGIN:VEVENT\r\n")
     return head + _vtimezone("Asia/Seoul") + sep + tail
+
+
+@dataclass(frozen=True)
+class MeetingParties:
+    """Who meets where: what a meeting's invite and its mails show."""
+
+    fair: Fair | None
+    agency: Organization
+    firm: Organization
+    room_url: str | None  # the meeting's own room, else the agency's room at the fair
+    # (user, own organization, the other party) of every active user of both sides, agency side first
+    people: tuple[tuple[User, Organization, Organization], ...]
+
+
+async def meeting_parties(session: AsyncSession, meeting: Meeting) -> MeetingParties:
+    pair = (meeting.agency_id, meeting.firm_id)
+    organizations = {o.id: o for o in await session.scalars(select(Organization).where(Organization.id.in_(pair)))}
+    agency, firm = organizations[meeting.agency_id], organizations[meeting.firm_id]
+    fair = await session.get(Fair, meeting.fair_id) if meeting.fair_id else None
+    room_url = meeting.room_url
+    if room_url is None and meeting.fair_id is not None:
+        room_url = await session.scalar(
+            select(FairParticipant.room_url).where(
+                FairParticipant.fair_id == meeting.fair_id, FairParticipant.organization_id == meeting.agency_id
+            )
+        )
+    users = await session.scalars(
+        select(User).where(User.organization_id.in_(pair), User.is_active.is_(True)).order_by(User.email)
+    )
+    people = [(u, agency, firm) if u.organization_id == agency.id else (u, firm, agency) for u in users]
+    people.sort(key=lambda person: person[1].id != agency.id)  # stable: by email within each side
+    return MeetingParties(fair, agency, firm, room_url, tuple(people))
+
+
+def invite_method(meeting: Meeting) -> Literal["REQUEST", "CANCEL"]:
+    return "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST"
+
+
+def meeting_ics(meeting: Meeting, parties: MeetingParties, settings: Settings) -> bytes:
+    """The meeting's invite (METHOD:CANCEL once it is cancelled), sent by the support center."""
+    center_name, center_email = parseaddr(settings.smtp.mail_from)
+    description_lines = [parties.fair.name if parties.fair else "", parties.room_url or ""]
+    data = InviteData(
+        meeting_id=meeting.id,
+        sequence=meeting.sequence,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        summary=f"공공구매 상담: {parties.agency.name} · {parties.firm.name}",
+        description="\n".join(line for line in description_lines if line),
+        room_url=parties.room_url,
+        organizer=Attendee(center_name or "procure-match", center_email),
+        attendees=tuple(Attendee(f"{u.name} ({org.name})", u.email) for u, org, _ in parties.people),
+        stamp=now(),
+    )
+    return meeting_invite(data, invite_method(meeting))

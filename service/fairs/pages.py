@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.config import Settings
 from service.fairs.models import Fair, FairMode, Meeting
 from service.fairs.schemas import BreakIn, DayIn, FairIn, FairPatch
 from service.fairs.service import (
@@ -693,8 +694,9 @@ class MeetingPages(Controller):
         meeting_id: FromPath[uuid.UUID],
         principal: NamedDependency[Principal | None],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Response[bytes]:
-        body = await BookingService(db_session).invite(require_principal(principal), meeting_id)
+        body = await BookingService(db_session).invite(require_principal(principal), meeting_id, settings)
         return Response(
             content=body,
             media_type="text/calendar",

@@ -25,8 +25,19 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from service.accounts.models import User
-from service.fairs.calendar import Attendee, InviteData, meeting_invite
+from service.config import Settings
+from service.fairs.calendar import meeting_ics, meeting_parties
+from service.fairs.events import (
+    FairFinalized,
+    FairScheduled,
+    MeetingBooked,
+    MeetingCancelled,
+    MeetingMoved,
+    MeetingRated,
+    MeetingRequestAccepted,
+    MeetingRequestCreated,
+    MeetingRequestDeclined,
+)
 from service.fairs.models import (
     AgendaStatus,
     Fair,
@@ -896,7 +907,7 @@ class BookingService:
                 target_id=meeting.id,
                 changes={"firm_id": firm_id, "start": slot.starts_at},
             )
-        await publish(self.session, "meeting.booked", meeting=meeting, actor=actor)
+        await publish(self.session, MeetingBooked(meeting, actor))
         return meeting
 
     async def _explain_missing(self, fair_id: uuid.UUID, agency_id: uuid.UUID) -> None:
@@ -943,7 +954,7 @@ class BookingService:
         await self.session.flush()
         await self._history(meeting.id, "cancelled", actor, {})
         await self._audit_on_behalf(actor, meeting, "cancel", {"status": "cancelled"})
-        await publish(self.session, "meeting.cancelled", meeting=meeting, actor=actor)
+        await publish(self.session, MeetingCancelled(meeting, actor))
         return meeting
 
     async def move(self, actor: Principal, meeting_id: uuid.UUID, start: datetime) -> Meeting:
@@ -994,7 +1005,7 @@ class BookingService:
             meeting.id, "moved", actor, {"from": previous.isoformat(), "to": slot.starts_at.isoformat()}
         )
         await self._audit_on_behalf(actor, meeting, "move", {"start": {"old": previous, "new": slot.starts_at}})
-        await publish(self.session, "meeting.moved", meeting=meeting, actor=actor, previous_starts_at=previous)
+        await publish(self.session, MeetingMoved(meeting, actor, previous))
         return meeting
 
     async def _write_slot(self, statement: Executable, params: dict[str, Any] | None = None) -> Row[Any]:
@@ -1060,7 +1071,7 @@ class BookingService:
             {"rating": rating, "side": side, "status": str(meeting.status), "disputed": meeting.outcome_disputed},
         )
         if rating is not None:
-            await publish(self.session, "meeting.rated", meeting=meeting, actor=actor)
+            await publish(self.session, MeetingRated(meeting, actor))
         await self._audit_on_behalf(
             actor, meeting, "outcome", {"outcome": reported.value, "status": str(meeting.status)}
         )
@@ -1075,33 +1086,10 @@ class BookingService:
             raise ValidationFailed.single("message", "is required")
         await self._history(meeting.id, "objection", actor, {"message": message.strip()[:2000]})
 
-    async def invite(self, viewer: Principal, meeting_id: uuid.UUID) -> bytes:
+    async def invite(self, viewer: Principal, meeting_id: uuid.UUID, settings: Settings) -> bytes:
+        """The meeting's .ics, the same invite its mails carry."""
         meeting = await self.visible_meeting(viewer, meeting_id)
-        names = await FairService(self.session).organization_names({meeting.agency_id, meeting.firm_id})
-        fair_name = ""
-        if meeting.fair_id is not None:
-            fair_name = (await FairService(self.session).get(meeting.fair_id)).name
-        people = await self.session.execute(
-            select(User.name, User.email, User.organization_id)
-            .where(User.organization_id.in_([meeting.agency_id, meeting.firm_id]), User.is_active.is_(True))
-            .order_by(User.created_at)
-        )
-        attendees = tuple(Attendee(name, email) for name, email, _ in people)
-        organizer = Attendee(names.get(meeting.agency_id, "agency"), "noreply@procure-match.kr")
-        summary = f"{fair_name} 상담: {names.get(meeting.agency_id, '')} × {names.get(meeting.firm_id, '')}".strip()
-        data = InviteData(
-            meeting_id=meeting.id,
-            sequence=meeting.sequence,
-            starts_at=meeting.starts_at,
-            ends_at=meeting.ends_at,
-            summary=summary,
-            description=f"온라인 상담실: {meeting.room_url or '-'}",
-            room_url=meeting.room_url,
-            organizer=organizer,
-            attendees=attendees,
-            stamp=now(),
-        )
-        return meeting_invite(data, "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST")
+        return meeting_ics(meeting, await meeting_parties(self.session, meeting), settings)
 
 
 def _scheduler_module() -> Any:
@@ -1183,7 +1171,7 @@ class RequestService:
             if _sqlstate(exc)[0] == UNIQUE_VIOLATION:
                 raise Conflict("You already sent this agency a request in this fair.") from None
             raise
-        await publish(self.session, "request.created", request=request)
+        await publish(self.session, MeetingRequestCreated(request))
         return request
 
     async def visible(self, viewer: Principal, request_id: uuid.UUID) -> MeetingRequest:
@@ -1231,7 +1219,7 @@ class RequestService:
                 target_id=request.id,
                 changes={"status": {"old": previous.value, "new": wanted.value}},
             )
-        await publish(self.session, "request.accepted" if accept else "request.declined", request=request)
+        await publish(self.session, (MeetingRequestAccepted if accept else MeetingRequestDeclined)(request))
         return request
 
     async def inbox(self, viewer: Principal, fair_id: uuid.UUID | None = None) -> list[MeetingRequest]:
@@ -1366,7 +1354,7 @@ class RequestService:
                 target_id=fair.id,
                 changes={"scheduled": placed, "unscheduled": len(unscheduled), "method": solution.method},
             )
-        await publish(self.session, "fair.scheduled", fair=fair, scheduled=placed, unscheduled=unscheduled)
+        await publish(self.session, FairScheduled(fair, placed, tuple(unscheduled)))
         return ScheduleResult(
             scheduled=placed,
             unscheduled=unscheduled,
@@ -1405,7 +1393,7 @@ class RequestService:
             self.session, actor_id=staff.user_id, action="fair.finalize", target_type="fair", target_id=fair.id
         )
         # Notifications send the final agenda's invites and queue its reminders.
-        await publish(self.session, "fair.finalized", fair=fair, meeting_ids=finalized)
+        await publish(self.session, FairFinalized(fair, tuple(finalized)))
         return count
 
 

@@ -14,6 +14,7 @@ from service.identity.principal import Principal
 from service.lib.clock import now, today
 from service.lib.errors import Conflict, FieldErrors, Forbidden, NotFound, ValidationFailed
 from service.lib.events import publish
+from service.matching.events import ShortlistInvited
 from service.matching.models import MatchExposure, MatchingSettings, Shortlist
 from service.matching.scoring import (
     DEFAULT_WEIGHTS,
@@ -242,7 +243,7 @@ class MatchingService:
             entry.invited_at = now()
         await self.session.flush()
         if invite:
-            await publish(self.session, "shortlist.invited", invitation=entry, need=need)
+            await publish(self.session, ShortlistInvited(entry, need))
         return entry
 
     async def shortlisted(self, need: Need) -> list[tuple[Shortlist, Organization]]:

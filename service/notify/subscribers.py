@@ -1,28 +1,34 @@
 """Domain events → outbox rows, inside the transaction that published them.
 
-Relies on: organization.verify / organization.reject (organization=Organization);
-meeting.booked (meeting, actor), meeting.moved (meeting, actor, previous_starts_at),
-meeting.cancelled (meeting, actor); request.created / request.accepted / request.declined (request);
-fair.scheduled (fair, scheduled, unscheduled=[request ids]); contract.reported (contract, actor);
-shortlist.invited (invitation, need); fair.finalized (fair, meeting_ids=[the meetings it made final]);
-proposed, not yet published by its owner: meeting.rated (meeting, actor);
-with Meeting and MeetingRequest rows as in service/fairs/models.py.
+The events are those of the registry, fairs, contracts and matching domains (their `events.py`).
+Every mail takes its base URL and time zone, and every invite its organizer, from the settings
+the publishing session carries (the app's, the job's or the command's), passed to each handler.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email.utils import parseaddr
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import String, and_, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.models import User
-from service.config import get_settings
-from service.fairs.calendar import Attendee, InviteData, meeting_invite
+from service.config import Settings
+from service.contracts.events import ContractReported
+from service.fairs.calendar import MeetingParties, invite_method, meeting_ics, meeting_parties
+from service.fairs.events import (
+    FairFinalized,
+    FairScheduled,
+    MeetingBooked,
+    MeetingCancelled,
+    MeetingMoved,
+    MeetingRated,
+    MeetingRequestAccepted,
+    MeetingRequestCreated,
+    MeetingRequestDeclined,
+)
 from service.fairs.models import (
     Fair,
     FairParticipant,
@@ -34,14 +40,15 @@ from service.fairs.models import (
 )
 from service.lib.clock import now, today
 from service.lib.events import subscribe
-from service.needs.models import Need
+from service.matching.events import ShortlistInvited
 from service.notify.models import OutboxMessage, OutboxStatus
 from service.notify.service import Attachment, Mail, cancel_pending, enqueue_many
+from service.registry.events import OrganizationRejected, OrganizationVerified
 from service.registry.models import Organization
 
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
 # After the meeting (counted from its end): a day later, rate it and report any contract; then
-# ask at about 1, 3 and 6 months whether a contract came of it (stopped by contract.reported).
+# ask at about 1, 3 and 6 months whether a contract came of it (stopped by ContractReported).
 FOLLOW_UPS = (
     ("rating", "1d", "meeting_followup_rating", timedelta(days=1)),
     ("contract", "1m", "meeting_followup_contract", timedelta(days=30)),
@@ -67,14 +74,13 @@ def _stamp(moment: datetime | None) -> str:
 
 
 async def mail_organization(
-    session: AsyncSession, organization: Organization, template: str, key: str, **values: Any
+    session: AsyncSession, settings: Settings, organization: Organization, template: str, key: str, **values: Any
 ) -> int:
     """Queue `template` to every active user of `organization`, once per `key` and user.
 
     Every such mail's context has the user's and the organization's names and the base URL,
     plus `values`. Returns how many mails were new.
     """
-    settings = get_settings()
     base = {"organization_name": organization.name, "base_url": settings.app.base_url}
     return await enqueue_many(
         session,
@@ -92,77 +98,32 @@ async def mail_organization(
     )
 
 
-async def _organization_mail(session: AsyncSession, organization: Organization, kind: str) -> None:
+async def _organization_mail(session: AsyncSession, settings: Settings, organization: Organization, kind: str) -> None:
     key = f"{kind}:{organization.id.hex}:{_stamp(organization.status_changed_at)}"
-    await mail_organization(session, organization, kind, key, reason=organization.status_reason or "")
+    await mail_organization(session, settings, organization, kind, key, reason=organization.status_reason or "")
 
 
-@subscribe("organization.verify")
-async def on_organization_verified(session: AsyncSession, organization: Organization, **_: Any) -> None:
-    await _organization_mail(session, organization, "organization_verified")
+@subscribe(OrganizationVerified)
+async def on_organization_verified(session: AsyncSession, event: OrganizationVerified, settings: Settings) -> None:
+    await _organization_mail(session, settings, event.organization, "organization_verified")
 
 
-@subscribe("organization.reject")
-async def on_organization_rejected(session: AsyncSession, organization: Organization, **_: Any) -> None:
-    await _organization_mail(session, organization, "organization_rejected")
+@subscribe(OrganizationRejected)
+async def on_organization_rejected(session: AsyncSession, event: OrganizationRejected, settings: Settings) -> None:
+    await _organization_mail(session, settings, event.organization, "organization_rejected")
 
 
-@dataclass
-class _MeetingParties:
-    fair: Fair | None
-    agency: Organization
-    firm: Organization
-    room_url: str | None
-    people: list[tuple[User, Organization, Organization]]  # (user, own organization, the other party)
-
-
-async def _parties(session: AsyncSession, meeting: Meeting) -> _MeetingParties:
-    pair = (meeting.agency_id, meeting.firm_id)
-    organizations = {o.id: o for o in await session.scalars(select(Organization).where(Organization.id.in_(pair)))}
-    agency, firm = organizations[meeting.agency_id], organizations[meeting.firm_id]
-    fair = await session.get(Fair, meeting.fair_id) if meeting.fair_id else None
-    room_url = meeting.room_url
-    if room_url is None and meeting.fair_id is not None:
-        room_url = await session.scalar(
-            select(FairParticipant.room_url).where(
-                FairParticipant.fair_id == meeting.fair_id, FairParticipant.organization_id == meeting.agency_id
-            )
-        )
-    users = await session.scalars(
-        select(User).where(User.organization_id.in_(pair), User.is_active.is_(True)).order_by(User.email)
-    )
-    people = [(u, agency, firm) if u.organization_id == agency.id else (u, firm, agency) for u in users]
-    # agency side first, as the mails were always queued
-    people.sort(key=lambda person: person[1].id != agency.id)
-    return _MeetingParties(fair, agency, firm, room_url, people)
-
-
-def _invite(meeting: Meeting, parties: _MeetingParties, method: Literal["REQUEST", "CANCEL"]) -> Attachment:
-    settings = get_settings()
-    center_name, center_email = parseaddr(settings.smtp.mail_from)
-    summary = f"공공구매 상담: {parties.agency.name} · {parties.firm.name}"
-    description_lines = [parties.fair.name if parties.fair else "", parties.room_url or ""]
-    data = InviteData(
-        meeting_id=meeting.id,
-        sequence=meeting.sequence,
-        starts_at=meeting.starts_at,
-        ends_at=meeting.ends_at,
-        summary=summary,
-        description="\n".join(line for line in description_lines if line),
-        room_url=parties.room_url,
-        organizer=Attendee(center_name or "procure-match", center_email),
-        attendees=tuple(Attendee(f"{u.name} ({org.name})", u.email) for u, org, _ in parties.people),
-        stamp=now(),
-    )
+def _invite(meeting: Meeting, parties: MeetingParties, settings: Settings) -> Attachment:
+    method = invite_method(meeting)
     return Attachment(
         filename="invite.ics" if method == "REQUEST" else "cancel.ics",
         content_type=f"text/calendar; method={method}",
-        data=meeting_invite(data, method),
+        data=meeting_ics(meeting, parties, settings),
     )
 
 
 def _context(
-    meeting: Meeting, parties: _MeetingParties, user: User, own: Organization, other: Organization
+    meeting: Meeting, parties: MeetingParties, settings: Settings, user: User, own: Organization, other: Organization
 ) -> dict[str, Any]:
     return {
         "user_name": user.name,
@@ -172,37 +133,38 @@ def _context(
         "starts_at": meeting.starts_at,
         "ends_at": meeting.ends_at,
         "room_url": parties.room_url or "",
-        "base_url": get_settings().app.base_url,
+        "base_url": settings.app.base_url,
     }
 
 
 def _meeting_mails(
     meeting: Meeting,
-    parties: _MeetingParties,
+    parties: MeetingParties,
+    settings: Settings,
     kind: str,
     key: str,
-    method: Literal["REQUEST", "CANCEL"],
     extra: dict[str, Any] | None = None,
 ) -> list[Mail]:
-    invite = _invite(meeting, parties, method)
-    tz = get_settings().app.timezone
+    """The mail of `kind` to everyone of both sides, with the meeting's invite (a cancellation once
+    the meeting is cancelled)."""
+    invite = _invite(meeting, parties, settings)
     return [
         Mail(
             dedupe_key=f"meeting:{meeting.id.hex}:{key}:{user.id.hex}",
             recipient=user.email,
             locale=user.locale,
             template=kind,
-            context={**_context(meeting, parties, user, own, other), **(extra or {})},
+            context={**_context(meeting, parties, settings, user, own, other), **(extra or {})},
             attachments=[invite],
-            tz=tz,
+            tz=settings.app.timezone,
         )
         for user, own, other in parties.people
     ]
 
 
-def _reminders(meeting: Meeting, parties: _MeetingParties) -> list[Mail]:
+def _reminders(meeting: Meeting, parties: MeetingParties, settings: Settings) -> list[Mail]:
     current = now()
-    tz = get_settings().app.timezone
+    tz = settings.app.timezone
     mails: list[Mail] = []
     for label, before in REMINDERS:
         due = meeting.starts_at - before
@@ -214,7 +176,7 @@ def _reminders(meeting: Meeting, parties: _MeetingParties) -> list[Mail]:
                 recipient=user.email,
                 locale=user.locale,
                 template=f"meeting_reminder_{label}",
-                context=_context(meeting, parties, user, own, other),
+                context=_context(meeting, parties, settings, user, own, other),
                 due_at=due,
                 tz=tz,
             )
@@ -229,7 +191,7 @@ def _reminders(meeting: Meeting, parties: _MeetingParties) -> list[Mail]:
                 recipient=user.email,
                 locale=user.locale,
                 template=template,
-                context={**_context(meeting, parties, user, own, other), "months": label},
+                context={**_context(meeting, parties, settings, user, own, other), "months": label},
                 due_at=meeting.ends_at + after,
                 tz=tz,
             )
@@ -238,46 +200,49 @@ def _reminders(meeting: Meeting, parties: _MeetingParties) -> list[Mail]:
     return mails
 
 
-@subscribe("meeting.booked")
-async def on_meeting_booked(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
+@subscribe(MeetingBooked)
+async def on_meeting_booked(session: AsyncSession, event: MeetingBooked, settings: Settings) -> None:
+    meeting = event.meeting
     if meeting.provisional:
-        return  # a provisional agenda is announced by fair.scheduled; invites follow fair.finalized
-    parties = await _parties(session, meeting)
-    mails = _meeting_mails(meeting, parties, "meeting_booked", f"booked:{meeting.sequence}", "REQUEST")
-    await enqueue_many(session, mails + _reminders(meeting, parties))
+        return  # a provisional agenda is announced by FairScheduled; invites follow FairFinalized
+    parties = await meeting_parties(session, meeting)
+    mails = _meeting_mails(meeting, parties, settings, "meeting_booked", f"booked:{meeting.sequence}")
+    await enqueue_many(session, mails + _reminders(meeting, parties, settings))
 
 
-@subscribe("meeting.moved")
-async def on_meeting_moved(
-    session: AsyncSession, meeting: Meeting, previous_starts_at: datetime | None = None, **_: Any
-) -> None:
+@subscribe(MeetingMoved)
+async def on_meeting_moved(session: AsyncSession, event: MeetingMoved, settings: Settings) -> None:
+    meeting = event.meeting
     if meeting.provisional:
         return
     for prefix in _pending_prefixes(meeting.id):
         await cancel_pending(session, prefix)
-    parties = await _parties(session, meeting)
+    parties = await meeting_parties(session, meeting)
     mails = _meeting_mails(
         meeting,
         parties,
+        settings,
         "meeting_moved",
         f"moved:{meeting.sequence}:{_stamp(meeting.starts_at)}",
-        "REQUEST",
-        {"previous_starts_at": previous_starts_at},
+        {"previous_starts_at": event.previous_starts_at},
     )
-    await enqueue_many(session, mails + _reminders(meeting, parties))
+    await enqueue_many(session, mails + _reminders(meeting, parties, settings))
 
 
-@subscribe("meeting.cancelled")
-async def on_meeting_cancelled(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
+@subscribe(MeetingCancelled)
+async def on_meeting_cancelled(session: AsyncSession, event: MeetingCancelled, settings: Settings) -> None:
+    meeting = event.meeting
     if meeting.provisional:
         return  # nobody was sent an invite for it
     for prefix in _pending_prefixes(meeting.id):
         await cancel_pending(session, prefix)
-    parties = await _parties(session, meeting)
-    await enqueue_many(session, _meeting_mails(meeting, parties, "meeting_cancelled", "cancelled", "CANCEL"))
+    parties = await meeting_parties(session, meeting)
+    await enqueue_many(session, _meeting_mails(meeting, parties, settings, "meeting_cancelled", "cancelled"))
 
 
-async def request_mail(session: AsyncSession, request: MeetingRequest, kind: str, to_agency: bool) -> None:
+async def request_mail(
+    session: AsyncSession, settings: Settings, request: MeetingRequest, kind: str, to_agency: bool
+) -> None:
     """Mail one side of a meeting request (`templates/emails/meeting_request_<kind>`)."""
     agency = await session.get(Organization, request.agency_id)
     firm = await session.get(Organization, request.firm_id)
@@ -287,6 +252,7 @@ async def request_mail(session: AsyncSession, request: MeetingRequest, kind: str
     own, other = (agency, firm) if to_agency else (firm, agency)
     await mail_organization(
         session,
+        settings,
         own,
         f"meeting_request_{kind}",
         f"request:{request.id.hex}:{kind}",
@@ -296,32 +262,28 @@ async def request_mail(session: AsyncSession, request: MeetingRequest, kind: str
     )
 
 
-@subscribe("request.created")
-async def on_request_created(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
-    await request_mail(session, request, "received", to_agency=True)
+@subscribe(MeetingRequestCreated)
+async def on_request_created(session: AsyncSession, event: MeetingRequestCreated, settings: Settings) -> None:
+    await request_mail(session, settings, event.request, "received", to_agency=True)
 
 
-@subscribe("request.accepted")
-async def on_request_accepted(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
-    await request_mail(session, request, "accepted", to_agency=False)
+@subscribe(MeetingRequestAccepted)
+async def on_request_accepted(session: AsyncSession, event: MeetingRequestAccepted, settings: Settings) -> None:
+    await request_mail(session, settings, event.request, "accepted", to_agency=False)
 
 
-@subscribe("request.declined")
-async def on_request_declined(session: AsyncSession, request: MeetingRequest, **_: Any) -> None:
-    await request_mail(session, request, "declined", to_agency=False)
+@subscribe(MeetingRequestDeclined)
+async def on_request_declined(session: AsyncSession, event: MeetingRequestDeclined, settings: Settings) -> None:
+    await request_mail(session, settings, event.request, "declined", to_agency=False)
 
 
-@subscribe("contract.reported")
-async def on_contract_reported(session: AsyncSession, contract: Any, **_: Any) -> None:
-    """Stop asking whether a contract came of the meeting, and ask the other side to confirm it.
-
-    Reads only agency_id, firm_id, meeting_id, title, amount_krw, contract_date and
-    reported_side ("agency" | "firm" | "staff") of the contracts domain's Contract.
-    """
-    meeting_id = getattr(contract, "meeting_id", None)
-    if isinstance(meeting_id, uuid.UUID):
-        await cancel_pending(session, f"followup:{meeting_id.hex}:contract:")
-    side = str(getattr(contract, "reported_side", "staff"))
+@subscribe(ContractReported)
+async def on_contract_reported(session: AsyncSession, event: ContractReported, settings: Settings) -> None:
+    """Stop asking whether a contract came of the meeting, and ask the other side to confirm it."""
+    contract = event.contract
+    if contract.meeting_id is not None:
+        await cancel_pending(session, f"followup:{contract.meeting_id.hex}:contract:")
+    side = str(contract.reported_side)
     if side not in ("agency", "firm"):
         return  # staff record contracts they have already checked; nobody needs to confirm
     reporter_id, other_id = (
@@ -333,6 +295,7 @@ async def on_contract_reported(session: AsyncSession, contract: Any, **_: Any) -
         return
     await mail_organization(
         session,
+        settings,
         other,
         "contract_reported",
         f"contract:{contract.id.hex}:confirm",
@@ -343,13 +306,12 @@ async def on_contract_reported(session: AsyncSession, contract: Any, **_: Any) -
     )
 
 
-@subscribe("fair.scheduled")
-async def on_fair_scheduled(
-    session: AsyncSession, fair: Fair, scheduled: int = 0, unscheduled: list[uuid.UUID] | None = None, **_: Any
-) -> None:
+@subscribe(FairScheduled)
+async def on_fair_scheduled(session: AsyncSession, event: FairScheduled, settings: Settings) -> None:
     """The auto-scheduler placed the requests: tell every participant its meetings, that they are
     provisional, and by when to object (the day before the fair; invitations follow the final agenda)."""
-    left_out = set(unscheduled or [])
+    fair = event.fair
+    left_out = set(event.unscheduled)
     participants = (await session.scalars(select(FairParticipant).where(FairParticipant.fair_id == fair.id))).all()
     live = select(Meeting).where(Meeting.fair_id == fair.id, Meeting.status != MeetingStatus.CANCELLED)
     meetings = (await session.scalars(live)).all()
@@ -367,6 +329,7 @@ async def on_fair_scheduled(
         first_day = date.fromisoformat(str(fair.days[0]["date"])) if fair.days else today()
         await mail_organization(
             session,
+            settings,
             organization,
             "fair_scheduled",
             f"fair:{fair.id.hex}:scheduled:{_stamp(fair.scheduled_at)}",
@@ -375,22 +338,21 @@ async def on_fair_scheduled(
             meeting_times=[m.starts_at for m in own_meetings],
             not_placed=not_placed,
             object_by=max(today(), first_day - timedelta(days=1)),
-            agenda_url=f"{get_settings().app.base_url}/fairs/{fair.id}/agenda",
+            agenda_url=f"{settings.app.base_url}/fairs/{fair.id}/agenda",
         )
 
 
-@subscribe("shortlist.invited")
-async def on_shortlist_invited(session: AsyncSession, invitation: Any, need: Need, **_: Any) -> None:
-    """An agency invited a firm from its shortlist for a need.
-
-    Reads invitation.id, invitation.firm_id and, when present, invitation.message.
-    """
+@subscribe(ShortlistInvited)
+async def on_shortlist_invited(session: AsyncSession, event: ShortlistInvited, settings: Settings) -> None:
+    """An agency invited a firm from its shortlist for a need."""
+    invitation, need = event.invitation, event.need
     agency = await session.get(Organization, need.agency_id)
     firm = await session.get(Organization, invitation.firm_id)
     if agency is None or firm is None:
         return
     await mail_organization(
         session,
+        settings,
         firm,
         "shortlist_invited",
         f"invitation:{invitation.id.hex}",
@@ -398,7 +360,7 @@ async def on_shortlist_invited(session: AsyncSession, invitation: Any, need: Nee
         need_title=need.title,
         budget_krw=need.budget_krw,
         needed_by=need.needed_by,
-        message=str(getattr(invitation, "message", "") or ""),
+        message=invitation.message or "",
     )
 
 
@@ -435,10 +397,11 @@ async def stop_rating_requests(session: AsyncSession, meeting_id: uuid.UUID | No
     return len(result.all())
 
 
-@subscribe("meeting.rated")
-async def on_meeting_rated(session: AsyncSession, meeting: Meeting, **_: Any) -> None:
+@subscribe(MeetingRated)
+async def on_meeting_rated(session: AsyncSession, event: MeetingRated, settings: Settings) -> None:
     """A side that rated is not asked to rate again; either side saying there is no deal (or that
     the meeting did not happen) stops the contract questions."""
+    meeting = event.meeting
     await session.flush()  # the rating must be in the database for the statement below
     await stop_rating_requests(session, meeting.id)
     if meeting.agency_rating in NO_DEAL or meeting.firm_rating in NO_DEAL:
@@ -462,28 +425,23 @@ async def _provisional_starts(session: AsyncSession, meeting_ids: list[uuid.UUID
     return found
 
 
-@subscribe("fair.finalized")
-async def on_fair_finalized(
-    session: AsyncSession, fair: Fair, meeting_ids: list[uuid.UUID] | None = None, **_: Any
-) -> None:
+@subscribe(FairFinalized)
+async def on_fair_finalized(session: AsyncSession, event: FairFinalized, settings: Settings) -> None:
     """The final agenda is out: each meeting it made final gets its invite and reminders, in a mail
-    that says what changed since the provisional agenda (nothing, or the old → new time).
-
-    `meeting_ids` are the meetings that were provisional until now; without it (an older publisher),
-    every booked meeting of the fair, the dedupe keys keeping a repeat harmless.
-    """
+    that says what changed since the provisional agenda (nothing, or the old → new time). The dedupe
+    keys make a repeated event harmless."""
     query = select(Meeting).where(
-        Meeting.fair_id == fair.id, Meeting.status == MeetingStatus.BOOKED, Meeting.provisional.is_(False)
+        Meeting.fair_id == event.fair.id,
+        Meeting.id.in_(event.meeting_ids),
+        Meeting.status == MeetingStatus.BOOKED,
+        Meeting.provisional.is_(False),
     )
-    if meeting_ids is not None:
-        query = query.where(Meeting.id.in_(meeting_ids))
     meetings = (await session.scalars(query.order_by(Meeting.starts_at))).all()
     before = await _provisional_starts(session, [m.id for m in meetings])
     for meeting in meetings:
         previous = before.get(meeting.id)
         moved = previous if previous is not None and previous != meeting.starts_at else None
-        parties = await _parties(session, meeting)
-        mails = _meeting_mails(
-            meeting, parties, "meeting_confirmed", "final", "REQUEST", {"provisional_starts_at": moved}
-        )
-        await enqueue_many(session, mails + _reminders(meeting, parties))
+        parties = await meeting_parties(session, meeting)
+        extra = {"provisional_starts_at": moved}
+        mails = _meeting_mails(meeting, parties, settings, "meeting_confirmed", "final", extra)
+        await enqueue_many(session, mails + _reminders(meeting, parties, settings))

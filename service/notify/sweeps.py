@@ -22,7 +22,7 @@ UNANSWERED_AFTER = timedelta(days=2)
 CERTIFICATION_WARNING = timedelta(days=30)
 
 
-async def remind_unanswered_requests(session: AsyncSession) -> int:
+async def remind_unanswered_requests(session: AsyncSession, settings: Settings) -> int:
     """Remind agencies of requests pending for two days, except in fairs whose agenda is final
     (finalizing closes them; this also covers rows left pending by an older build)."""
     requests = (
@@ -37,11 +37,11 @@ async def remind_unanswered_requests(session: AsyncSession) -> int:
         )
     ).all()
     for request in requests:
-        await request_mail(session, request, "unanswered", to_agency=True)
+        await request_mail(session, settings, request, "unanswered", to_agency=True)
     return len(requests)
 
 
-async def warn_expiring_certifications(session: AsyncSession) -> int:
+async def warn_expiring_certifications(session: AsyncSession, settings: Settings) -> int:
     first_day = today()
     firms = (
         await session.scalars(
@@ -56,7 +56,9 @@ async def warn_expiring_certifications(session: AsyncSession) -> int:
     for firm in firms:
         assert firm.certified_until is not None
         key = f"certification:{firm.id.hex}:{firm.certified_until.isoformat()}"
-        await mail_organization(session, firm, "certification_expiring", key, certified_until=firm.certified_until)
+        await mail_organization(
+            session, settings, firm, "certification_expiring", key, certified_until=firm.certified_until
+        )
     return len(firms)
 
 
@@ -66,7 +68,7 @@ NO_DEAL = (MeetingRating.DID_NOT_TAKE_PLACE, MeetingRating.INSUFFICIENT_INTEREST
 async def stop_questions_after_no_deal(session: AsyncSession) -> int:
     """Cancel the queued contract questions of meetings either side rated as no deal.
 
-    The `meeting.rated` subscriber does this at once; this sweep is the safety net for ratings
+    The `MeetingRated` subscriber does this at once; this sweep is the safety net for ratings
     recorded without the event (an older fairs build, a staff correction in SQL). Dedupe keys
     look like `followup:<meeting hex>:contract:<label>:...`, so the meeting is the key's 2nd part.
     """
@@ -88,9 +90,9 @@ async def stop_questions_after_no_deal(session: AsyncSession) -> int:
 
 async def sweep(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
     """The periodic job: queue the reminders and warnings that have come due, stop settled questions
-    (and rating requests to a side that rated without the `meeting.rated` event)."""
+    (and rating requests to a side that rated without the `MeetingRated` event)."""
     async with sessionmaker.begin() as session:
-        await remind_unanswered_requests(session)
-        await warn_expiring_certifications(session)
+        await remind_unanswered_requests(session, settings)
+        await warn_expiring_certifications(session, settings)
         await stop_questions_after_no_deal(session)
         await stop_rating_requests(session)

@@ -15,6 +15,8 @@ from service.identity.models import AuditEvent
 from service.identity.principal import Principal
 from service.lib.clock import now
 from service.lib.errors import Conflict, FieldError, FieldErrors, Forbidden, NotFound, ValidationFailed
+from service.lib.events import publish
+from service.registry.events import STATUS_EVENTS
 from service.registry.models import (
     CategoryRow,
     ChangeStatus,
@@ -248,10 +250,8 @@ class OrganizationService:
         return org
 
     async def _after_status_change(self, org: Organization, action: str) -> None:
-        """Hook for notifications (the notify domain subscribes here)."""
-        from service.lib.events import publish
-
-        await publish(self.session, f"organization.{action}", organization=org)
+        """Announce the change (the notify domain mails verifications and rejections)."""
+        await publish(self.session, STATUS_EVENTS[action](org))
 
     async def history(self, organization_id: uuid.UUID) -> list[AuditEvent]:
         """The audit trail of an organization, newest first (shown to staff)."""

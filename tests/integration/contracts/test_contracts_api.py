@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
+from service.contracts.events import ContractReported
 from service.fairs.models import MeetingStatus
 from service.identity.models import AuditEvent
 from service.lib.events import subscribe, unsubscribe
@@ -57,15 +58,15 @@ class TestReport:
     async def test_publishes_contract_reported(self, client: Client, sessionmaker: Maker, settings: Settings) -> None:
         seen: list[tuple[str, str]] = []
 
-        @subscribe("contract.reported")
-        async def remember(session: AsyncSession, contract: Any, actor: Any) -> None:
-            seen.append((str(contract.id), actor.email))
+        @subscribe(ContractReported)
+        async def remember(session: AsyncSession, event: ContractReported, settings: Settings) -> None:
+            seen.append((str(event.contract.id), event.actor.email))
 
         try:
             _, agency, firm = await _parties(client, sessionmaker, settings)
             body = await report_contract(client, firm, agency, firm)
         finally:
-            unsubscribe("contract.reported", remember)  # do not leak into later tests
+            unsubscribe(ContractReported, remember)  # do not leak into later tests
         assert (body["id"], firm.email) in seen
 
     async def test_outsiders_cannot_report_or_see(

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.config import Settings
 from service.db.engine import make_engine, make_sessionmaker
 from service.fairs.models import Meeting, MeetingStatus
 from service.fairs.service import BookingRuleBroken, BookingService, SlotTaken
@@ -20,9 +21,9 @@ from tests.factories_fairs import fair_days, seed_fair, seed_principals, starts
 
 
 @pytest.fixture
-async def wide_pool(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def wide_pool(database_url: str, settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = make_engine(database_url, pool_size=40)  # up to 80 connections at once
-    yield make_sessionmaker(engine)
+    yield make_sessionmaker(engine, settings)
     await engine.dispose()
 
 

@@ -69,7 +69,7 @@ class TestFinalAgendaClosesRequests:
             )
         clock.set_now(clock.now() + timedelta(days=3))
         async with sessionmaker.begin() as session:
-            await remind_unanswered_requests(session)
+            await remind_unanswered_requests(session, settings)
         async with sessionmaker() as session:
             assert await outbox(session, f"request:{pending['id'].replace('-', '')}:unanswered") == []
 

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.config import Settings
 from service.db.engine import connect_raw, make_engine, make_sessionmaker
 from service.fairs.models import Meeting, MeetingStatus
 from service.fairs.service import BookingService, SlotTaken
@@ -30,9 +31,9 @@ BURSTS = 10
 
 
 @pytest.fixture
-async def wide_pool(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def wide_pool(database_url: str, settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = make_engine(database_url, pool_size=25)  # up to 50 connections: every mover has its own
-    yield make_sessionmaker(engine)
+    yield make_sessionmaker(engine, settings)
     await engine.dispose()
 
 

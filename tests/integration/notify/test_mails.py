@@ -9,8 +9,20 @@ from email.policy import compat32
 
 from icalendar import Calendar
 
+from service.contracts.events import ContractReported
+from service.fairs.events import (
+    FairFinalized,
+    FairScheduled,
+    MeetingBooked,
+    MeetingCancelled,
+    MeetingMoved,
+    MeetingRated,
+    MeetingRequestAccepted,
+    MeetingRequestCreated,
+)
 from service.lib import clock
 from service.lib.events import publish
+from service.matching.events import ShortlistInvited
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxStatus
 from tests.factories import PASSWORD, agency_payload, create_staff, register, verify
@@ -86,7 +98,7 @@ class TestMeetingMails:
     async def test_booking_mails_both_parties_with_an_ics_request(self, sessionmaker, smtp, smtp_settings):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, "meeting.booked", meeting=m, actor=None)
+            await publish(session, MeetingBooked(m, None))
             meeting_id, starts_at = m.id, m.starts_at
 
         await drain(sessionmaker, smtp_settings)
@@ -111,9 +123,9 @@ class TestMeetingMails:
     async def test_the_same_event_twice_queues_each_mail_once(self, sessionmaker):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, "meeting.booked", meeting=m, actor=None)
+            await publish(session, MeetingBooked(m, None))
             first = await count_outbox(session)
-            await publish(session, "meeting.booked", meeting=m, actor=None)
+            await publish(session, MeetingBooked(m, None))
             assert await count_outbox(session) == first == 2 + 4 + 8  # confirmations, 2 × 2 reminders, 2 × 4 follow-ups
 
     async def test_reminders_fire_24_hours_and_1_hour_before_with_the_room_link(
@@ -121,7 +133,7 @@ class TestMeetingMails:
     ):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, "meeting.booked", meeting=m, actor=None)
+            await publish(session, MeetingBooked(m, None))
             starts_at = m.starts_at
         await drain(sessionmaker, smtp_settings)
         smtp.inbox.clear()
@@ -147,7 +159,7 @@ class TestMeetingMails:
     ):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, "meeting.booked", meeting=m, actor=None)
+            await publish(session, MeetingBooked(m, None))
         await drain(sessionmaker, smtp_settings)
         smtp.inbox.clear()
 
@@ -156,7 +168,7 @@ class TestMeetingMails:
             m.status = "cancelled"  # type: ignore[assignment]
             m.sequence += 1
             await session.flush()
-            await publish(session, "meeting.cancelled", meeting=m, actor=None)
+            await publish(session, MeetingCancelled(m, None))
         async with sessionmaker() as session:
             reminders = await outbox(session, f"reminder:{m.id.hex}:")
         assert len(reminders) == 4 and {r.status for r in reminders} == {OutboxStatus.CANCELLED}
@@ -181,7 +193,7 @@ class TestMeetingMails:
     async def test_moving_replaces_the_reminders_and_sends_an_updated_invite(self, sessionmaker, smtp, smtp_settings):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, "meeting.booked", meeting=m, actor=None)
+            await publish(session, MeetingBooked(m, None))
         await drain(sessionmaker, smtp_settings)
         smtp.inbox.clear()
         previous = m.starts_at
@@ -192,7 +204,7 @@ class TestMeetingMails:
             m.starts_at, m.ends_at = new_start, new_start + timedelta(minutes=30)
             m.sequence += 1
             await session.flush()
-            await publish(session, "meeting.moved", meeting=m, actor=None, previous_starts_at=previous)
+            await publish(session, MeetingMoved(m, None, previous))
         async with sessionmaker() as session:
             reminders = await outbox(session, f"reminder:{m.id.hex}:")
         old = [r for r in reminders if r.status == OutboxStatus.CANCELLED]
@@ -212,7 +224,7 @@ class TestMeetingMails:
     async def test_a_meeting_booked_within_the_hour_gets_no_reminders(self, sessionmaker):
         async with sessionmaker.begin() as session:
             m = await meeting(session, starts_at=clock.now() + timedelta(minutes=50))
-            await publish(session, "meeting.booked", meeting=m, actor=None)
+            await publish(session, MeetingBooked(m, None))
             assert await outbox(session, f"reminder:{m.id.hex}:") == []
             assert len(await outbox(session, f"meeting:{m.id.hex}:")) == 2
 
@@ -230,9 +242,9 @@ class TestRequestMails:
             )
             session.add(request)
             await session.flush()
-            await publish(session, "request.created", request=request)
-            await publish(session, "request.created", request=request)  # deduplicated
-            await publish(session, "request.accepted", request=request)
+            await publish(session, MeetingRequestCreated(request))
+            await publish(session, MeetingRequestCreated(request))  # deduplicated
+            await publish(session, MeetingRequestAccepted(request))
 
         await drain(sessionmaker, smtp_settings)
         [received] = smtp.inbox.to("buyer-req@eunpyeong.go.kr")
@@ -249,7 +261,7 @@ class TestFollowUps:
     ):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, "meeting.booked", meeting=m, actor=None)
+            await publish(session, MeetingBooked(m, None))
         clock.set_now(m.ends_at + timedelta(hours=23))
         await drain(sessionmaker, smtp_settings)  # confirmations and both reminders
         smtp.inbox.clear()
@@ -276,9 +288,10 @@ class TestFollowUps:
 
         class Reported:  # the contracts domain's model, as far as notify cares
             meeting_id = m.id
+            reported_side = "staff"
 
         async with sessionmaker.begin() as session:
-            await publish(session, "contract.reported", contract=Reported(), actor=None)
+            await publish(session, ContractReported(Reported(), None))
         async with sessionmaker() as session:
             left = await outbox(session, f"followup:{m.id.hex}:contract:", OutboxStatus.CANCELLED)
         assert len(left) == 4  # the 3- and 6-month questions of both parties
@@ -309,8 +322,8 @@ class TestScheduleMails:
             fair = await session.get(Fair, m.fair_id)
             fair.scheduled_at = clock.now()
             await session.flush()
-            await publish(session, "fair.scheduled", fair=fair, scheduled=1, unscheduled=[left_out.id])
-            await publish(session, "fair.scheduled", fair=fair, scheduled=1, unscheduled=[left_out.id])
+            await publish(session, FairScheduled(fair, 1, (left_out.id,)))
+            await publish(session, FairScheduled(fair, 1, (left_out.id,)))
 
         await drain(sessionmaker, smtp_settings)
         assert len(smtp.inbox.raw) == 2
@@ -343,10 +356,10 @@ class TestContractMails:
                 contract_date=date(2026, 12, 10),
                 reported_side="firm",
             )
-            await publish(session, "contract.reported", contract=contract, actor=None)
-            await publish(session, "contract.reported", contract=contract, actor=None)
+            await publish(session, ContractReported(contract, None))
+            await publish(session, ContractReported(contract, None))
             staff_recorded = SimpleNamespace(**{**vars(contract), "id": uuid.uuid4(), "reported_side": "staff"})
-            await publish(session, "contract.reported", contract=staff_recorded, actor=None)
+            await publish(session, ContractReported(staff_recorded, None))
 
         await drain(sessionmaker, smtp_settings)
         [message] = smtp.inbox.messages
@@ -372,8 +385,8 @@ class TestInvitationMails:
             session.add(need)
             await session.flush()
             invitation = SimpleNamespace(id=uuid.uuid4(), firm_id=m.firm_id, message="견적 부탁드립니다")
-            await publish(session, "shortlist.invited", invitation=invitation, need=need)
-            await publish(session, "shortlist.invited", invitation=invitation, need=need)
+            await publish(session, ShortlistInvited(invitation, need))
+            await publish(session, ShortlistInvited(invitation, need))
 
         await drain(sessionmaker, smtp_settings)
         [message] = smtp.inbox.messages
@@ -389,12 +402,12 @@ class TestNoDeal:
 
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, "meeting.booked", meeting=m, actor=None)
+            await publish(session, MeetingBooked(m, None))
             m.firm_rating = MeetingRating.COOPERATION_POSSIBLE
-            await publish(session, "meeting.rated", meeting=m, actor=None)
+            await publish(session, MeetingRated(m, None))
             assert await outbox(session, f"followup:{m.id.hex}:contract:", OutboxStatus.CANCELLED) == []
             m.agency_rating = MeetingRating.INSUFFICIENT_INTEREST
-            await publish(session, "meeting.rated", meeting=m, actor=None)
+            await publish(session, MeetingRated(m, None))
             assert len(await outbox(session, f"followup:{m.id.hex}:contract:", OutboxStatus.CANCELLED)) == 6
             assert len(await outbox(session, f"reminder:{m.id.hex}:", OutboxStatus.QUEUED)) == 4
 
@@ -410,12 +423,12 @@ class TestFinalAgenda:
             m.provisional = True
             await session.flush()
             fair = await session.get(Fair, m.fair_id)
-            await publish(session, "fair.finalized", fair=fair)
+            await publish(session, FairFinalized(fair, (m.id,)))
             assert await outbox(session, f"meeting:{m.id.hex}:") == []  # still provisional: nothing yet
             m.provisional = False
             await session.flush()
-            await publish(session, "fair.finalized", fair=fair)
-            await publish(session, "fair.finalized", fair=fair)
+            await publish(session, FairFinalized(fair, (m.id,)))
+            await publish(session, FairFinalized(fair, (m.id,)))
             assert len(await outbox(session, f"reminder:{m.id.hex}:")) == 4
 
         await drain(sessionmaker, smtp_settings)
@@ -430,8 +443,8 @@ class TestProvisionalMeetings:
             m = await meeting(session)
             m.provisional = True
             await session.flush()
-            for event in ("meeting.booked", "meeting.moved", "meeting.cancelled"):
-                await publish(session, event, meeting=m, actor=None, previous_starts_at=m.starts_at)
+            for event in (MeetingBooked(m, None), MeetingMoved(m, None, m.starts_at), MeetingCancelled(m, None)):
+                await publish(session, event)
             assert await count_outbox(session) == 0
 
 
@@ -439,7 +452,7 @@ class TestPastMeetings:
     async def test_a_meeting_recorded_after_the_fact_gets_only_the_questions_still_ahead(self, sessionmaker):
         async with sessionmaker.begin() as session:
             m = await meeting(session, starts_at=clock.now() - timedelta(days=40))
-            await publish(session, "meeting.booked", meeting=m, actor=None)
+            await publish(session, MeetingBooked(m, None))
             assert await outbox(session, f"reminder:{m.id.hex}:") == []
             labels = {r.dedupe_key.split(":")[3] for r in await outbox(session, f"followup:{m.id.hex}:")}
             assert labels == {"3m", "6m"}

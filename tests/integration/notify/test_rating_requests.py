@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from service.accounts.models import User
+from service.fairs.events import MeetingBooked
 from service.fairs.models import MeetingRating
 from service.fairs.service import BookingService
 from service.lib import clock
@@ -22,7 +23,7 @@ class TestOnlyTheSideThatHasNotRated:
     async def test_the_firm_rated_so_only_the_agency_is_asked(self, sessionmaker, smtp, smtp_settings):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, "meeting.booked", meeting=m, actor=None)
+            await publish(session, MeetingBooked(m, None))
             firm_user = await session.scalar(select(User).where(User.organization_id == m.firm_id))
         assert firm_user is not None
         clock.set_now(m.ends_at + timedelta(hours=2))
@@ -48,8 +49,8 @@ class TestOnlyTheSideThatHasNotRated:
     async def test_a_rating_recorded_without_the_event_is_caught_by_the_sweep(self, sessionmaker, smtp_settings):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, "meeting.booked", meeting=m, actor=None)
-            m.agency_rating = MeetingRating.INFORMATIVE_NO_COOPERATION  # no meeting.rated published
+            await publish(session, MeetingBooked(m, None))
+            m.agency_rating = MeetingRating.INFORMATIVE_NO_COOPERATION  # no MeetingRated published
         await sweep(sessionmaker, smtp_settings)
         async with sessionmaker() as session:
             [left] = await outbox(session, f"followup:{m.id.hex}:rating:", OutboxStatus.QUEUED)

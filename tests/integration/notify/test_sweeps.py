@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from service.fairs.events import MeetingBooked
 from service.fairs.models import MeetingRating, MeetingRequest, RequestStatus
 from service.lib import clock
 from service.lib.events import publish
@@ -80,10 +81,10 @@ class TestNoDealSafetyNet:
     ):
         async with sessionmaker.begin() as session:
             settled = await meeting(session)
-            await publish(session, "meeting.booked", meeting=settled, actor=None)
+            await publish(session, MeetingBooked(settled, None))
             open_ = await meeting(session)
-            await publish(session, "meeting.booked", meeting=open_, actor=None)
-            settled.firm_rating = MeetingRating.DID_NOT_TAKE_PLACE  # no meeting.rated published
+            await publish(session, MeetingBooked(open_, None))
+            settled.firm_rating = MeetingRating.DID_NOT_TAKE_PLACE  # no MeetingRated published
             open_.firm_rating = MeetingRating.COOPERATION_POSSIBLE
         await sweep(sessionmaker, smtp_settings)
         async with sessionmaker() as session:
