@@ -3,8 +3,9 @@
 The kernel (`service.config`, `service.db`, `service.lib`, `service.identity`) imports only kernel packages
 before it; a domain may import the kernel and the domains listed before it, never one listed after it
 (tests/unit/test_architecture.py checks this).
-The app layer (`service.plugin`, `service.scheduler`, `service.schema`, `service.cli`, `service.demo`)
-walks this list to collect routes, jobs, event subscribers and tables.
+The app layer (`service.plugin`, `service.scheduler`, `service.schema`) walks this list to collect routes,
+jobs and tables, and `service.lib.events` to load event subscribers. This module imports nothing of the
+service, so every layer may read it.
 """
 
 from __future__ import annotations
