@@ -152,6 +152,9 @@ class Meeting(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_meetings_fair_status", "fair_id", "status"),
         Index("ix_meetings_firm", "firm_id", "starts_at"),
         Index("ix_meetings_agency", "agency_id", "starts_at"),
+        # The target of contracts' composite foreign key (meeting_id, agency_id, firm_id): a contract
+        # reported from a meeting names that meeting's own two parties.
+        UniqueConstraint("id", "agency_id", "firm_id", name="uq_meetings_id_parties"),
     )
 
     fair_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("fairs.id", ondelete="CASCADE"))
