@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from service.accounts.models import User
+from service.fairs.booking import BookingService
 from service.fairs.models import MeetingRating
-from service.fairs.service import BookingService
 from service.lib import clock
 from service.lib.events import publish
 from service.notify.dispatcher import drain
