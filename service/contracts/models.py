@@ -198,18 +198,3 @@ class ExportJob(UUIDPrimaryKey, Timestamps, Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-# The composite foreign key above needs (id, agency_id, firm_id) unique on meetings; declared
-# here (created by this domain's migration) so that autogenerate sees it in the metadata.
-def _meeting_parties_key() -> None:
-    from sqlalchemy import Table
-
-    from service.fairs.models import Meeting
-
-    table = Meeting.__table__
-    assert isinstance(table, Table)
-    table.append_constraint(UniqueConstraint("id", "agency_id", "firm_id", name="uq_meetings_id_parties"))
-
-
-_meeting_parties_key()

@@ -17,9 +17,10 @@ from service.contracts.purchases import PurchaseService
 from service.contracts.repository import organization_choices, organization_names
 from service.contracts.schemas import ContractIn, ContractPatch, PurchaseIn
 from service.contracts.service import ContractService, can_confirm
+from service.fairs.booking import BookingService
 from service.fairs.models import Meeting
 from service.identity.principal import Principal, require_principal, require_staff
-from service.lib.errors import DomainError, FieldErrors, ValidationFailed
+from service.lib.errors import DomainError, FieldErrors, NotFound, ValidationFailed
 from service.lib.i18n import current_locale
 from service.lib.pages import FormReader, field_errors, form_values, redirect, render
 from service.registry.models import OrganizationKind
@@ -86,12 +87,9 @@ class ContractPages(Controller):
         if not meeting_id:
             return None
         try:
-            meeting = await session.get(Meeting, uuid.UUID(meeting_id))
-        except ValueError:
+            return await BookingService(session).visible_meeting(viewer, uuid.UUID(meeting_id))
+        except (ValueError, NotFound):
             return None
-        if meeting is None or not (viewer.is_staff or viewer.owns(meeting.agency_id) or viewer.owns(meeting.firm_id)):
-            return None
-        return meeting
 
     @get("/new")
     async def new_contract(

@@ -10,6 +10,8 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
+from service.fairs.booking import BookingService
+from service.fairs.requests import RequestService
 from service.fairs.schemas import (
     BookIn,
     FairIn,
@@ -32,10 +34,10 @@ from service.fairs.schemas import (
     meeting_out,
     request_out,
 )
-from service.fairs.service import BookingService, FairService, RequestService, lock_fair
+from service.fairs.service import FairService
 from service.fairs.slots import seoul
 from service.identity.principal import Principal, require_principal, require_staff
-from service.lib.errors import NotFound, ValidationFailed
+from service.lib.errors import ValidationFailed
 from service.lib.pagination import Page, check_page
 
 
@@ -89,9 +91,7 @@ class FairController(Controller):
         """Staff: edit a fair; 409 listing the meetings a grid change would orphan or move."""
         staff = require_staff(principal)
         service = FairService(db_session)
-        fair = await lock_fair(db_session, fair_id)
-        if fair is None:
-            raise NotFound("No such fair.")
+        fair = await service.get(fair_id)
         return fair_out(await service.update(staff, fair, data))
 
     @post("/{fair_id:uuid}/participants")
@@ -216,9 +216,7 @@ class FairController(Controller):
     ) -> ScheduleOut:
         """Staff: run the auto-scheduler now (provisional agenda)."""
         staff = require_staff(principal)
-        fair = await lock_fair(db_session, fair_id)
-        if fair is None:
-            raise NotFound("No such fair.")
+        fair = await FairService(db_session).get(fair_id)
         result = await RequestService(db_session).schedule(fair, staff)
         return ScheduleOut(
             scheduled=result.scheduled,
@@ -238,9 +236,7 @@ class FairController(Controller):
     ) -> dict[str, int]:
         """Staff: make the provisional agenda final."""
         staff = require_staff(principal)
-        fair = await lock_fair(db_session, fair_id)
-        if fair is None:
-            raise NotFound("No such fair.")
+        fair = await FairService(db_session).get(fair_id)
         return {"finalized": await RequestService(db_session).finalize(staff, fair)}
 
 

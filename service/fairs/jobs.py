@@ -9,7 +9,8 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
-from service.fairs.service import RequestService, fairs_due_for_scheduling
+from service.fairs.repository import fairs_due_for_scheduling
+from service.fairs.requests import RequestService
 from service.lib.jobs import JobSpec
 
 log = logging.getLogger("service.fairs")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -31,6 +31,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
 from service.registry.models import _values
+
+if TYPE_CHECKING:
+    from service.identity.principal import Principal
 
 
 class FairMode(enum.StrEnum):
@@ -106,6 +109,10 @@ class Fair(UUIDPrimaryKey, Timestamps, Base):
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
     )
 
+    def window_open(self, moment: datetime) -> bool:
+        """Whether `moment` lies in the booking window (opening included, closing excluded)."""
+        return self.booking_opens_at <= moment < self.booking_closes_at
+
 
 class FairParticipant(UUIDPrimaryKey, Base):
     __tablename__ = "fair_participants"
@@ -152,6 +159,9 @@ class Meeting(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_meetings_fair_status", "fair_id", "status"),
         Index("ix_meetings_firm", "firm_id", "starts_at"),
         Index("ix_meetings_agency", "agency_id", "starts_at"),
+        # The target of contracts' composite foreign key (meeting_id, agency_id, firm_id): a contract
+        # reported from a meeting names that meeting's own two parties.
+        UniqueConstraint("id", "agency_id", "firm_id", name="uq_meetings_id_parties"),
     )
 
     fair_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("fairs.id", ondelete="CASCADE"))
@@ -190,6 +200,65 @@ class Meeting(UUIDPrimaryKey, Timestamps, Base):
     staff_outcome: Mapped[MeetingOutcome | None] = mapped_column(
         Enum(MeetingOutcome, name="meeting_outcome", values_callable=_values, create_type=False)
     )
+
+    # What a viewer may do with the meeting at a moment. The services refuse with the rule the
+    # `why_not_*` methods name; the pages offer only the actions the `can_*` methods allow.
+    # Rules: "not_party" (the viewer is neither staff nor one of the two parties), "status",
+    # "started", "no_fair", "window", "not_over".
+
+    def is_visible_to(self, viewer: Principal) -> bool:
+        """Staff and the two parties see the meeting; to anyone else it does not exist."""
+        return viewer.is_staff or viewer.owns(self.agency_id) or viewer.owns(self.firm_id)
+
+    def why_not_cancel(self, viewer: Principal, now: datetime) -> str | None:
+        """A booked meeting; a party cancels before its start, staff at any time."""
+        if not self.is_visible_to(viewer):
+            return "not_party"
+        if self.status != MeetingStatus.BOOKED:
+            return "status"
+        if not viewer.is_staff and self.starts_at <= now:
+            return "started"
+        return None
+
+    def can_cancel(self, viewer: Principal, now: datetime) -> bool:
+        return self.why_not_cancel(viewer, now) is None
+
+    def movable_within(self, fair: Fair | None) -> bool:
+        """A booked meeting of this fair (whoever asks, whenever)."""
+        return self.status == MeetingStatus.BOOKED and fair is not None and self.fair_id == fair.id
+
+    def why_not_move(self, viewer: Principal, now: datetime, fair: Fair | None) -> str | None:
+        """A booked meeting moves within its `fair`: a party moves it before its start and, in a
+        first-come fair, while the booking window is open; staff at any time."""
+        if not self.is_visible_to(viewer):
+            return "not_party"
+        if self.status != MeetingStatus.BOOKED:
+            return "status"
+        if not self.movable_within(fair):
+            return "no_fair"
+        assert fair is not None
+        if not viewer.is_staff:
+            if fair.mode == FairMode.FIRST_COME and not fair.window_open(now):
+                return "window"
+            if self.starts_at <= now:
+                return "started"
+        return None
+
+    def can_move(self, viewer: Principal, now: datetime, fair: Fair | None) -> bool:
+        return self.why_not_move(viewer, now, fair) is None
+
+    def why_not_rate(self, viewer: Principal, now: datetime) -> str | None:
+        """Outcome and rating come once the slot is over, for a meeting that was not cancelled."""
+        if not self.is_visible_to(viewer):
+            return "not_party"
+        if self.status == MeetingStatus.CANCELLED:
+            return "status"
+        if now < self.ends_at:
+            return "not_over"
+        return None
+
+    def can_rate(self, viewer: Principal, now: datetime) -> bool:
+        return self.why_not_rate(viewer, now) is None
 
     @property
     def outcome_disputed(self) -> bool:

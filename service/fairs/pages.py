@@ -15,16 +15,11 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
+from service.fairs.booking import BookingService
 from service.fairs.models import Fair, FairMode, Meeting
+from service.fairs.requests import RequestService
 from service.fairs.schemas import BreakIn, DayIn, FairIn, FairPatch
-from service.fairs.service import (
-    BookingRuleBroken,
-    BookingService,
-    FairService,
-    RequestService,
-    grid_of,
-    lock_fair,
-)
+from service.fairs.service import BookingRuleBroken, FairService, grid_of
 from service.fairs.slots import SEOUL, Slot, seoul
 from service.identity.principal import Principal, require_principal, require_staff
 from service.lib.clock import now
@@ -258,10 +253,7 @@ class FairPages(Controller):
         values.pop("mode")
         try:
             errors.raise_if_any()
-            fair = await lock_fair(db_session, fair_id)
-            if fair is None:
-                raise NotFound("No such fair.")
-            await service.update(staff, fair, FairPatch(**values))
+            await service.update(staff, await service.get(fair_id), FairPatch(**values))
         except DomainError as exc:
             await db_session.rollback()
             fair = await service.get(fair_id)
@@ -319,9 +311,7 @@ class FairPages(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         staff = require_staff(principal)
-        fair = await lock_fair(db_session, fair_id)
-        if fair is None:
-            raise NotFound("No such fair.")
+        fair = await FairService(db_session).get(fair_id)
         action = (await request.form()).get("action")
         if action == "final":
             await RequestService(db_session).finalize(staff, fair)

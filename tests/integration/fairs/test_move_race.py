@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
 from service.db.engine import connect_raw, make_engine, make_sessionmaker
+from service.fairs.booking import BookingService, SlotTaken
 from service.fairs.models import Meeting, MeetingStatus
-from service.fairs.service import BookingService, SlotTaken
 from service.identity.principal import Principal
 from service.lib.errors import DomainError
 from tests.factories_fairs import fair_days, seed_fair, seed_principals, starts

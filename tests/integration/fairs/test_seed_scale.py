@@ -7,7 +7,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
-from service.fairs.service import BookingService
+from service.fairs.booking import BookingService
 from tests.factories import create_staff
 from tests.factories_fairs import fair_days, seed_fair, seed_principals, starts
 

@@ -16,8 +16,8 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
+from service.fairs.booking import BookingService
 from service.fairs.models import Fair, Meeting, Unavailability
-from service.fairs.service import BookingService
 from service.fairs.slots import seoul
 from service.identity.models import AuditEvent
 from tests.factories import Account, verified_agency, verified_firm

@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from service.accounts.models import User
+from service.fairs.booking import BookingService
 from service.fairs.events import MeetingBooked
 from service.fairs.models import MeetingRating
-from service.fairs.service import BookingService
 from service.lib import clock
 from service.lib.events import publish
 from service.notify.dispatcher import drain

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from service.fairs.service import SlotTaken, slot_taken_from
+from service.fairs.booking import SlotTaken, slot_taken_from
 
 
 class FakeDriverError(Exception):

@@ -1,0 +1,532 @@
+"""Every query of fairs: loaders, statement builders, the row locks, and the few statements kept
+as raw SQL (each says why). The services decide; this module only reads and writes rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Enum,
+    Row,
+    Update,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import TSTZRANGE
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.models import User
+from service.fairs.models import (
+    Fair,
+    FairMode,
+    FairParticipant,
+    Meeting,
+    MeetingEvent,
+    MeetingRequest,
+    MeetingStatus,
+    RequestStatus,
+    Unavailability,
+)
+from service.lib.clock import now
+from service.registry.models import Organization, OrganizationStatus
+
+EXCLUSION_VIOLATION = "23P01"
+UNIQUE_VIOLATION = "23505"
+
+# The first and last instant of a fair's slot grid; None when the grid has no slot.
+Span = tuple[datetime, datetime]
+
+
+def sqlstate(exc: IntegrityError) -> tuple[str | None, str | None]:
+    """The SQLSTATE and the constraint name of a violation, wherever asyncpg put them."""
+    orig: Any = exc.orig
+    cause = getattr(orig, "__cause__", None)
+    state = getattr(orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
+    constraint = getattr(cause, "constraint_name", None) or getattr(orig, "constraint_name", None)
+    return state, constraint
+
+
+# --- raw SQL ---------------------------------------------------------------------------------
+
+# Writers into one slot of one agency table take turns: a transaction-level advisory lock on
+# (agency, slot start), taken before any row lock. Without it they all wait for the first
+# writer's uncommitted index entry (an exclusion constraint is checked after the entry goes
+# in); when that writer fails after all (its firm is busy then elsewhere) they wake together,
+# wait for each other, and PostgreSQL kills all but one with 40P01. Writers into other slots
+# never wait for it.
+# Raw because the lock key is a string built from two typed parameters: as SQL the exact key
+# (and that it is the same for booking and moving) is readable at a glance.
+LOCK_SLOT = text(
+    """
+    SELECT pg_advisory_xact_lock(hashtextextended(
+             'slot:' || CAST(CAST(:agency AS uuid) AS text) || ':'
+             || CAST(extract(epoch FROM CAST(:start AS timestamptz)) AS text), 0))
+    """
+)
+
+# Raw because it takes two lock strengths in one statement (FOR UPDATE OF the firm's row, FOR
+# KEY SHARE OF the agency's): SQLAlchemy's with_for_update gives one mode to the whole statement.
+LOCK_FIRM_AND_READ_FAIR = text(
+    """
+    SELECT f.mode, f.days, f.slot_minutes, f.booking_opens_at, f.booking_closes_at, f.max_meetings_per_firm,
+           a.room_url
+      FROM fair_participants p
+      JOIN fairs f ON f.id = p.fair_id
+      JOIN fair_participants a ON a.fair_id = p.fair_id AND a.organization_id = :agency AND a.kind = 'agency'
+     WHERE p.fair_id = :fair AND p.organization_id = :firm AND p.kind = 'firm'
+       FOR UPDATE OF p FOR KEY SHARE OF a
+    """
+).columns(mode=Enum(FairMode, name="fair_mode", values_callable=lambda e: [m.value for m in e]))
+
+# A move locks both parties' rows, in one global order (by organization id; LockRows runs above
+# the sort): moves at one agency table, and a firm's moves and bookings, take turns, while
+# bookings at the table (KEY SHARE of the agency's row) go on. Marking a slot unavailable (FOR
+# UPDATE of the row) waits for the move or the move for it.
+# Raw because the statement exists only for its locks: their order and strength are the point,
+# and as SQL they read exactly as PostgreSQL runs them.
+LOCK_PARTIES_IN_ORDER = text(
+    """
+    SELECT 1 FROM fair_participants
+     WHERE fair_id = :fair AND organization_id IN (:agency, :firm)
+     ORDER BY organization_id
+       FOR NO KEY UPDATE
+    """
+)
+
+# Raw for the same reason: a statement run only for its lock (KEY SHARE of every participant row).
+SHARE_FAIR_PARTICIPANTS = text("SELECT 1 FROM fair_participants WHERE fair_id = :fair FOR KEY SHARE")
+
+# Raw because it is one round trip with data-modifying CTEs: count the rules' rows, insert the
+# meeting only if they allow it, write its history row, and report why not (a LEFT JOIN on the
+# insert's RETURNING). The ORM's unit of work would take four statements on the booking hot path.
+CHECK_AND_INSERT = text(
+    """
+    WITH checks AS (
+      SELECT (SELECT count(*) FROM fair_unavailability
+               WHERE fair_id = :fair AND organization_id IN (:agency, :firm) AND starts_at = :start) AS unavailable,
+             (SELECT count(*) FROM meetings
+               WHERE fair_id = :fair AND firm_id = :firm AND status <> 'cancelled') AS firm_meetings
+    ), ins AS (
+      INSERT INTO meetings (id, fair_id, agency_id, firm_id, starts_at, ends_at, room_url, booked_by, by_staff,
+                            status, sequence, provisional)
+      SELECT :id, :fair, :agency, :firm, :start, :end, :room, :user, :by_staff, 'booked', 0, false
+        FROM checks
+       WHERE unavailable = 0 AND (CAST(:limit AS integer) IS NULL OR firm_meetings < CAST(:limit AS integer))
+      RETURNING id, during, created_at, updated_at
+    ), history AS (
+      INSERT INTO meeting_events (id, meeting_id, kind, actor_id, by_staff, data, at)
+      SELECT :event_id, id, 'booked', :user, :by_staff, CAST(:data AS jsonb), :at FROM ins
+    )
+    SELECT checks.unavailable, checks.firm_meetings, ins.during, ins.created_at, ins.updated_at
+      FROM checks LEFT JOIN ins ON true
+    """
+).columns(during=TSTZRANGE())
+
+
+async def lock_slot(session: AsyncSession, agency_id: uuid.UUID, start: datetime) -> None:
+    await session.execute(LOCK_SLOT, {"agency": agency_id, "start": start})
+
+
+async def lock_firm_and_read_fair(
+    session: AsyncSession, fair_id: uuid.UUID, firm_id: uuid.UUID, agency_id: uuid.UUID
+) -> Row[Any] | None:
+    """The fair's booking settings and the agency's room, the firm's row locked; None when the
+    fair, the firm's participation or the agency's is missing."""
+    ids = {"fair": fair_id, "firm": firm_id, "agency": agency_id}
+    return (await session.execute(LOCK_FIRM_AND_READ_FAIR, ids)).one_or_none()
+
+
+async def lock_parties_in_order(
+    session: AsyncSession, fair_id: uuid.UUID, agency_id: uuid.UUID, firm_id: uuid.UUID
+) -> None:
+    await session.execute(LOCK_PARTIES_IN_ORDER, {"fair": fair_id, "agency": agency_id, "firm": firm_id})
+
+
+async def share_fair_participants(session: AsyncSession, fair_id: uuid.UUID) -> None:
+    await session.execute(SHARE_FAIR_PARTICIPANTS, {"fair": fair_id})
+
+
+# --- fairs -----------------------------------------------------------------------------------
+
+
+async def get_fair(session: AsyncSession, fair_id: uuid.UUID) -> Fair | None:
+    return await session.get(Fair, fair_id)
+
+
+async def lock_fair(session: AsyncSession, fair_id: uuid.UUID, *, skip_locked: bool = False) -> Fair | None:
+    """The fair's row locked FOR UPDATE for this transaction, its attributes read afresh (an
+    instance the session already holds is refreshed, not trusted)."""
+    query = (
+        select(Fair)
+        .where(Fair.id == fair_id)
+        .with_for_update(skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
+    )
+    fair: Fair | None = await session.scalar(query)
+    return fair
+
+
+async def fairs_due_for_scheduling(session: AsyncSession) -> Fair | None:
+    """One request-mode fair whose window closed and that was never scheduled, locked (SKIP LOCKED)."""
+    fair: Fair | None = await session.scalar(
+        select(Fair)
+        .where(
+            and_(
+                Fair.mode == FairMode.REQUESTS,
+                Fair.scheduled_at.is_(None),
+                Fair.booking_closes_at <= now(),
+            )
+        )
+        .order_by(Fair.booking_closes_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return fair
+
+
+async def list_fairs(session: AsyncSession, year: int | None, offset: int, limit: int) -> tuple[list[Fair], int]:
+    """A page of fairs, newest window first, and how many there are (of the year in Seoul, if given)."""
+    query = select(Fair)
+    if year is not None:
+        query = query.where(func.extract("year", func.timezone("Asia/Seoul", Fair.booking_closes_at)) == year)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(query.order_by(Fair.booking_opens_at.desc()).offset(offset).limit(limit))
+    return list(rows), total
+
+
+# --- participants and organizations ------------------------------------------------------------
+
+
+async def participant(
+    session: AsyncSession, fair_id: uuid.UUID, organization_id: uuid.UUID, *, lock: bool = False
+) -> FairParticipant | None:
+    query = select(FairParticipant).where(
+        FairParticipant.fair_id == fair_id, FairParticipant.organization_id == organization_id
+    )
+    found: FairParticipant | None = await session.scalar(query.with_for_update() if lock else query)
+    return found
+
+
+async def participants_with_organizations(
+    session: AsyncSession, fair_id: uuid.UUID, kind: str | None = None
+) -> list[tuple[FairParticipant, Organization]]:
+    query = (
+        select(FairParticipant, Organization)
+        .join(Organization, Organization.id == FairParticipant.organization_id)
+        .where(FairParticipant.fair_id == fair_id)
+        .order_by(FairParticipant.kind, Organization.name)
+    )
+    if kind:
+        query = query.where(FairParticipant.kind == kind)
+    return [(p, o) for p, o in (await session.execute(query)).tuples()]
+
+
+async def fair_agencies(session: AsyncSession, fair_id: uuid.UUID) -> list[Organization]:
+    """The fair's agencies, by name."""
+    return list(
+        await session.scalars(
+            select(Organization)
+            .join(FairParticipant, FairParticipant.organization_id == Organization.id)
+            .where(FairParticipant.fair_id == fair_id, FairParticipant.kind == "agency")
+            .order_by(Organization.name)
+        )
+    )
+
+
+async def agency_rooms(session: AsyncSession, fair_id: uuid.UUID) -> dict[uuid.UUID, str | None]:
+    """Each agency table's online room, by agency."""
+    rows = await session.execute(
+        select(FairParticipant.organization_id, FairParticipant.room_url).where(
+            FairParticipant.fair_id == fair_id, FairParticipant.kind == "agency"
+        )
+    )
+    return dict(rows.tuples().all())
+
+
+async def organizations_by_id(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Organization]:
+    return {o.id: o for o in await session.scalars(select(Organization).where(Organization.id.in_(list(ids))))}
+
+
+async def verified_organizations(session: AsyncSession) -> list[Organization]:
+    """Verified organizations, agencies first, by name."""
+    rows = await session.scalars(
+        select(Organization)
+        .where(Organization.status == OrganizationStatus.VERIFIED)
+        .order_by(Organization.kind, Organization.name)
+    )
+    return list(rows)
+
+
+async def organization_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids)))
+    return dict(rows.tuples().all())
+
+
+async def active_users_of(session: AsyncSession, organization_ids: Sequence[uuid.UUID]) -> list[tuple[str, str]]:
+    """Name and email of the organizations' active users, oldest account first."""
+    rows = await session.execute(
+        select(User.name, User.email)
+        .where(User.organization_id.in_(organization_ids), User.is_active.is_(True))
+        .order_by(User.created_at)
+    )
+    return list(rows.tuples())
+
+
+# --- unavailability ----------------------------------------------------------------------------
+
+
+async def unavailable_starts(session: AsyncSession, fair_id: uuid.UUID, organization_id: uuid.UUID) -> set[datetime]:
+    rows = await session.scalars(
+        select(Unavailability.starts_at).where(
+            Unavailability.fair_id == fair_id, Unavailability.organization_id == organization_id
+        )
+    )
+    return set(rows)
+
+
+async def fair_unavailability(session: AsyncSession, fair_id: uuid.UUID) -> list[tuple[uuid.UUID, datetime]]:
+    """Every (organization, slot start) marked unavailable in the fair."""
+    rows = await session.execute(
+        select(Unavailability.organization_id, Unavailability.starts_at).where(Unavailability.fair_id == fair_id)
+    )
+    return list(rows.tuples())
+
+
+async def count_unavailable_at(
+    session: AsyncSession, fair_id: uuid.UUID, organization_ids: Sequence[uuid.UUID], start: datetime
+) -> int:
+    """How many of the organizations marked the slot starting at `start` unavailable."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Unavailability)
+        .where(
+            Unavailability.fair_id == fair_id,
+            Unavailability.organization_id.in_(organization_ids),
+            Unavailability.starts_at == start,
+        )
+    )
+    return count or 0
+
+
+async def replace_unavailability(
+    session: AsyncSession, fair_id: uuid.UUID, organization_id: uuid.UUID, starts: Sequence[datetime]
+) -> None:
+    await session.execute(
+        delete(Unavailability).where(
+            Unavailability.fair_id == fair_id, Unavailability.organization_id == organization_id
+        )
+    )
+    if starts:
+        await session.execute(
+            insert(Unavailability),
+            [{"fair_id": fair_id, "organization_id": organization_id, "starts_at": s} for s in starts],
+        )
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+NOT_CANCELLED = Meeting.status != MeetingStatus.CANCELLED
+
+
+def _overlapping(span: Span | None) -> tuple[Any, Any]:
+    """Conditions: the meeting overlaps the span (none does when there is no span)."""
+    if span is None:
+        return text("false"), text("false")
+    return Meeting.starts_at < span[1], Meeting.ends_at > span[0]
+
+
+async def find_meeting(session: AsyncSession, meeting_id: uuid.UUID, *, lock: bool = False) -> Meeting | None:
+    query = select(Meeting).where(Meeting.id == meeting_id)
+    if lock:
+        query = query.with_for_update()
+    meeting: Meeting | None = await session.scalar(query)
+    return meeting
+
+
+async def live_meetings(session: AsyncSession, fair_id: uuid.UUID) -> list[Meeting]:
+    """The fair's meetings that are not cancelled, in time order."""
+    rows = await session.scalars(
+        select(Meeting).where(Meeting.fair_id == fair_id, NOT_CANCELLED).order_by(Meeting.starts_at)
+    )
+    return list(rows)
+
+
+async def live_meeting_starts(
+    session: AsyncSession,
+    fair_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    among: Sequence[datetime] | None = None,
+) -> list[datetime]:
+    """Starts of the organization's live meetings in the fair (only those in `among`, if given), in order."""
+    query = select(Meeting.starts_at).where(
+        Meeting.fair_id == fair_id,
+        NOT_CANCELLED,
+        or_(Meeting.agency_id == organization_id, Meeting.firm_id == organization_id),
+    )
+    if among is not None:
+        query = query.where(Meeting.starts_at.in_(among))
+    return list(await session.scalars(query.order_by(Meeting.starts_at)))
+
+
+async def agency_live_meetings(session: AsyncSession, agency_id: uuid.UUID, span: Span | None) -> list[Meeting]:
+    """The agency's live meetings (of any fair) overlapping the span."""
+    rows = await session.scalars(
+        select(Meeting).where(Meeting.agency_id == agency_id, NOT_CANCELLED, *_overlapping(span))
+    )
+    return list(rows)
+
+
+async def live_meeting_times(
+    session: AsyncSession, organization_ids: set[uuid.UUID], span: Span | None
+) -> list[tuple[uuid.UUID, uuid.UUID, datetime, datetime, uuid.UUID | None]]:
+    """(agency, firm, start, end, fair) of every live meeting of the organizations, in any fair,
+    overlapping the span."""
+    rows = await session.execute(
+        select(Meeting.agency_id, Meeting.firm_id, Meeting.starts_at, Meeting.ends_at, Meeting.fair_id).where(
+            NOT_CANCELLED,
+            or_(Meeting.agency_id.in_(organization_ids), Meeting.firm_id.in_(organization_ids)),
+            *_overlapping(span),
+        )
+    )
+    return list(rows.tuples())
+
+
+async def meetings_of(session: AsyncSession, organization_id: uuid.UUID, fair_id: uuid.UUID | None) -> list[Meeting]:
+    """The organization's meetings (of the fair, if given), in time order."""
+    query = select(Meeting).where(or_(Meeting.agency_id == organization_id, Meeting.firm_id == organization_id))
+    if fair_id is not None:
+        query = query.where(Meeting.fair_id == fair_id)
+    return list(await session.scalars(query.order_by(Meeting.starts_at)))
+
+
+async def marks_and_meetings(
+    session: AsyncSession, fair_id: uuid.UUID, organization_ids: set[uuid.UUID], span: Span
+) -> tuple[dict[uuid.UUID, set[datetime]], dict[uuid.UUID, list[tuple[datetime, datetime, uuid.UUID]]]]:
+    """In one query: the slot starts each organization marked unavailable in the fair, and each
+    one's live meetings (start, end, id) in any fair overlapping the span."""
+    live = (NOT_CANCELLED, *_overlapping(span))
+    marked = select(
+        Unavailability.organization_id.label("org"),
+        Unavailability.starts_at.label("starts_at"),
+        Unavailability.starts_at.label("ends_at"),
+        literal(None, Meeting.id.type).label("meeting_id"),
+    ).where(Unavailability.fair_id == fair_id, Unavailability.organization_id.in_(organization_ids))
+    as_agency = select(Meeting.agency_id, Meeting.starts_at, Meeting.ends_at, Meeting.id).where(
+        Meeting.agency_id.in_(organization_ids), *live
+    )
+    as_firm = select(Meeting.firm_id, Meeting.starts_at, Meeting.ends_at, Meeting.id).where(
+        Meeting.firm_id.in_(organization_ids), *live
+    )
+    unavailable: dict[uuid.UUID, set[datetime]] = {}
+    busy: dict[uuid.UUID, list[tuple[datetime, datetime, uuid.UUID]]] = {}
+    for org, starts_at, ends_at, busy_id in (await session.execute(union_all(marked, as_agency, as_firm))).tuples():
+        if busy_id is None:
+            unavailable.setdefault(org, set()).add(starts_at)
+        else:
+            busy.setdefault(org, []).append((starts_at, ends_at, busy_id))
+    return unavailable, busy
+
+
+def move_meeting(meeting_id: uuid.UUID, starts_at: datetime, ends_at: datetime) -> Update:
+    """The UPDATE that moves a meeting to another slot and bumps its iCalendar SEQUENCE (returning it)."""
+    return (
+        update(Meeting)
+        .where(Meeting.id == meeting_id)
+        .values(starts_at=starts_at, ends_at=ends_at, sequence=Meeting.sequence + 1)
+        .returning(Meeting.sequence)
+    )
+
+
+async def insert_meeting(session: AsyncSession, **values: Any) -> None:
+    await session.execute(insert(Meeting).values(**values))
+
+
+async def finalize_meetings(session: AsyncSession, fair_id: uuid.UUID) -> list[uuid.UUID]:
+    """Make the fair's provisional meetings final; their ids."""
+    result = await session.execute(
+        update(Meeting)
+        .where(Meeting.fair_id == fair_id, Meeting.provisional.is_(True))
+        .values(provisional=False)
+        .returning(Meeting.id)
+    )
+    return list(result.scalars())
+
+
+async def add_meeting_event(
+    session: AsyncSession,
+    meeting_id: uuid.UUID,
+    kind: str,
+    actor_id: uuid.UUID | None,
+    by_staff: bool,
+    data: dict[str, Any],
+) -> None:
+    await session.execute(
+        insert(MeetingEvent).values(
+            id=uuid.uuid4(), meeting_id=meeting_id, kind=kind, actor_id=actor_id, by_staff=by_staff, data=data, at=now()
+        )
+    )
+
+
+async def meeting_events(session: AsyncSession, meeting_id: uuid.UUID) -> list[MeetingEvent]:
+    rows = await session.scalars(
+        select(MeetingEvent).where(MeetingEvent.meeting_id == meeting_id).order_by(MeetingEvent.at)
+    )
+    return list(rows)
+
+
+# --- meeting requests --------------------------------------------------------------------------
+
+
+async def find_request(session: AsyncSession, request_id: uuid.UUID) -> MeetingRequest | None:
+    """The request, its row locked (decisions on one request take turns)."""
+    return await session.get(MeetingRequest, request_id, with_for_update=True)
+
+
+async def requests_for(
+    session: AsyncSession, organization_id: uuid.UUID | None, fair_id: uuid.UUID | None
+) -> list[MeetingRequest]:
+    """Requests the organization sent or received (every request when it is None), of the fair if
+    given, best priority first."""
+    query = select(MeetingRequest)
+    if organization_id is not None:
+        query = query.where(or_(MeetingRequest.agency_id == organization_id, MeetingRequest.firm_id == organization_id))
+    if fair_id is not None:
+        query = query.where(MeetingRequest.fair_id == fair_id)
+    return list(await session.scalars(query.order_by(MeetingRequest.priority, MeetingRequest.created_at)))
+
+
+async def accepted_requests(session: AsyncSession, fair_id: uuid.UUID) -> list[MeetingRequest]:
+    """The fair's accepted requests, locked, in id order."""
+    rows = await session.scalars(
+        select(MeetingRequest)
+        .where(MeetingRequest.fair_id == fair_id, MeetingRequest.status == RequestStatus.ACCEPTED)
+        .order_by(MeetingRequest.id)
+        .with_for_update()
+    )
+    return list(rows)
+
+
+async def close_open_requests(session: AsyncSession, fair_id: uuid.UUID, reason: str) -> None:
+    """Pending and accepted requests of the fair become unscheduled, for `reason`."""
+    await session.execute(
+        update(MeetingRequest)
+        .where(
+            MeetingRequest.fair_id == fair_id,
+            MeetingRequest.status.in_([RequestStatus.PENDING, RequestStatus.ACCEPTED]),
+        )
+        .values(status=RequestStatus.UNSCHEDULED, unscheduled_reason=reason)
+    )
