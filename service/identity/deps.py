@@ -12,21 +12,23 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Scope
 
 from service.identity.principal import Principal, require_principal, require_staff
 
 
-def provide_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    return require_principal(connection.scope.get("user"))
+def provide_viewer(scope: Scope) -> Principal:
+    # `scope` is a name Litestar injects; `connection` would be read as a query parameter.
+    return require_principal(scope.get("user"))
 
 
-def provide_staff(viewer: Principal) -> Principal:
+def provide_staff(viewer: NamedDependency[Principal]) -> Principal:
     return require_staff(viewer)
 
 
-def provide_verified_org(viewer: Principal) -> Principal:
+def provide_verified_org(viewer: NamedDependency[Principal]) -> Principal:
     viewer.require_verified()
     return viewer
 
