@@ -706,6 +706,17 @@ class FairService:
         rows = await self.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids)))
         return dict(rows.tuples().all())
 
+    async def get_for_update(self, fair_id: uuid.UUID) -> Fair:
+        """The fair, its row locked until the transaction ends (edits and scheduling take this lock)."""
+        fair = await lock_fair(self.session, fair_id)
+        if fair is None:
+            raise NotFound("No such fair.")
+        return fair
+
+    async def organization(self, organization_id: uuid.UUID) -> Organization | None:
+        found: Organization | None = await self.session.get(Organization, organization_id)
+        return found
+
 
 class BookingService:
     """First-come booking, moves, cancels and outcomes. The hot path uses SQLAlchemy Core."""

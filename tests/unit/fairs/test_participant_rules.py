@@ -1,0 +1,60 @@
+"""The participant rules the fairs pages and API share: who sees a table's room link, which ids a join names."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from service.fairs.models import FairParticipant
+from service.fairs.schemas import ParticipantIn
+from service.identity.principal import Principal
+from service.lib.errors import ValidationFailed
+
+AGENCY = uuid.uuid4()
+OTHER = uuid.uuid4()
+
+
+def caller(role: str, organization_id: uuid.UUID | None) -> Principal:
+    return Principal(
+        user_id=uuid.uuid4(),
+        email=f"{role}@example.com",
+        name=role,
+        role=role,
+        organization_id=organization_id,
+        organization_kind=None if role == "staff" else role,
+        organization_status=None if role == "staff" else "verified",
+        organization_name=None,
+        locale="en",
+        token_id=uuid.uuid4(),
+    )
+
+
+def table() -> FairParticipant:
+    return FairParticipant(fair_id=uuid.uuid4(), organization_id=AGENCY, kind="agency", room_url="https://r/1")
+
+
+@pytest.mark.parametrize(
+    ("viewer", "seen"),
+    [
+        (caller("staff", None), "https://r/1"),
+        (caller("agency", AGENCY), "https://r/1"),
+        (caller("agency", OTHER), None),
+        (caller("firm", OTHER), None),
+    ],
+    ids=["staff", "the agency itself", "another agency", "a firm"],
+)
+def test_room_link_is_seen_by_staff_and_the_participant_only(viewer: Principal, seen: str | None) -> None:
+    assert table().room_url_seen_by(viewer) == seen
+
+
+def test_ids_take_the_list_then_the_single_id() -> None:
+    first, second = uuid.uuid4(), uuid.uuid4()
+    assert ParticipantIn(organization_ids=[first], organization_id=second).ids() == [first, second]
+    assert ParticipantIn(organization_id=second).ids() == [second]
+
+
+def test_ids_require_at_least_one() -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        ParticipantIn(organization_ids=[]).ids()
+    assert [e.field for e in raised.value.errors] == ["organization_id"]
