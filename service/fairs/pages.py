@@ -697,7 +697,7 @@ class FairPages(Controller):
         fair = await fairs.get(fair_id)
         meetings = await booking.my_meetings(viewer, fair.id)
         names = await fairs.organization_names({m.firm_id for m in meetings} | {m.agency_id for m in meetings})
-        joined = viewer.is_staff or await fairs.is_participant(fair.id, viewer)
+        joined = await fairs.takes_part(viewer, fair.id)
         targets = await booking.move_targets(fair, meetings)
         return render(
             request,

@@ -717,6 +717,10 @@ class FairService:
         found: Organization | None = await self.session.get(Organization, organization_id)
         return found
 
+    async def takes_part(self, viewer: Principal, fair_id: uuid.UUID) -> bool:
+        """Staff, or a member of an organization taking part in the fair."""
+        return viewer.is_staff or await self.is_participant(fair_id, viewer)
+
 
 class BookingService:
     """First-come booking, moves, cancels and outcomes. The hot path uses SQLAlchemy Core."""

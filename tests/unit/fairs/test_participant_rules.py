@@ -8,6 +8,7 @@ import pytest
 
 from service.fairs.models import FairParticipant
 from service.fairs.schemas import ParticipantIn
+from service.fairs.service import FairService
 from service.identity.principal import Principal
 from service.lib.errors import ValidationFailed
 
@@ -58,3 +59,29 @@ def test_ids_require_at_least_one() -> None:
     with pytest.raises(ValidationFailed) as raised:
         ParticipantIn(organization_ids=[]).ids()
     assert [e.field for e in raised.value.errors] == ["organization_id"]
+
+
+class _Participants(FairService):
+    """A FairService whose participant lookup answers from a set instead of the database."""
+
+    def __init__(self, members: set[uuid.UUID]) -> None:
+        self.members = members
+
+    async def participant(self, fair_id: uuid.UUID, organization_id: uuid.UUID) -> FairParticipant | None:
+        if organization_id not in self.members:
+            return None
+        return FairParticipant(fair_id=fair_id, organization_id=organization_id, kind="agency")
+
+
+@pytest.mark.parametrize(
+    ("viewer", "takes_part"),
+    [
+        (caller("staff", None), True),
+        (caller("agency", AGENCY), True),
+        (caller("firm", OTHER), False),
+        (caller("firm", None), False),
+    ],
+    ids=["staff", "a participant", "an organization not in the fair", "a user without organization"],
+)
+async def test_staff_and_participants_take_part(viewer: Principal, takes_part: bool) -> None:
+    assert await _Participants({AGENCY}).takes_part(viewer, uuid.uuid4()) is takes_part
