@@ -11,24 +11,14 @@ from service.fairs.schemas import ParticipantIn
 from service.fairs.service import FairService
 from service.identity.principal import Principal
 from service.lib.errors import ValidationFailed
+from tests.factories_fairs import principal_for
 
 AGENCY = uuid.uuid4()
 OTHER = uuid.uuid4()
 
 
 def caller(role: str, organization_id: uuid.UUID | None) -> Principal:
-    return Principal(
-        user_id=uuid.uuid4(),
-        email=f"{role}@example.com",
-        name=role,
-        role=role,
-        organization_id=organization_id,
-        organization_kind=None if role == "staff" else role,
-        organization_status=None if role == "staff" else "verified",
-        organization_name=None,
-        locale="en",
-        token_id=uuid.uuid4(),
-    )
+    return principal_for(uuid.uuid4(), role, organization_id)
 
 
 def table() -> FairParticipant:
