@@ -7,7 +7,6 @@ import uuid
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
 from service.fairs.booking import BookingService
@@ -36,81 +35,81 @@ from service.fairs.schemas import (
 )
 from service.fairs.service import FairService
 from service.fairs.slots import seoul
-from service.identity.principal import Principal, require_principal, require_staff
-from service.lib.errors import ValidationFailed
+from service.identity.principal import Principal
+from service.lib.deps import provide_service
 from service.lib.pagination import Page, check_page
+
+FAIRS = provide_service(FairService)
+BOOKING = provide_service(BookingService)
+MEETING_REQUESTS = provide_service(RequestService)
+
+
+async def invite_response(
+    booking: BookingService, viewer: Principal, meeting_id: uuid.UUID, settings: Settings
+) -> Response[bytes]:
+    """The meeting as a downloadable iCalendar invite (the API's and the agenda page's link)."""
+    body = await booking.invite(viewer, meeting_id, settings)
+    return Response(
+        content=body,
+        media_type="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="meeting-{meeting_id.hex[:8]}.ics"'},
+    )
 
 
 class FairController(Controller):
     path = "/api/v1/fairs"
     tags = ["fairs"]
+    dependencies = {"fairs": FAIRS, "booking": BOOKING, "meeting_requests": MEETING_REQUESTS}
 
     @post("/")
     async def create_fair(
-        self,
-        data: JSONBody[FairIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        self, data: JSONBody[FairIn], staff: NamedDependency[Principal], fairs: NamedDependency[FairService]
     ) -> FairOut:
         """Staff: create a fair (days, hours, breaks, slot length, booking window, mode)."""
-        fair = await FairService(db_session).create(require_staff(principal), data)
-        return fair_out(fair)
+        return fair_out(await fairs.create(staff, data))
 
     @get("/")
     async def list_fairs(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
         year: FromQuery[int | None] = None,
         page: FromQuery[int] = 1,
         page_size: FromQuery[int] = 50,
     ) -> Page[FairOut]:
-        require_principal(principal)
         offset, limit = check_page(page, page_size)
-        fairs, total = await FairService(db_session).list_fairs(year, offset, limit)
-        return Page(items=[fair_out(f) for f in fairs], total=total, page=page, page_size=page_size)
+        found, total = await fairs.list_fairs(year, offset, limit)
+        return Page(items=[fair_out(f) for f in found], total=total, page=page, page_size=page_size)
 
     @get("/{fair_id:uuid}")
     async def get_fair(
-        self,
-        fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        self, fair_id: FromPath[uuid.UUID], viewer: NamedDependency[Principal], fairs: NamedDependency[FairService]
     ) -> FairOut:
-        require_principal(principal)
-        return fair_out(await FairService(db_session).get(fair_id))
+        return fair_out(await fairs.get(fair_id))
 
     @patch("/{fair_id:uuid}")
     async def update_fair(
         self,
         fair_id: FromPath[uuid.UUID],
         data: JSONBody[FairPatch],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
     ) -> FairOut:
         """Staff: edit a fair; 409 listing the meetings a grid change would orphan or move."""
-        staff = require_staff(principal)
-        service = FairService(db_session)
-        fair = await service.get(fair_id)
-        return fair_out(await service.update(staff, fair, data))
+        return fair_out(await fairs.update(staff, await fairs.get(fair_id), data))
 
     @post("/{fair_id:uuid}/participants")
     async def add_participants(
         self,
         fair_id: FromPath[uuid.UUID],
         data: JSONBody[ParticipantIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
     ) -> list[ParticipantOut]:
         """Staff add one organization or a list; a verified organization may join an open fair itself."""
-        actor = require_principal(principal)
-        ids = list(data.organization_ids or []) + ([data.organization_id] if data.organization_id else [])
-        if not ids:
-            raise ValidationFailed.single("organization_id", "is required")
-        service = FairService(db_session)
-        fair = await service.get(fair_id)
-        added = await service.add_participants(actor, fair, ids)
-        names = await service.organization_names({p.organization_id for p in added})
+        ids = data.ids()
+        added = await fairs.add_participants(viewer, await fairs.get(fair_id), ids)
+        names = await fairs.organization_names({p.organization_id for p in added})
         return [
             ParticipantOut(organization_id=p.organization_id, kind=p.kind, name=names.get(p.organization_id, ""))
             for p in added
@@ -120,19 +119,14 @@ class FairController(Controller):
     async def list_participants(
         self,
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
         kind: FromQuery[str | None] = None,
     ) -> list[ParticipantOut]:
-        viewer = require_principal(principal)
-        service = FairService(db_session)
-        rows = await service.participants(viewer, await service.get(fair_id), kind)
+        rows = await fairs.participants(viewer, await fairs.get(fair_id), kind)
         return [
             ParticipantOut(
-                organization_id=p.organization_id,
-                kind=p.kind,
-                name=o.name,
-                room_url=p.room_url if viewer.is_staff or viewer.owns(p.organization_id) else None,
+                organization_id=p.organization_id, kind=p.kind, name=o.name, room_url=p.room_url_seen_by(viewer)
             )
             for p, o in rows
         ]
@@ -142,13 +136,11 @@ class FairController(Controller):
         self,
         fair_id: FromPath[uuid.UUID],
         data: JSONBody[UnavailableIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
     ) -> dict[str, list[str]]:
         """A participant replaces the list of slots (by start) it cannot attend."""
-        actor = require_principal(principal)
-        service = FairService(db_session)
-        starts = await service.set_unavailable(actor, await service.get(fair_id), data.starts, data.organization_id)
+        starts = await fairs.set_unavailable(viewer, await fairs.get(fair_id), data.starts, data.organization_id)
         return {"starts": [seoul(s).isoformat() for s in starts]}
 
     @get("/{fair_id:uuid}/slots")
@@ -156,13 +148,11 @@ class FairController(Controller):
         self,
         fair_id: FromPath[uuid.UUID],
         agency_id: FromQuery[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
     ) -> list[SlotOut]:
         """The agency table's slots: free, booked or unavailable."""
-        viewer = require_principal(principal)
-        service = FairService(db_session)
-        views = await service.slots_for_agency(viewer, await service.get(fair_id), agency_id)
+        views = await fairs.slots_for_agency(viewer, await fairs.get(fair_id), agency_id)
         return [
             SlotOut(start=seoul(v.slot.starts_at), end=seoul(v.slot.ends_at), status=v.status, mine=v.mine)
             for v in views
@@ -173,51 +163,45 @@ class FairController(Controller):
         self,
         fair_id: FromPath[uuid.UUID],
         data: JSONBody[BookIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
     ) -> MeetingOut:
         """First-come: book a free slot at an agency's table (staff: on behalf of `firm_id`)."""
-        actor = require_principal(principal)
-        meeting = await BookingService(db_session).book(actor, fair_id, data.agency_id, data.start, data.firm_id)
-        return meeting_out(meeting)
+        return meeting_out(await booking.book(viewer, fair_id, data.agency_id, data.start, data.firm_id))
 
     @post("/{fair_id:uuid}/requests")
     async def create_request(
         self,
         fair_id: FromPath[uuid.UUID],
         data: JSONBody[RequestIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
+        meeting_requests: NamedDependency[RequestService],
     ) -> RequestOut:
-        actor = require_principal(principal)
-        fair = await FairService(db_session).get(fair_id)
-        request = await RequestService(db_session).create(
-            actor, fair, data.agency_id, data.priority, data.message, data.firm_id
-        )
-        return request_out(request)
+        fair = await fairs.get(fair_id)
+        created = await meeting_requests.create(viewer, fair, data.agency_id, data.priority, data.message, data.firm_id)
+        return request_out(created)
 
     @get("/{fair_id:uuid}/requests")
     async def list_requests(
         self,
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        meeting_requests: NamedDependency[RequestService],
     ) -> list[RequestOut]:
         """Agency: its inbox; firm: its sent requests; staff: all."""
-        viewer = require_principal(principal)
-        return [request_out(r) for r in await RequestService(db_session).inbox(viewer, fair_id)]
+        return [request_out(r) for r in await meeting_requests.inbox(viewer, fair_id)]
 
     @post("/{fair_id:uuid}/schedule", status_code=200)
     async def schedule_fair(
         self,
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
+        meeting_requests: NamedDependency[RequestService],
     ) -> ScheduleOut:
         """Staff: run the auto-scheduler now (provisional agenda)."""
-        staff = require_staff(principal)
-        fair = await FairService(db_session).get(fair_id)
-        result = await RequestService(db_session).schedule(fair, staff)
+        result = await meeting_requests.schedule(await fairs.get(fair_id), staff)
         return ScheduleOut(
             scheduled=result.scheduled,
             unscheduled=result.unscheduled,
@@ -231,152 +215,136 @@ class FairController(Controller):
     async def finalize_agenda(
         self,
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
+        meeting_requests: NamedDependency[RequestService],
     ) -> dict[str, int]:
         """Staff: make the provisional agenda final."""
-        staff = require_staff(principal)
-        fair = await FairService(db_session).get(fair_id)
-        return {"finalized": await RequestService(db_session).finalize(staff, fair)}
+        return {"finalized": await meeting_requests.finalize(staff, await fairs.get(fair_id))}
 
 
 class MeetingController(Controller):
     path = "/api/v1/meetings"
     tags = ["fairs"]
+    dependencies = {"booking": BOOKING}
 
     @get("/{meeting_id:uuid}")
     async def get_meeting(
         self,
         meeting_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
     ) -> MeetingOut:
         """The current state of a meeting (links in mails lead here, also after moves)."""
-        viewer = require_principal(principal)
-        return meeting_out(await BookingService(db_session).visible_meeting(viewer, meeting_id))
+        return meeting_out(await booking.visible_meeting(viewer, meeting_id))
 
     @delete("/{meeting_id:uuid}")
     async def cancel_meeting(
         self,
         meeting_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
     ) -> None:
         """Either party or staff cancels; the slot is free again at once."""
-        await BookingService(db_session).cancel(require_principal(principal), meeting_id)
+        await booking.cancel(viewer, meeting_id)
 
     @patch("/{meeting_id:uuid}")
     async def move_meeting(
         self,
         meeting_id: FromPath[uuid.UUID],
         data: JSONBody[MoveIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
     ) -> MeetingOut:
         """Move to another slot of the same table (same checks as booking); SEQUENCE grows."""
-        meeting = await BookingService(db_session).move(require_principal(principal), meeting_id, data.start)
-        return meeting_out(meeting)
+        return meeting_out(await booking.move(viewer, meeting_id, data.start))
 
     @post("/{meeting_id:uuid}/outcome", status_code=200)
     async def record_outcome(
         self,
         meeting_id: FromPath[uuid.UUID],
         data: JSONBody[OutcomeIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
     ) -> MeetingOut:
         """After the slot: held or no-show, with the caller's rating."""
-        meeting = await BookingService(db_session).record_outcome(
-            require_principal(principal), meeting_id, data.outcome, data.rating
-        )
-        return meeting_out(meeting)
+        return meeting_out(await booking.record_outcome(viewer, meeting_id, data.outcome, data.rating))
 
     @post("/{meeting_id:uuid}/objection", status_code=200)
     async def object_to_meeting(
         self,
         meeting_id: FromPath[uuid.UUID],
         data: JSONBody[ObjectionIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
     ) -> dict[str, bool]:
         """A participant objects to a provisional meeting before the agenda is final."""
-        await BookingService(db_session).object(require_principal(principal), meeting_id, data.message)
+        await booking.object(viewer, meeting_id, data.message)
         return {"recorded": True}
 
     @get("/{meeting_id:uuid}/history")
     async def meeting_history(
         self,
         meeting_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
     ) -> list[MeetingEventOut]:
-        events = await BookingService(db_session).history(require_principal(principal), meeting_id)
-        return [meeting_event_out(e) for e in events]
+        return [meeting_event_out(e) for e in await booking.history(viewer, meeting_id)]
 
     @get("/{meeting_id:uuid}/invite.ics")
     async def meeting_invite(
         self,
         meeting_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
         """The meeting as an iCalendar invite (METHOD:CANCEL once cancelled)."""
-        body = await BookingService(db_session).invite(require_principal(principal), meeting_id, settings)
-        return Response(
-            content=body,
-            media_type="text/calendar",
-            headers={"Content-Disposition": f'attachment; filename="meeting-{meeting_id.hex[:8]}.ics"'},
-        )
+        return await invite_response(booking, viewer, meeting_id, settings)
 
 
 class RequestDecisionController(Controller):
     path = "/api/v1/requests"
     tags = ["fairs"]
+    dependencies = {"meeting_requests": MEETING_REQUESTS}
 
     @post("/{request_id:uuid}/accept", status_code=200)
     async def accept_request(
         self,
         request_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        meeting_requests: NamedDependency[RequestService],
         change: FromQuery[bool] = False,
     ) -> RequestOut:
         """A pending request only (409 `decided` otherwise); `change=true` reverses a decision, audited."""
-        decision = await RequestService(db_session).decide(
-            require_principal(principal), request_id, True, change=change
-        )
-        return request_out(decision)
+        return request_out(await meeting_requests.decide(viewer, request_id, True, change=change))
 
     @post("/{request_id:uuid}/decline", status_code=200)
     async def decline_request(
         self,
         request_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        meeting_requests: NamedDependency[RequestService],
         change: FromQuery[bool] = False,
     ) -> RequestOut:
         """A pending request only (409 `decided` otherwise); `change=true` reverses a decision, audited."""
-        decision = await RequestService(db_session).decide(
-            require_principal(principal), request_id, False, change=change
-        )
-        return request_out(decision)
+        return request_out(await meeting_requests.decide(viewer, request_id, False, change=change))
 
 
 class MyMeetingsController(Controller):
     path = "/api/v1/me/meetings"
     tags = ["fairs"]
+    dependencies = {"booking": BOOKING}
 
     @get("/")
     async def my_meetings(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
         fair_id: FromQuery[uuid.UUID | None] = None,
     ) -> list[MeetingOut]:
         """The caller's organization's agenda, in time order."""
-        viewer = require_principal(principal)
-        return [meeting_out(m) for m in await BookingService(db_session).my_meetings(viewer, fair_id)]
+        return [meeting_out(m) for m in await booking.my_meetings(viewer, fair_id)]
 
 
 ROUTES = [FairController, MeetingController, RequestDecisionController, MyMeetingsController]

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB, TSTZRANGE, UUID, ExcludeConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
+from service.identity.principal import Principal
 from service.registry.models import _values
 
 if TYPE_CHECKING:
@@ -126,6 +127,10 @@ class FairParticipant(UUIDPrimaryKey, Base):
     room_url: Mapped[str | None] = mapped_column(String(500))  # agencies: their table's online room
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     added_by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+    def room_url_seen_by(self, viewer: Principal) -> str | None:
+        """An agency table's online room link is shown to staff and to the participant itself only."""
+        return self.room_url if viewer.is_staff or viewer.owns(self.organization_id) else None
 
 
 class Unavailability(Base):

@@ -15,18 +15,19 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
+from service.fairs.api import BOOKING, FAIRS, MEETING_REQUESTS, invite_response
 from service.fairs.booking import BookingService
-from service.fairs.models import Fair, FairMode, Meeting
+from service.fairs.models import Fair, FairMode
 from service.fairs.requests import RequestService
 from service.fairs.schemas import BreakIn, DayIn, FairIn, FairPatch
 from service.fairs.service import BookingRuleBroken, FairService, grid_of
 from service.fairs.slots import SEOUL, Slot, seoul
-from service.identity.principal import Principal, require_principal, require_staff
+from service.identity.principal import Principal
 from service.lib.clock import now
 from service.lib.errors import DomainError, FieldErrors, NotFound, ValidationFailed
 from service.lib.i18n import format_slot, format_time_range
 from service.lib.i18n import gettext as _
-from service.lib.pages import FormReader, field_errors, form_values, redirect, render
+from service.lib.pages import FormReader, field_errors, form_action, form_values, redirect, render
 from service.registry.models import Organization
 
 
@@ -148,175 +149,338 @@ def _fair_form_values(fair: Fair) -> dict[str, Any]:
     }
 
 
+def _form_uuids(raws: list[Any], errors: FieldErrors, name: str) -> list[uuid.UUID]:
+    """The ids ticked in a form (blank ticks skipped); a malformed one is a field error."""
+    ids: list[uuid.UUID] = []
+    for raw in raws:
+        if str(raw):
+            picked = _form_uuid(str(raw), errors, name)
+            ids += [picked] if picked else []
+    return ids
+
+
+def _ticked_starts(form: Any, errors: FieldErrors) -> list[datetime]:
+    """The slot starts ticked on the unavailability form, in Seoul time when they carry no zone."""
+    starts: list[datetime] = []
+    for i, raw in enumerate(FormReader(form, errors).many("start") or []):
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            errors.add(f"starts[{i}]", "is not the start of a slot of this fair")
+            continue
+        starts.append(value.replace(tzinfo=SEOUL) if value.tzinfo is None else value)
+    return starts
+
+
+def _unavailable_refusal(exc: DomainError) -> str:
+    """Why the ticked slots were not saved, in words for the unavailability page."""
+    if isinstance(exc, BookingRuleBroken) and exc.rule == "meeting":
+        when = ", ".join(_label_of(str(s)) for s in exc.extra.get("starts", []))
+        return _("There is a meeting at %(when)s; move or cancel it before marking the slot unavailable.") % {
+            "when": when
+        }
+    if any(e.field == "organization_id" for e in exc.errors):
+        return _("Pick the participant from the list; the id sent is not valid.")
+    return _("Some ticked slots are not slots of this fair; reload the page and try again.")
+
+
+async def _index_page(
+    request: Request[Any, Any, Any],
+    viewer: Principal,
+    fairs: FairService,
+    *,
+    status_code: int = 200,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Template:
+    found, _total = await fairs.list_fairs(None, 0, 200)
+    return render(
+        request,
+        "fairs/index.html",
+        status_code=status_code,
+        fairs=found,
+        values=values or {},
+        errors=errors or {},
+        nav_items=_nav(None, viewer),
+    )
+
+
+async def _setup_page(
+    request: Request[Any, Any, Any],
+    staff: Principal,
+    fair: Fair,
+    fairs: FairService,
+    *,
+    status_code: int = 200,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    error: DomainError | None = None,
+) -> Template:
+    participants = await fairs.participants(staff, fair)
+    joined = {p.organization_id for p, _o in participants}
+    candidates = await fairs.candidates(joined)
+    grid = grid_of(fair)
+    return render(
+        request,
+        "fairs/setup.html",
+        status_code=status_code,
+        fair=fair,
+        values=values or _fair_form_values(fair),
+        errors=errors or {},
+        error=error,
+        participants=participants,
+        candidates=candidates,
+        slot_count=len(grid),
+        nav_items=_nav(fair, staff),
+    )
+
+
+async def _booking_page(
+    request: Request[Any, Any, Any],
+    viewer: Principal,
+    fair_id: uuid.UUID,
+    fairs: FairService,
+    meeting_requests: RequestService,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> Template:
+    fair = await fairs.get(fair_id)
+    joined = await fairs.is_participant(fair.id, viewer)
+    tables = await _tables(fairs, viewer, fair) if joined else []
+    requests = await meeting_requests.inbox(viewer, fair.id) if joined else []
+    return render(
+        request,
+        "fairs/book.html",
+        status_code=status_code,
+        fair=fair,
+        joined=joined,
+        tables=tables,
+        requests=requests,
+        errors=errors or {},
+        values=values or {},
+        nav_items=_nav(fair, viewer),
+    )
+
+
+async def _tables(fairs: FairService, viewer: Principal, fair: Fair) -> list[dict[str, Any]]:
+    rows = await fairs.participants(viewer, fair, "agency")
+    return [await _table(fairs, viewer, fair, org) for _p, org in rows]
+
+
+async def _table(
+    fairs: FairService, viewer: Principal, fair: Fair, agency: Organization, message: str | None = None
+) -> dict[str, Any]:
+    views = await fairs.slots_for_agency(viewer, fair, agency.id)
+    return {
+        "agency": agency,
+        "slots": [(v, _label(v.slot), seoul(v.slot.starts_at).isoformat()) for v in views],
+        "message": message,
+    }
+
+
+async def _booking_outcome(
+    request: Request[Any, Any, Any],
+    viewer: Principal,
+    fairs: FairService,
+    fair_id: uuid.UUID,
+    agency_id: uuid.UUID,
+    message: str,
+    status: int,
+) -> Response[Any]:
+    """After a booking try: without htmx back to the page; with htmx the agency's row, refreshed."""
+    if request.headers.get("hx-request") != "true":
+        return redirect(f"/fairs/{fair_id}/book?msg=" + ("ok" if status == 200 else "conflict"))
+    fair = await fairs.get(fair_id)
+    agency = await fairs.organization(agency_id)
+    if agency is None:
+        raise NotFound("No such agency.")
+    table = await _table(fairs, viewer, fair, agency, message)
+    # htmx swaps 2xx only; a lost race is still a normal answer for the page (its message says so).
+    return render(request, "fairs/_table.html", fair=fair, table=table, ok=status == 200)
+
+
+def _unavailable_days(fair: Fair, checked: set[datetime], meetings: set[datetime]) -> list[tuple[datetime, list[Any]]]:
+    """The fair's slots by day, each ticked when marked unavailable and flagged when a meeting holds it."""
+    days: list[tuple[datetime, list[dict[str, Any]]]] = []
+    for slot in grid_of(fair):
+        local = seoul(slot.starts_at)
+        if not days or days[-1][0].date() != local.date():
+            days.append((local, []))
+        days[-1][1].append(
+            {
+                "value": local.isoformat(),
+                "label": format_time_range(slot.starts_at, slot.ends_at),
+                "checked": slot.starts_at in checked,
+                "meeting": slot.starts_at in meetings,
+            }
+        )
+    return days
+
+
+async def _unavailable_page(
+    request: Request[Any, Any, Any],
+    viewer: Principal,
+    fair: Fair,
+    fairs: FairService,
+    organization_id: uuid.UUID | None,
+    *,
+    status_code: int = 200,
+    ticked: set[datetime] | None = None,
+    message: str | None = None,
+) -> Template:
+    participants = await fairs.participants(viewer, fair) if viewer.is_staff else []
+    organization: Organization | None = None
+    days: list[tuple[datetime, list[Any]]] = []
+    if not viewer.is_staff or organization_id is not None:
+        participant, marked, meetings = await fairs.unavailability(viewer, fair, organization_id)
+        organization = await fairs.organization(participant.organization_id)
+        days = _unavailable_days(fair, marked if ticked is None else ticked, meetings)
+    return render(
+        request,
+        "fairs/unavailable.html",
+        status_code=status_code,
+        fair=fair,
+        participants=participants,
+        organization=organization,
+        days=days,
+        message=message,
+        nav_items=_nav(fair, viewer),
+    )
+
+
 class FairPages(Controller):
     path = "/fairs"
     tags = ["pages"]
     include_in_schema = False
+    dependencies = {"fairs": FAIRS, "booking": BOOKING, "meeting_requests": MEETING_REQUESTS}
 
     @get("/")
     async def fairs_index(
-        self,
-        request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[Principal], fairs: NamedDependency[FairService]
     ) -> Template:
-        viewer = require_principal(principal)
-        fairs, _total = await FairService(db_session).list_fairs(None, 0, 200)
-        return render(request, "fairs/index.html", fairs=fairs, values={}, nav_items=_nav(None, viewer))
+        return await _index_page(request, viewer, fairs)
 
     @post("/")
     async def create_fair(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
+        staff: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        staff = require_staff(principal)
         form = await request.form()
         values, errors = _fair_form(form)
-        try:
+
+        async def create() -> Response[Any]:
             errors.raise_if_any()
-            fair = await FairService(db_session).create(staff, FairIn(**values))
-        except DomainError as exc:
-            await db_session.rollback()
-            fairs, _total = await FairService(db_session).list_fairs(None, 0, 200)
-            return render(
-                request,
-                "fairs/index.html",
-                status_code=exc.status,
-                fairs=fairs,
-                values=form_values(form),
-                errors=_form_errors(exc),
-                nav_items=_nav(None, staff),
-            )
-        return redirect(f"/fairs/{fair.id}?done=created")
+            fair = await fairs.create(staff, FairIn(**values))
+            return redirect(f"/fairs/{fair.id}?done=created")
+
+        return await form_action(
+            db_session,
+            create,
+            lambda exc: _index_page(
+                request, staff, fairs, status_code=exc.status, values=form_values(form), errors=_form_errors(exc)
+            ),
+        )
 
     @get("/{fair_id:uuid}")
     async def fair_setup(
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
     ) -> Response[Any]:
-        viewer = require_principal(principal)
-        service = FairService(db_session)
-        fair = await service.get(fair_id)
+        fair = await fairs.get(fair_id)
         if not viewer.is_staff:
             if viewer.is_firm:
                 return redirect(f"/fairs/{fair.id}/book")
             return redirect(f"/fairs/{fair.id}/agenda")
-        return await self._setup_page(request, viewer, fair, service)
-
-    async def _setup_page(
-        self,
-        request: Request[Any, Any, Any],
-        staff: Principal,
-        fair: Fair,
-        service: FairService,
-        *,
-        status_code: int = 200,
-        values: dict[str, Any] | None = None,
-        errors: dict[str, str] | None = None,
-        error: DomainError | None = None,
-    ) -> Template:
-        participants = await service.participants(staff, fair)
-        joined = {p.organization_id for p, _o in participants}
-        candidates = await service.candidates(joined)
-        grid = grid_of(fair)
-        return render(
-            request,
-            "fairs/setup.html",
-            status_code=status_code,
-            fair=fair,
-            values=values or _fair_form_values(fair),
-            errors=errors or {},
-            error=error,
-            participants=participants,
-            candidates=candidates,
-            slot_count=len(grid),
-            nav_items=_nav(fair, staff),
-        )
+        return await _setup_page(request, viewer, fair, fairs)
 
     @post("/{fair_id:uuid}")
     async def update_fair(
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
+        staff: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        staff = require_staff(principal)
-        service = FairService(db_session)
         form = await request.form()
         values, errors = _fair_form(form)
         values.pop("mode")
-        try:
+
+        async def save() -> Response[Any]:
             errors.raise_if_any()
-            await service.update(staff, await service.get(fair_id), FairPatch(**values))
-        except DomainError as exc:
-            await db_session.rollback()
-            fair = await service.get(fair_id)
-            return await self._setup_page(
+            await fairs.update(staff, await fairs.get(fair_id), FairPatch(**values))
+            return redirect(f"/fairs/{fair_id}?done=saved")
+
+        async def rerender(exc: DomainError) -> Response[Any]:
+            fair = await fairs.get(fair_id)
+            return await _setup_page(
                 request,
                 staff,
                 fair,
-                service,
+                fairs,
                 status_code=exc.status,
                 values=form_values(form),
                 errors=_form_errors(exc),
                 error=exc,
             )
-        return redirect(f"/fairs/{fair_id}?done=saved")
+
+        return await form_action(db_session, save, rerender)
 
     @post("/{fair_id:uuid}/participants")
     async def add_participants(
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Staff tick organizations to add; an organization's own user joins with one button."""
-        actor = require_principal(principal)
-        service = FairService(db_session)
-        fair = await service.get(fair_id)
+        fair = await fairs.get(fair_id)
         form = await request.form()
-        ids: list[uuid.UUID] = []
-        if actor.is_staff:
-            errors = FieldErrors()
-            for raw in form.getall("organization_id", []):
-                if str(raw):
-                    picked = _form_uuid(str(raw), errors, "organization_id")
-                    ids += [picked] if picked else []
-            try:
-                errors.raise_if_any()
-                if ids:
-                    await service.add_participants(actor, fair, ids)
-            except ValidationFailed as exc:
-                await db_session.rollback()
-                fair = await service.get(fair_id)
-                shown = {"organization_id": next(iter(field_errors(exc).values()))}
-                return await self._setup_page(request, actor, fair, service, status_code=exc.status, errors=shown)
-        elif actor.organization_id:
-            await service.add_participants(actor, fair, [actor.organization_id])
-        return redirect(f"/fairs/{fair_id}?done=added" if actor.is_staff else f"/fairs/{fair_id}/agenda?done=joined")
+        if not viewer.is_staff:
+            if viewer.organization_id:
+                await fairs.add_participants(viewer, fair, [viewer.organization_id])
+            return redirect(f"/fairs/{fair_id}/agenda?done=joined")
+        errors = FieldErrors()
+        ids = _form_uuids(form.getall("organization_id", []), errors, "organization_id")
+
+        async def add() -> Response[Any]:
+            errors.raise_if_any()
+            if ids:
+                await fairs.add_participants(viewer, fair, ids)
+            return redirect(f"/fairs/{fair_id}?done=added")
+
+        async def rerender(exc: DomainError) -> Response[Any]:
+            shown = {"organization_id": next(iter(field_errors(exc).values()))}
+            return await _setup_page(
+                request, viewer, await fairs.get(fair_id), fairs, status_code=exc.status, errors=shown
+            )
+
+        return await form_action(db_session, add, rerender, catch=ValidationFailed)
 
     @post("/{fair_id:uuid}/schedule")
     async def schedule_fair(
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
+        meeting_requests: NamedDependency[RequestService],
     ) -> Response[Any]:
-        staff = require_staff(principal)
-        fair = await FairService(db_session).get(fair_id)
-        action = (await request.form()).get("action")
-        if action == "final":
-            await RequestService(db_session).finalize(staff, fair)
+        fair = await fairs.get(fair_id)
+        if (await request.form()).get("action") == "final":
+            await meeting_requests.finalize(staff, fair)
         else:
-            await RequestService(db_session).schedule(fair, staff)
+            await meeting_requests.schedule(fair, staff)
         return redirect(f"/fairs/{fair_id}/grid?done=scheduled")
 
     @get("/{fair_id:uuid}/grid")
@@ -324,15 +488,13 @@ class FairPages(Controller):
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
     ) -> Template:
         """Staff: agencies × slots, who meets whom; prints one landscape sheet per fair day."""
-        staff = require_staff(principal)
-        service = FairService(db_session)
-        fair = await service.get(fair_id)
-        agencies, meetings = await service.grid_view(fair)
-        names = await service.organization_names({m.firm_id for m in meetings.values()})
+        fair = await fairs.get(fair_id)
+        agencies, meetings = await fairs.grid_view(fair)
+        names = await fairs.organization_names({m.firm_id for m in meetings.values()})
         grid = grid_of(fair)
         return render(
             request,
@@ -350,148 +512,107 @@ class FairPages(Controller):
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
+        meeting_requests: NamedDependency[RequestService],
     ) -> Template:
         """Firm: each agency table's slots; free ones book with one click (htmx, no reload)."""
-        viewer = require_principal(principal)
-        return await self._booking_page(request, viewer, fair_id, FairService(db_session))
-
-    async def _booking_page(
-        self,
-        request: Request[Any, Any, Any],
-        viewer: Principal,
-        fair_id: uuid.UUID,
-        service: FairService,
-        *,
-        status_code: int = 200,
-        errors: dict[str, str] | None = None,
-        values: dict[str, Any] | None = None,
-    ) -> Template:
-        fair = await service.get(fair_id)
-        joined = await service.is_participant(fair.id, viewer)
-        tables = await self._tables(service, viewer, fair) if joined else []
-        requests = await RequestService(service.session).inbox(viewer, fair.id) if joined else []
-        return render(
-            request,
-            "fairs/book.html",
-            status_code=status_code,
-            fair=fair,
-            joined=joined,
-            tables=tables,
-            requests=requests,
-            errors=errors or {},
-            values=values or {},
-            nav_items=_nav(fair, viewer),
-        )
-
-    async def _tables(self, service: FairService, viewer: Principal, fair: Fair) -> list[dict[str, Any]]:
-        rows = await service.participants(viewer, fair, "agency")
-        return [await self._table(service, viewer, fair, org) for _p, org in rows]
-
-    async def _table(
-        self, service: FairService, viewer: Principal, fair: Fair, agency: Organization, message: str | None = None
-    ) -> dict[str, Any]:
-        views = await service.slots_for_agency(viewer, fair, agency.id)
-        return {
-            "agency": agency,
-            "slots": [(v, _label(v.slot), seoul(v.slot.starts_at).isoformat()) for v in views],
-            "message": message,
-        }
+        return await _booking_page(request, viewer, fair_id, fairs, meeting_requests)
 
     @post("/{fair_id:uuid}/book")
     async def book_slot(
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
+        booking: NamedDependency[BookingService],
+        meeting_requests: NamedDependency[RequestService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Book; with htmx the agency's row comes back refreshed, with the outcome said in words."""
-        viewer = require_principal(principal)
         form = await request.form()
         errors = FieldErrors()
         reader = FormReader(form, errors)
         agency_id = _form_uuid(reader.text("agency_id"), errors, "agency_id")
         start = _local(reader.text("start"), errors, "start") or datetime.now(UTC)
         if agency_id is None:  # no agency row to refresh: the page itself, with the field's error
-            return await self._booking_page(
+            return await _booking_page(
                 request,
                 viewer,
                 fair_id,
-                FairService(db_session),
+                fairs,
+                meeting_requests,
                 status_code=422,
                 errors=field_errors(errors),
                 values=form_values(form),
             )
-        message: str
-        status = 200
-        try:
+        table_id = agency_id
+
+        async def book() -> Response[Any]:
             errors.raise_if_any()
-            await BookingService(db_session).book(viewer, fair_id, agency_id, start)
-            message = _("Booked. The meeting is on your agenda.")
-        except DomainError as exc:
-            await db_session.rollback()
-            message = _(exc.detail)
-            status = exc.status
-        is_htmx = request.headers.get("hx-request") == "true"
-        if not is_htmx:
-            return redirect(f"/fairs/{fair_id}/book?msg=" + ("ok" if status == 200 else "conflict"))
-        service = FairService(db_session)
-        fair = await service.get(fair_id)
-        agency = await db_session.get(Organization, agency_id)
-        if agency is None:
-            raise NotFound("No such agency.")
-        table = await self._table(service, viewer, fair, agency, message)
-        # htmx swaps 2xx only; a lost race is still a normal answer for the page (its message says so).
-        return render(request, "fairs/_table.html", fair=fair, table=table, ok=status == 200)
+            await booking.book(viewer, fair_id, table_id, start)
+            return await _booking_outcome(
+                request, viewer, fairs, fair_id, table_id, _("Booked. The meeting is on your agenda."), 200
+            )
+
+        return await form_action(
+            db_session,
+            book,
+            lambda exc: _booking_outcome(request, viewer, fairs, fair_id, table_id, _(exc.detail), exc.status),
+        )
 
     @post("/{fair_id:uuid}/requests")
     async def send_request(
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
+        meeting_requests: NamedDependency[RequestService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        viewer = require_principal(principal)
         form = await request.form()
         errors = FieldErrors()
         reader = FormReader(form, errors)
-        fair = await FairService(db_session).get(fair_id)
+        fair = await fairs.get(fair_id)
         agency_id = _form_uuid(reader.text("agency_id"), errors, "agency_id")
         priority = reader.integer("priority") or 2
-        try:
+
+        async def send() -> Response[Any]:
             errors.raise_if_any()
             assert agency_id is not None
-            await RequestService(db_session).create(viewer, fair, agency_id, priority, reader.text("message") or "")
-        except DomainError as exc:
-            await db_session.rollback()
-            return await self._booking_page(
+            await meeting_requests.create(viewer, fair, agency_id, priority, reader.text("message") or "")
+            return redirect(f"/fairs/{fair_id}/book?msg=requested")
+
+        return await form_action(
+            db_session,
+            send,
+            lambda exc: _booking_page(
                 request,
                 viewer,
                 fair_id,
-                FairService(db_session),
+                fairs,
+                meeting_requests,
                 status_code=exc.status,
                 errors=field_errors(exc),
                 values=form_values(form),
-            )
-        return redirect(f"/fairs/{fair_id}/book?msg=requested")
+            ),
+        )
 
     @get("/{fair_id:uuid}/requests")
     async def request_inbox(
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
+        meeting_requests: NamedDependency[RequestService],
     ) -> Template:
         """Agency: requests from firms, best priority first, to accept or decline."""
-        viewer = require_principal(principal)
-        service = FairService(db_session)
-        fair = await service.get(fair_id)
-        requests = await RequestService(db_session).inbox(viewer, fair.id)
-        names = await service.organization_names({r.firm_id for r in requests} | {r.agency_id for r in requests})
+        fair = await fairs.get(fair_id)
+        requests = await meeting_requests.inbox(viewer, fair.id)
+        names = await fairs.organization_names({r.firm_id for r in requests} | {r.agency_id for r in requests})
         return render(
             request, "fairs/inbox.html", fair=fair, requests=requests, names=names, nav_items=_nav(fair, viewer)
         )
@@ -502,17 +623,16 @@ class FairPages(Controller):
         fair_id: FromPath[uuid.UUID],
         request_id: FromPath[uuid.UUID],
         decision: FromPath[str],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        meeting_requests: NamedDependency[RequestService],
         request: Request[Any, Any, Any],
     ) -> Response[Any]:
-        viewer = require_principal(principal)
         accept = {"accept": True, "decline": False}.get(decision)
         if accept is None:  # an unknown word must not count as a decline
             raise NotFound("No such decision.")
         # The inbox offers the other decision on a decided request as `?change=true` (audited).
         change = request.query_params.get("change") == "true"
-        await RequestService(db_session).decide(viewer, request_id, accept, change=change)
+        await meeting_requests.decide(viewer, request_id, accept, change=change)
         return redirect(f"/fairs/{fair_id}/requests?done={'accepted' if accept else 'declined'}")
 
     @get("/{fair_id:uuid}/unavailable")
@@ -520,120 +640,62 @@ class FairPages(Controller):
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
     ) -> Template:
         """A participant ticks the slots it cannot attend (staff: for the participant they pick)."""
-        viewer = require_principal(principal)
-        fair = await FairService(db_session).get(fair_id)
+        fair = await fairs.get(fair_id)
         chosen = _uuid_or_none(request.query_params.get("organization_id")) if viewer.is_staff else None
-        return await self._unavailable(request, viewer, fair, FairService(db_session), chosen)
-
-    async def _unavailable(
-        self,
-        request: Request[Any, Any, Any],
-        viewer: Principal,
-        fair: Fair,
-        service: FairService,
-        organization_id: uuid.UUID | None,
-        *,
-        status_code: int = 200,
-        ticked: set[datetime] | None = None,
-        message: str | None = None,
-    ) -> Template:
-        participants = await service.participants(viewer, fair) if viewer.is_staff else []
-        organization: Organization | None = None
-        days: list[tuple[datetime, list[dict[str, Any]]]] = []
-        if not viewer.is_staff or organization_id is not None:
-            participant, marked, meetings = await service.unavailability(viewer, fair, organization_id)
-            organization = await service.session.get(Organization, participant.organization_id)
-            checked = marked if ticked is None else ticked
-            for slot in grid_of(fair):
-                local = seoul(slot.starts_at)
-                if not days or days[-1][0].date() != local.date():
-                    days.append((local, []))
-                days[-1][1].append(
-                    {
-                        "value": local.isoformat(),
-                        "label": format_time_range(slot.starts_at, slot.ends_at),
-                        "checked": slot.starts_at in checked,
-                        "meeting": slot.starts_at in meetings,
-                    }
-                )
-        return render(
-            request,
-            "fairs/unavailable.html",
-            status_code=status_code,
-            fair=fair,
-            participants=participants,
-            organization=organization,
-            days=days,
-            message=message,
-            nav_items=_nav(fair, viewer),
-        )
+        return await _unavailable_page(request, viewer, fair, fairs, chosen)
 
     @post("/{fair_id:uuid}/unavailable")
     async def save_unavailable(
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Replace the participant's unavailable slots with the ticked ones (the API's rule)."""
-        viewer = require_principal(principal)
-        service = FairService(db_session)
-        fair = await service.get(fair_id)
+        fair = await fairs.get(fair_id)
         form = await request.form()
         chosen = _uuid_or_none(form.get("organization_id")) if viewer.is_staff else None
-        starts: list[datetime] = []
         errors = FieldErrors()
         if viewer.is_staff and form.get("organization_id") and chosen is None:
             errors.add("organization_id", "is not a valid id")
-        for i, raw in enumerate(FormReader(form, errors).many("start") or []):
-            try:
-                value = datetime.fromisoformat(raw)
-            except ValueError:
-                errors.add(f"starts[{i}]", "is not the start of a slot of this fair")
-                continue
-            starts.append(value.replace(tzinfo=SEOUL) if value.tzinfo is None else value)
-        try:
+        starts = _ticked_starts(form, errors)
+
+        async def save() -> Response[Any]:
             errors.raise_if_any()
-            await service.set_unavailable(viewer, fair, starts, chosen)
-        except (BookingRuleBroken, ValidationFailed) as exc:
-            await db_session.rollback()
-            if isinstance(exc, BookingRuleBroken) and exc.rule == "meeting":
-                when = ", ".join(_label_of(str(s)) for s in exc.extra.get("starts", []))
-                message = _(
-                    "There is a meeting at %(when)s; move or cancel it before marking the slot unavailable."
-                ) % {"when": when}
-            elif any(e.field == "organization_id" for e in exc.errors):
-                message = _("Pick the participant from the list; the id sent is not valid.")
-            else:
-                message = _("Some ticked slots are not slots of this fair; reload the page and try again.")
-            fair = await service.get(fair_id)
-            return await self._unavailable(
-                request, viewer, fair, service, chosen, status_code=exc.status, ticked=set(starts), message=message
+            await fairs.set_unavailable(viewer, fair, starts, chosen)
+            back = f"/fairs/{fair_id}/unavailable?done=saved"
+            return redirect(back + (f"&organization_id={chosen}" if viewer.is_staff and chosen else ""))
+
+        async def rerender(exc: DomainError) -> Response[Any]:
+            again = await fairs.get(fair_id)
+            message = _unavailable_refusal(exc)
+            return await _unavailable_page(
+                request, viewer, again, fairs, chosen, status_code=exc.status, ticked=set(starts), message=message
             )
-        back = f"/fairs/{fair_id}/unavailable?done=saved"
-        return redirect(back + (f"&organization_id={chosen}" if viewer.is_staff and chosen else ""))
+
+        return await form_action(db_session, save, rerender, catch=(BookingRuleBroken, ValidationFailed))
 
     @get("/{fair_id:uuid}/agenda")
     async def agenda(
         self,
         request: Request[Any, Any, Any],
         fair_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
+        booking: NamedDependency[BookingService],
     ) -> Template:
         """The participant's meetings in time order, with room links, invites, cancel and move."""
-        viewer = require_principal(principal)
-        service = FairService(db_session)
-        fair = await service.get(fair_id)
-        meetings = await BookingService(db_session).my_meetings(viewer, fair.id)
-        names = await service.organization_names({m.firm_id for m in meetings} | {m.agency_id for m in meetings})
-        joined = viewer.is_staff or await service.is_participant(fair.id, viewer)
-        targets = await BookingService(db_session).move_targets(fair, meetings)
+        fair = await fairs.get(fair_id)
+        meetings = await booking.my_meetings(viewer, fair.id)
+        names = await fairs.organization_names({m.firm_id for m in meetings} | {m.agency_id for m in meetings})
+        joined = await fairs.takes_part(viewer, fair.id)
+        targets = await booking.move_targets(fair, meetings)
         return render(
             request,
             "fairs/agenda.html",
@@ -652,15 +714,16 @@ class MeetingPages(Controller):
     path = "/meetings"
     tags = ["pages"]
     include_in_schema = False
+    dependencies = {"booking": BOOKING}
 
     @post("/{meeting_id:uuid}/cancel")
     async def cancel_meeting(
         self,
         meeting_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
     ) -> Response[Any]:
-        meeting = await BookingService(db_session).cancel(require_principal(principal), meeting_id)
+        meeting = await booking.cancel(viewer, meeting_id)
         return redirect(f"/fairs/{meeting.fair_id}/agenda?done=cancelled")
 
     @post("/{meeting_id:uuid}/move")
@@ -668,30 +731,25 @@ class MeetingPages(Controller):
         self,
         request: Request[Any, Any, Any],
         meeting_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
     ) -> Response[Any]:
         errors = FieldErrors()
         start = _local(FormReader(await request.form(), errors).text("start"), errors, "start")
         errors.raise_if_any()
         assert start is not None
-        meeting: Meeting = await BookingService(db_session).move(require_principal(principal), meeting_id, start)
+        meeting = await booking.move(viewer, meeting_id, start)
         return redirect(f"/fairs/{meeting.fair_id}/agenda?done=moved")
 
     @get("/{meeting_id:uuid}/invite.ics")
     async def invite(
         self,
         meeting_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
-        body = await BookingService(db_session).invite(require_principal(principal), meeting_id, settings)
-        return Response(
-            content=body,
-            media_type="text/calendar",
-            headers={"Content-Disposition": f'attachment; filename="meeting-{meeting_id.hex[:8]}.ics"'},
-        )
+        return await invite_response(booking, viewer, meeting_id, settings)
 
 
 ROUTES = [FairPages, MeetingPages]

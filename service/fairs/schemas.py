@@ -10,6 +10,7 @@ import msgspec
 
 from service.fairs.models import Fair, Meeting, MeetingEvent, MeetingRequest
 from service.fairs.slots import SEOUL
+from service.lib.errors import ValidationFailed
 
 # Lists in bodies are bounded (API.md): 1,000 items, or fewer where more makes no sense. Beyond
 # them the body is refused with a 422 naming the field, before any query is built from it.
@@ -90,6 +91,13 @@ def fair_out(fair: Fair) -> FairOut:
 class ParticipantIn(msgspec.Struct, kw_only=True):
     organization_id: uuid.UUID | None = None
     organization_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=MAX_IDS)] | None = None
+
+    def ids(self) -> list[uuid.UUID]:
+        """The list, then the single id; at least one is required."""
+        ids = list(self.organization_ids or []) + ([self.organization_id] if self.organization_id else [])
+        if not ids:
+            raise ValidationFailed.single("organization_id", "is required")
+        return ids
 
 
 class ParticipantOut(msgspec.Struct, kw_only=True):

@@ -536,6 +536,14 @@ class FairService:
     async def organization_names(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
         return await repository.organization_names(self.session, ids)
 
+    async def organization(self, organization_id: uuid.UUID) -> Organization | None:
+        found: Organization | None = await self.session.get(Organization, organization_id)
+        return found
+
+    async def takes_part(self, viewer: Principal, fair_id: uuid.UUID) -> bool:
+        """Staff, or a member of an organization taking part in the fair."""
+        return viewer.is_staff or await self.is_participant(fair_id, viewer)
+
 
 def _slot_starts(fair: Fair, starts: Sequence[datetime]) -> list[datetime]:
     """The slot starts given, each checked to start a slot of the fair, without repeats, in order."""
