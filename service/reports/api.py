@@ -15,14 +15,15 @@ from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
-from service.contracts.models import ExportStatus
+from service.contracts.targets import check_year
 from service.identity.principal import Principal, require_principal, require_staff
+from service.lib.amounts import change_rate
 from service.lib.errors import Conflict, ValidationFailed
 from service.lib.i18n import set_locale
 from service.reports import exports
 from service.reports import repository as repo
-from service.reports.arithmetic import change_rate
 from service.reports.export_service import ExportService, job_file
+from service.reports.models import ExportStatus
 from service.reports.repository import SalesFilter
 from service.reports.schemas import (
     ExportJobOut,
@@ -38,7 +39,7 @@ from service.reports.schemas import (
     target_row_out,
     total_out,
 )
-from service.reports.service import ReportService, check_year, scoped
+from service.reports.service import ReportService, scoped
 
 CSV = "text/csv"  # Litestar adds "; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

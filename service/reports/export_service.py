@@ -19,13 +19,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
-from service.contracts.models import ExportJob, ExportStatus
 from service.identity.audit import record_audit
 from service.identity.principal import Principal
 from service.lib.clock import now
 from service.lib.errors import NotFound, ValidationFailed
 from service.reports import repository as repo
 from service.reports.exports import BOM, contracts_xlsx_rows, header, ocds_chunks
+from service.reports.models import ExportJob, ExportStatus
 from service.reports.repository import SalesFilter
 
 log = logging.getLogger("service.reports.exports")

@@ -11,33 +11,22 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.contracts.nav import nav
 from service.identity.principal import Principal, require_principal, require_staff
+from service.lib.amounts import money, percent
 from service.lib.clock import today
 from service.lib.errors import ValidationFailed
 from service.lib.i18n import current_locale, gettext
 from service.lib.pages import redirect, render
 from service.reports import exports
 from service.reports import repository as repo
-from service.reports.arithmetic import percent
-from service.reports.charts import bar_chart, column_chart, money, rate_chart
+from service.reports.charts import bar_chart, column_chart, rate_chart
 from service.reports.export_service import ExportService
 from service.reports.repository import SalesFilter
 from service.reports.schemas import job_out
 from service.reports.service import ReportService, scoped
 
 EXPORT_KINDS = {"contracts_csv": ".csv", "contracts_xlsx": ".xlsx", "ocds": ".json"}
-
-
-def nav(principal: Principal) -> list[dict[str, str]]:
-    items = [{"href": "/contracts", "label": gettext("Contracts")}]
-    if principal.is_staff:
-        items += [
-            {"href": "/reports", "label": gettext("Figures")},
-            {"href": "/staff/purchases", "label": gettext("Targets and purchases")},
-        ]
-    else:
-        items.append({"href": "/reports/mine", "label": gettext("Our figures")})
-    return items
 
 
 def _year(year: int | None) -> int:
