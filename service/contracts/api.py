@@ -8,7 +8,6 @@ from typing import Any
 from litestar import Controller, Request, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.contracts.models import ContractStatus
 from service.contracts.purchases import PurchaseService
@@ -28,7 +27,9 @@ from service.contracts.schemas import (
     target_out,
 )
 from service.contracts.service import ContractService
-from service.identity.principal import Principal, require_principal, require_staff
+from service.identity.deps import staff_only
+from service.identity.principal import Principal
+from service.lib.deps import provide_service
 from service.lib.errors import ValidationFailed
 from service.lib.openapi import FileOrBodyUploadOperation
 from service.lib.pagination import Page, check_page
@@ -38,23 +39,24 @@ from service.lib.tabular import MAX_IMPORT_BODY_BYTES, read_upload_or_body
 class ContractController(Controller):
     path = "/api/v1/contracts"
     tags = ["contracts"]
+    dependencies = {"contracts": provide_service(ContractService)}
 
     @post("/")
     async def report_contract(
         self,
         data: JSONBody[ContractIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        contracts: NamedDependency[ContractService],
     ) -> ContractOut:
         """Report a contract (either party or staff); it counts once the other party or staff confirms."""
-        contract = await ContractService(db_session).report(require_principal(principal), data)
+        contract = await contracts.report(viewer, data)
         return contract_out(contract)
 
     @get("/")
     async def list_contracts(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        contracts: NamedDependency[ContractService],
         status: FromQuery[str | None] = None,
         year: FromQuery[int | None] = None,
         awaiting_me: FromQuery[bool] = False,
@@ -62,7 +64,6 @@ class ContractController(Controller):
         page_size: FromQuery[int] = 50,
     ) -> Page[ContractOut]:
         """Contracts of the caller's organization (staff: all); `awaiting_me` lists those to confirm."""
-        viewer = require_principal(principal)
         offset, limit = check_page(page, page_size)
         wanted: ContractStatus | None = None
         if status is not None:
@@ -70,7 +71,7 @@ class ContractController(Controller):
                 wanted = ContractStatus(status)
             except ValueError:
                 raise ValidationFailed.single("status", "must be reported or confirmed") from None
-        rows, total = await ContractService(db_session).list_for(
+        rows, total = await contracts.list_for(
             viewer, status=wanted, year=year, awaiting_me=awaiting_me, offset=offset, limit=limit
         )
         return Page(items=[contract_out(c) for c in rows], total=total, page=page, page_size=page_size)
@@ -79,81 +80,75 @@ class ContractController(Controller):
     async def get_contract(
         self,
         contract_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        contracts: NamedDependency[ContractService],
     ) -> ContractOut:
         """One contract: its parties and staff only."""
-        return contract_out(await ContractService(db_session).get(require_principal(principal), contract_id))
+        return contract_out(await contracts.get(viewer, contract_id))
 
     @patch("/{contract_id:uuid}")
     async def correct_contract(
         self,
         contract_id: FromPath[uuid.UUID],
         data: JSONBody[ContractPatch],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        contracts: NamedDependency[ContractService],
     ) -> ContractOut:
         """Correct a contract; the history keeps old → new; a confirmed one returns to `reported`."""
-        actor = require_principal(principal)
-        service = ContractService(db_session)
-        contract = await service.correct(actor, await service.get(actor, contract_id, for_update=True), data)
+        contract = await contracts.correct(viewer, await contracts.get(viewer, contract_id, for_update=True), data)
         return contract_out(contract)
 
     @post("/{contract_id:uuid}/confirm", status_code=200)
     async def confirm_contract(
         self,
         contract_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        contracts: NamedDependency[ContractService],
     ) -> ContractOut:
         """Confirm a reported contract: the other party or staff."""
-        actor = require_principal(principal)
-        service = ContractService(db_session)
-        contract = await service.confirm(actor, await service.get(actor, contract_id, for_update=True))
+        contract = await contracts.confirm(viewer, await contracts.get(viewer, contract_id, for_update=True))
         return contract_out(contract)
 
     @get("/{contract_id:uuid}/revisions")
     async def list_contract_revisions(
         self,
         contract_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        contracts: NamedDependency[ContractService],
     ) -> list[RevisionOut]:
         """The history of a contract: reported, corrected (old → new), confirmed; oldest first."""
-        service = ContractService(db_session)
-        contract = await service.get(require_principal(principal), contract_id)
-        return [revision_out(r) for r in await service.revisions(contract)]
+        contract = await contracts.get(viewer, contract_id)
+        return [revision_out(r) for r in await contracts.revisions(contract)]
 
 
 class PurchaseController(Controller):
     path = "/api/v1"
     tags = ["contracts"]
+    guards = [staff_only]
+    dependencies = {"purchases": provide_service(PurchaseService)}
 
     @post("/purchases")
     async def record_purchase(
         self,
         data: JSONBody[PurchaseIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        purchases: NamedDependency[PurchaseService],
     ) -> PurchaseOut:
         """Staff: record an agency's purchase that did not come through the product."""
-        staff = require_staff(principal)
-        return purchase_out(await PurchaseService(db_session).record_purchase(staff, data))
+        return purchase_out(await purchases.record_purchase(staff, data))
 
     @get("/purchases")
     async def list_purchases(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        purchases: NamedDependency[PurchaseService],
         year: FromQuery[int | None] = None,
         agency_id: FromQuery[uuid.UUID | None] = None,
         page: FromQuery[int] = 1,
         page_size: FromQuery[int] = 50,
     ) -> Page[PurchaseOut]:
         """Staff: recorded purchases, by year and agency."""
-        require_staff(principal)
         offset, limit = check_page(page, page_size)
-        rows, total = await PurchaseService(db_session).list_purchases(year, agency_id, offset, limit)
+        rows, total = await purchases.list_purchases(year, agency_id, offset, limit)
         return Page(items=[purchase_out(r) for r in rows], total=total, page=page, page_size=page_size)
 
     @put("/targets/{agency_id:uuid}/{year:int}")
@@ -162,12 +157,11 @@ class PurchaseController(Controller):
         agency_id: FromPath[uuid.UUID],
         year: FromPath[int],
         data: JSONBody[TargetIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        purchases: NamedDependency[PurchaseService],
     ) -> TargetOut:
         """Staff: set an agency's purchase target for a year."""
-        staff = require_staff(principal)
-        return target_out(await PurchaseService(db_session).set_target(staff, agency_id, year, data.target_krw))
+        return target_out(await purchases.set_target(staff, agency_id, year, data.target_krw))
 
     @post(
         "/purchases/import",
@@ -179,8 +173,8 @@ class PurchaseController(Controller):
     async def import_purchases(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        purchases: NamedDependency[PurchaseService],
         dry_run: FromQuery[bool] = True,
     ) -> ImportResult:
         """Staff: import targets and purchases from CSV (UTF-8 with or without BOM, CP949/EUC-KR) or XLSX:
@@ -189,9 +183,8 @@ class PurchaseController(Controller):
         All or nothing: any bad row rejects the whole file (422 with every row's errors).
         `dry_run` (default true) checks without writing.
         """
-        staff = require_staff(principal)
         content, filename = await read_upload_or_body(request)
-        return await PurchaseService(db_session).import_file(staff, content, filename, dry_run=dry_run)
+        return await purchases.import_file(staff, content, filename, dry_run=dry_run)
 
 
 ROUTES = [ContractController, PurchaseController]

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import Scope
 
 from service.identity.principal import Principal, require_principal, require_staff
 
 
-def provide_viewer(scope: Scope) -> Principal:
-    return require_principal(scope.get("user"))
+def provide_viewer(request: Request[Any, Any, Any]) -> Principal:
+    return require_principal(request.scope.get("user"))
 
 
 def provide_staff(viewer: NamedDependency[Principal]) -> Principal:
@@ -32,12 +32,19 @@ def provide_verified_org(viewer: NamedDependency[Principal]) -> Principal:
     return viewer
 
 
+def _is_options(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """OPTIONS only lists a path's methods (Litestar's own handler); a controller's guards apply to it too."""
+    return connection.scope.get("method") == "OPTIONS"
+
+
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    require_principal(connection.scope.get("user"))
+    if not _is_options(connection):
+        require_principal(connection.scope.get("user"))
 
 
 def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    require_staff(connection.scope.get("user"))
+    if not _is_options(connection):
+        require_staff(connection.scope.get("user"))
 
 
 CALLER_DEPENDENCIES = {

@@ -1,21 +1,33 @@
-"""JSON API of matching: ranked firms for a need, shortlists and invitations, the weights."""
+"""JSON API of needs and matching: needs with their direct-contract eligibility, ranked firms for a need,
+ranked needs for a firm, shortlists and invitations, the weights.
+
+The needs endpoints live here, not in the needs domain, because every need is shown with the matching's
+direct-contract limit and a firm's list of needs is the matching's ranking.
+"""
 
 from __future__ import annotations
 
 import uuid
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.identity.principal import Principal, require_principal, require_staff
+from service.identity.deps import staff_only
+from service.identity.principal import Principal
 from service.lib.bounds import BoundedMap
+from service.lib.deps import provide_service
+from service.lib.errors import ValidationFailed
 from service.lib.i18n import current_locale
+from service.lib.pagination import Page, check_page
+from service.matching.scoring import Score
 from service.matching.service import MatchingService
-from service.needs.schemas import ReasonOut
+from service.needs.models import Need
+from service.needs.schemas import AwardIn, NeedIn, NeedOut, ReasonOut, need_out
 from service.needs.service import NeedService
+
+SERVICES = {"needs": provide_service(NeedService), "matching": provide_service(MatchingService)}
 
 
 class MatchFirm(msgspec.Struct, kw_only=True):
@@ -75,29 +87,129 @@ class SettingsOut(msgspec.Struct, kw_only=True):
     direct_contract_limit_krw: int
 
 
+def reasons_out(fit: Score) -> list[ReasonOut]:
+    return [ReasonOut(factor=r.factor, points=r.points, detail=r.detail) for r in fit.reasons]
+
+
+async def need_view(matching: MatchingService, need: Need) -> NeedOut:
+    """A need as the API shows it: with whether it fits under the direct-contract limit."""
+    return need_out(need, (await matching.settings()).direct_contract_limit_krw)
+
+
+class NeedController(Controller):
+    path = "/api/v1/needs"
+    tags = ["needs"]
+    dependencies = SERVICES
+
+    @post("/")
+    async def create_need(
+        self,
+        data: JSONBody[NeedIn],
+        viewer: NamedDependency[Principal],
+        needs: NamedDependency[NeedService],
+        matching: NamedDependency[MatchingService],
+    ) -> NeedOut:
+        """A verified agency posts a purchase need."""
+        return await need_view(matching, await needs.create(viewer, data))
+
+    @get("/")
+    async def list_needs(
+        self,
+        verified_org: NamedDependency[Principal],
+        needs: NamedDependency[NeedService],
+        matching: NamedDependency[MatchingService],
+        status: FromQuery[str | None] = None,
+        page: FromQuery[int] = 1,
+        page_size: FromQuery[int] = 50,
+    ) -> Page[NeedOut]:
+        """Agency: its own needs; firm: open needs that fit it, best first, with why; staff: all."""
+        offset, limit = check_page(page, page_size)
+        if status is not None and status not in ("open", "closed", "awarded"):
+            raise ValidationFailed.single("status", "must be open, closed or awarded")
+        cap = (await matching.settings()).direct_contract_limit_krw
+        if verified_org.is_firm:
+            ranked = await matching.needs_for_firm(verified_org, current_locale())
+            items = []
+            for need, fit in ranked[offset : offset + limit]:
+                out = need_out(need, cap)
+                out.score = fit.total
+                out.reasons = reasons_out(fit)
+                items.append(out)
+            return Page(items=items, total=len(ranked), page=page, page_size=page_size)
+        rows, total = await needs.list_own(verified_org, status, offset, limit)
+        return Page(items=[need_out(n, cap) for n in rows], total=total, page=page, page_size=page_size)
+
+    @get("/{need_id:uuid}")
+    async def get_need(
+        self,
+        need_id: FromPath[uuid.UUID],
+        viewer: NamedDependency[Principal],
+        needs: NamedDependency[NeedService],
+        matching: NamedDependency[MatchingService],
+    ) -> NeedOut:
+        """One need: its agency, staff, or a verified firm while the need is open."""
+        return await need_view(matching, await needs.get_for(viewer, need_id))
+
+    @patch("/{need_id:uuid}")
+    async def update_need(
+        self,
+        need_id: FromPath[uuid.UUID],
+        data: JSONBody[NeedIn],
+        viewer: NamedDependency[Principal],
+        needs: NamedDependency[NeedService],
+        matching: NamedDependency[MatchingService],
+    ) -> NeedOut:
+        """Edit an open need (its agency or staff)."""
+        return await need_view(matching, await needs.update(viewer, need_id, data))
+
+    @post("/{need_id:uuid}/close", status_code=200)
+    async def close_need(
+        self,
+        need_id: FromPath[uuid.UUID],
+        viewer: NamedDependency[Principal],
+        needs: NamedDependency[NeedService],
+        matching: NamedDependency[MatchingService],
+    ) -> NeedOut:
+        """Close a need without award."""
+        return await need_view(matching, await needs.close(viewer, need_id))
+
+    @post("/{need_id:uuid}/award", status_code=200)
+    async def award_need(
+        self,
+        need_id: FromPath[uuid.UUID],
+        data: JSONBody[AwardIn],
+        viewer: NamedDependency[Principal],
+        needs: NamedDependency[NeedService],
+        matching: NamedDependency[MatchingService],
+    ) -> NeedOut:
+        """Mark a need awarded (optionally to a firm)."""
+        return await need_view(matching, await needs.award(viewer, need_id, data.firm_id))
+
+
 class MatchingController(Controller):
     path = "/api/v1"
     tags = ["matching"]
+    dependencies = SERVICES
 
     @get("/needs/{need_id:uuid}/matches")
     async def list_matches(
         self,
         need_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        needs: NamedDependency[NeedService],
+        matching: NamedDependency[MatchingService],
         limit: FromQuery[int] = 20,
     ) -> MatchesOut:
         """Ranked suppliers for a need (its agency or staff), best first, each with reasons."""
-        caller = require_principal(principal)
-        need = await NeedService(db_session).get_own(caller, need_id)
-        ranked = await MatchingService(db_session).matches(caller, need, limit, current_locale())
+        need = await needs.get_own(viewer, need_id)
+        ranked = await matching.matches(viewer, need, limit, current_locale())
         return MatchesOut(
             need_id=need.id,
             matches=[
                 Match(
                     firm=MatchFirm(id=f.id, name=f.name, district=f.district, firm_types=list(f.firm_types)),
                     score=s.total,
-                    reasons=[ReasonOut(factor=r.factor, points=r.points, detail=r.detail) for r in s.reasons],
+                    reasons=reasons_out(s),
                 )
                 for f, s in ranked
             ],
@@ -108,15 +220,13 @@ class MatchingController(Controller):
         self,
         need_id: FromPath[uuid.UUID],
         data: JSONBody[ShortlistIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        needs: NamedDependency[NeedService],
+        matching: NamedDependency[MatchingService],
     ) -> ShortlistOut:
         """Shortlist a firm for the need; `invite` ("contact" or "fair") also invites it."""
-        caller = require_principal(principal)
-        need = await NeedService(db_session).get_own(caller, need_id)
-        entry = await MatchingService(db_session).shortlist(
-            caller, need, data.firm_id, data.invite, data.fair_id, data.message
-        )
+        need = await needs.get_own(viewer, need_id)
+        entry = await matching.shortlist(viewer, need, data.firm_id, data.invite, data.fair_id, data.message)
         return ShortlistOut(
             id=entry.id,
             need_id=entry.need_id,
@@ -129,11 +239,9 @@ class MatchingController(Controller):
 
     @get("/me/invitations")
     async def list_invitations(
-        self, principal: NamedDependency[Principal | None], db_session: NamedDependency[AsyncSession]
+        self, viewer: NamedDependency[Principal], matching: NamedDependency[MatchingService]
     ) -> list[InvitationOut]:
         """A firm's invitations from agencies' shortlists."""
-        caller = require_principal(principal)
-        rows = await MatchingService(db_session).invitations(caller)
         return [
             InvitationOut(
                 id=s.id,
@@ -146,29 +254,29 @@ class MatchingController(Controller):
                 message=s.message,
                 invited_at=s.invited_at.isoformat() if s.invited_at else None,
             )
-            for s, n, o in rows
+            for s, n, o in await matching.invitations(viewer)
         ]
 
-    @get("/matching/settings")
-    async def get_matching_settings(
-        self, principal: NamedDependency[Principal | None], db_session: NamedDependency[AsyncSession]
-    ) -> SettingsOut:
+
+class MatchingSettingsController(Controller):
+    path = "/api/v1/matching/settings"
+    tags = ["matching"]
+    guards = [staff_only]
+    dependencies = {"matching": provide_service(MatchingService)}
+
+    @get("/")
+    async def get_matching_settings(self, matching: NamedDependency[MatchingService]) -> SettingsOut:
         """Staff: the factor weights and the direct-contract limit."""
-        require_staff(principal)
-        row = await MatchingService(db_session).settings()
+        row = await matching.settings()
         return SettingsOut(weights=row.weights, direct_contract_limit_krw=row.direct_contract_limit_krw)
 
-    @put("/matching/settings")
+    @put("/")
     async def update_matching_settings(
-        self,
-        data: JSONBody[SettingsIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        self, data: JSONBody[SettingsIn], staff: NamedDependency[Principal], matching: NamedDependency[MatchingService]
     ) -> SettingsOut:
         """Staff: change weights (0–100 each) and the direct-contract limit."""
-        staff = require_staff(principal)
-        row = await MatchingService(db_session).update_settings(staff, data.weights, data.direct_contract_limit_krw)
+        row = await matching.update_settings(staff, data.weights, data.direct_contract_limit_krw)
         return SettingsOut(weights=row.weights, direct_contract_limit_krw=row.direct_contract_limit_krw)
 
 
-ROUTES = [MatchingController]
+ROUTES = [NeedController, MatchingController, MatchingSettingsController]

@@ -34,6 +34,7 @@ from service.registry.models import Organization, OrganizationKind, Organization
 EXPOSURE_WINDOW = timedelta(days=90)
 MAX_MATCHES = 100
 RERANK = 120  # candidates that get the full score with text relevance
+NEED_PAGE_MATCHES = 20  # firms shown on a need's page
 
 
 def widen(codes: list[str]) -> list[str]:
@@ -138,6 +139,16 @@ class MatchingService:
             self.session.add_all(MatchExposure(firm_id=firm.id, need_id=need.id, shown_at=now()) for firm, _ in ranked)
             await self.session.flush()
         return ranked
+
+    async def for_need_page(
+        self, actor: Principal, need: Need, locale: str
+    ) -> tuple[list[tuple[Organization, Score]], dict[uuid.UUID, Shortlist]]:
+        """What a need's page shows of the matching: to its agency and staff the best firms and the shortlist
+        (by firm id); to anyone else nothing."""
+        if not (actor.is_staff or actor.owns(need.agency_id)):
+            return [], {}
+        matches = await self.matches(actor, need, NEED_PAGE_MATCHES, locale)
+        return matches, {s.firm_id: s for s, _ in await self.shortlisted(need)}
 
     async def _candidates(self, need: Need, weights: dict[str, float], limit: int) -> list[Organization]:
         """First stage, in SQL over indexes: verified firms in the need's categories or their groups

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,17 +17,6 @@ from service.registry import taxonomy
 from service.registry.districts import BY_CODE
 from service.registry.models import FirmType, Organization
 from service.registry.validation import MAX_KRW
-from service.reports.service import ReportService
-
-
-@dataclass(frozen=True)
-class TargetProgress:
-    year: int
-    target_krw: int
-    actual_krw: int
-    remaining_krw: int
-    achievement_rate: float | None
-    open_needs_krw: int
 
 
 def clean_need(data: NeedIn, errors: FieldErrors, *, partial: bool) -> dict[str, Any]:
@@ -82,7 +70,12 @@ class NeedService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, actor: Principal, data: NeedIn) -> Need:
+    async def create(self, actor: Principal, data: NeedIn, form_errors: FieldErrors | None = None) -> Need:
+        """A verified agency posts a need; `form_errors` (what a form could not read) are reported together
+        with every rule's error."""
+        if form_errors:
+            clean_need(data, form_errors, partial=False)
+            form_errors.raise_if_any()
         if not actor.is_agency:
             raise Forbidden("Only agencies post purchase needs.")
         actor.require_verified()
@@ -159,28 +152,11 @@ class NeedService:
         )
         return list(rows), int(total or 0)
 
-    async def target_progress(self, actor: Principal, year: int) -> TargetProgress | None:
-        """The agency's yearly priority-purchase target beside its needs: bought so far, still open.
-
-        Bought = confirmed contracts + recorded purchases of the year (the figures' own rule);
-        the target is the year's staff-entered row, else the profile's `annual_target_krw`.
-        """
-        if not actor.is_agency or actor.organization_id is None:
-            return None
-        report = await ReportService(self.session).targets(actor, year)
-        if not report.rows:
-            return None
-        row = report.rows[0]
-        open_budget = await self.session.scalar(
+    async def open_budget_krw(self, agency_id: uuid.UUID) -> int:
+        """The summed budgets of an agency's open needs."""
+        total = await self.session.scalar(
             select(func.coalesce(func.sum(Need.budget_krw), 0)).where(
-                Need.agency_id == actor.organization_id, Need.status == NeedStatus.OPEN
+                Need.agency_id == agency_id, Need.status == NeedStatus.OPEN
             )
         )
-        return TargetProgress(
-            year=year,
-            target_krw=row.target_krw,
-            actual_krw=row.actual_krw,
-            remaining_krw=max(0, row.target_krw - row.actual_krw),
-            achievement_rate=row.achievement_rate,
-            open_needs_krw=int(open_budget or 0),
-        )
+        return int(total or 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +12,17 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
-from service.contracts.models import ExportStatus
-from service.identity.principal import Principal, require_principal, require_staff
-from service.lib.errors import Conflict, ValidationFailed
+from service.contracts.targets import check_year
+from service.identity.deps import staff_only
+from service.identity.principal import Principal
+from service.lib.amounts import change_rate
+from service.lib.deps import provide_service
+from service.lib.errors import ValidationFailed
 from service.lib.i18n import set_locale
 from service.reports import exports
-from service.reports import repository as repo
-from service.reports.arithmetic import change_rate
-from service.reports.export_service import ExportService, job_file
+from service.reports.export_service import ExportService, stream_contracts
 from service.reports.repository import SalesFilter
 from service.reports.schemas import (
     ExportJobOut,
@@ -38,10 +38,11 @@ from service.reports.schemas import (
     target_row_out,
     total_out,
 )
-from service.reports.service import ReportService, check_year, scoped
+from service.reports.service import ReportService
 
 CSV = "text/csv"  # Litestar adds "; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SERVICES = {"reports": provide_service(ReportService), "exports_service": provide_service(ExportService)}
 
 
 def sales_filter(
@@ -97,12 +98,13 @@ def describe(f: SalesFilter, group_by: str | None = None) -> str:
 class ReportController(Controller):
     path = "/api/v1/reports"
     tags = ["reports"]
+    dependencies = SERVICES
 
     @get("/sales")
     async def sales_report(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
         group_by: FromQuery[str] = "fair",
         year: FromQuery[int | None] = None,
         fair_id: FromQuery[list[uuid.UUID] | None] = None,
@@ -116,13 +118,14 @@ class ReportController(Controller):
         their distinct participants. Agencies and firms see only their own rows.
         """
         f = sales_filter(year, fair_id, linked_only, channel)
-        return sales_out(await ReportService(db_session).sales(require_principal(principal), f, group_by))
+        return sales_out(await reports.sales(viewer, f, group_by))
 
     @get("/sales.csv", media_type=CSV)
     async def sales_csv(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
+        exports_service: NamedDependency[ExportService],
         group_by: FromQuery[str] = "fair",
         year: FromQuery[int | None] = None,
         fair_id: FromQuery[list[uuid.UUID] | None] = None,
@@ -130,19 +133,19 @@ class ReportController(Controller):
         lang: FromQuery[str] = "ko",
     ) -> Response[bytes]:
         """The sales report as CSV (UTF-8 with BOM), the last row the totals with meetings, agencies, firms."""
-        viewer = require_principal(principal)
         check_lang(lang)
-        report = await ReportService(db_session).sales(viewer, sales_filter(year, fair_id, linked_only), group_by)
+        report = await reports.sales(viewer, sales_filter(year, fair_id, linked_only), group_by)
         body = b"".join(exports.csv_chunks(exports.header("sales", lang), exports.sales_rows(report, lang)))
-        await ExportService(db_session).audit(viewer, "sales_csv", {**report.filter.describe(), "group_by": group_by,
+        await exports_service.audit(viewer, "sales_csv", {**report.filter.describe(), "group_by": group_by,
                                                                      "lang": lang}, len(report.rows))  # fmt: skip
         return Response(body, media_type=CSV, headers=attachment(f"sales-{year or 'all'}-{group_by}.csv"))
 
     @get("/sales.xlsx", media_type=XLSX)
     async def sales_xlsx(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
+        exports_service: NamedDependency[ExportService],
         group_by: FromQuery[str] = "fair",
         year: FromQuery[int | None] = None,
         fair_id: FromQuery[list[uuid.UUID] | None] = None,
@@ -150,28 +153,27 @@ class ReportController(Controller):
         lang: FromQuery[str] = "ko",
     ) -> Stream:
         """The sales report as XLSX: sheet 연계매출 (rows, 원 and 천원, totals row) and 요약 (totals)."""
-        viewer = require_principal(principal)
         check_lang(lang)
-        report = await ReportService(db_session).sales(viewer, sales_filter(year, fair_id, linked_only), group_by)
+        report = await reports.sales(viewer, sales_filter(year, fair_id, linked_only), group_by)
         path = temp_path(".xlsx")
         exports.sales_xlsx(report, path, lang, describe(report.filter, group_by))
-        await ExportService(db_session).audit(viewer, "sales_xlsx", {**report.filter.describe(), "group_by": group_by,
+        await exports_service.audit(viewer, "sales_xlsx", {**report.filter.describe(), "group_by": group_by,
                                                                       "lang": lang}, len(report.rows))  # fmt: skip
         return file_stream(path, f"sales-{year or 'all'}-{group_by}.xlsx", XLSX)
 
     @get("/sales/yoy")
     async def sales_year_over_year(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
         year: FromQuery[int],
         group_by: FromQuery[str] = "agency_type",
         fair_id: FromQuery[list[uuid.UUID] | None] = None,
         linked_only: FromQuery[bool] = False,
     ) -> YoyOut:
         """The year against the year before, per group (change_rate 0.25 = +25%)."""
-        rows, current, previous = await ReportService(db_session).year_over_year(
-            require_principal(principal), sales_filter(year, fair_id, linked_only), group_by
+        rows, current, previous = await reports.year_over_year(
+            viewer, sales_filter(year, fair_id, linked_only), group_by
         )
         return YoyOut(
             group_by=group_by,
@@ -197,72 +199,72 @@ class ReportController(Controller):
     @get("/fairs")
     async def fair_report(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
         year: FromQuery[int | None] = None,
         fair_id: FromQuery[list[uuid.UUID] | None] = None,
     ) -> FairReportOut:
         """Staff: per fair, agencies, firms, meetings held, linked contracts and linked sales (any date)."""
-        report = await ReportService(db_session).fair_summary(require_principal(principal), year, tuple(fair_id or ()))
+        report = await reports.fair_summary(viewer, year, tuple(fair_id or ()))
         return FairReportOut(fairs=[fair_out(f) for f in report.fairs], total=fair_out(report.total, total=True))
 
     @get("/fairs.csv", media_type=CSV)
     async def fair_report_csv(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
+        exports_service: NamedDependency[ExportService],
         year: FromQuery[int | None] = None,
         fair_id: FromQuery[list[uuid.UUID] | None] = None,
         lang: FromQuery[str] = "ko",
     ) -> Response[bytes]:
         """The fair summary as CSV, with the totals row (agencies and firms counted once)."""
-        viewer = require_principal(principal)
         check_lang(lang)
-        report = await ReportService(db_session).fair_summary(viewer, year, tuple(fair_id or ()))
+        report = await reports.fair_summary(viewer, year, tuple(fair_id or ()))
         body = b"".join(exports.csv_chunks(exports.header("fairs", lang), exports.fair_rows(report, lang)))
         filters = {"year": year, "fair_ids": [str(f) for f in fair_id or []], "lang": lang}
-        await ExportService(db_session).audit(viewer, "fairs_csv", filters, len(report.fairs))
+        await exports_service.audit(viewer, "fairs_csv", filters, len(report.fairs))
         return Response(body, media_type=CSV, headers=attachment(f"fairs-{year or 'all'}.csv"))
 
     @get("/fairs.xlsx", media_type=XLSX)
     async def fair_report_xlsx(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
+        exports_service: NamedDependency[ExportService],
         year: FromQuery[int | None] = None,
         fair_id: FromQuery[list[uuid.UUID] | None] = None,
         lang: FromQuery[str] = "ko",
     ) -> Stream:
         """The fair summary as XLSX (sheet 상담회)."""
-        viewer = require_principal(principal)
         check_lang(lang)
-        report = await ReportService(db_session).fair_summary(viewer, year, tuple(fair_id or ()))
+        report = await reports.fair_summary(viewer, year, tuple(fair_id or ()))
         path = temp_path(".xlsx")
         exports.fairs_xlsx(report, path, lang)
         filters = {"year": year, "fair_ids": [str(f) for f in fair_id or []], "lang": lang}
-        await ExportService(db_session).audit(viewer, "fairs_xlsx", filters, len(report.fairs))
+        await exports_service.audit(viewer, "fairs_xlsx", filters, len(report.fairs))
         return file_stream(path, f"fairs-{year or 'all'}.xlsx", XLSX)
 
     @get("/targets")
     async def target_report(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
         year: FromQuery[int],
     ) -> list[TargetRowOut]:
         """Per agency: target, actual (confirmed contracts + recorded purchases) and achievement rate."""
-        report = await ReportService(db_session).targets(require_principal(principal), year)
+        report = await reports.targets(viewer, year)
         return [target_row_out(r) for r in report.rows]
 
     @get("/targets/total")
     async def target_total(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
         year: FromQuery[int],
     ) -> TargetTotalOut:
         """All agencies together: target, actual and achievement rate."""
-        report = await ReportService(db_session).targets(require_principal(principal), year)
+        report = await reports.targets(viewer, year)
         t = report.total
         return TargetTotalOut(
             year=year,
@@ -277,53 +279,51 @@ class ReportController(Controller):
     @get("/targets.csv", media_type=CSV)
     async def target_report_csv(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
+        exports_service: NamedDependency[ExportService],
         year: FromQuery[int],
         lang: FromQuery[str] = "ko",
     ) -> Response[bytes]:
-        viewer = require_principal(principal)
         check_lang(lang)
-        report = await ReportService(db_session).targets(viewer, year)
+        report = await reports.targets(viewer, year)
         body = b"".join(exports.csv_chunks(exports.header("targets", lang), exports.target_rows(report, lang)))
-        await ExportService(db_session).audit(viewer, "targets_csv", {"year": year, "lang": lang}, len(report.rows))
+        await exports_service.audit(viewer, "targets_csv", {"year": year, "lang": lang}, len(report.rows))
         return Response(body, media_type=CSV, headers=attachment(f"targets-{year}.csv"))
 
     @get("/targets.xlsx", media_type=XLSX)
     async def target_report_xlsx(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
+        exports_service: NamedDependency[ExportService],
         year: FromQuery[int],
         lang: FromQuery[str] = "ko",
     ) -> Stream:
-        viewer = require_principal(principal)
         check_lang(lang)
-        report = await ReportService(db_session).targets(viewer, year)
+        report = await reports.targets(viewer, year)
         path = temp_path(".xlsx")
         exports.targets_xlsx(report, path, lang)
-        await ExportService(db_session).audit(viewer, "targets_xlsx", {"year": year, "lang": lang}, len(report.rows))
+        await exports_service.audit(viewer, "targets_xlsx", {"year": year, "lang": lang}, len(report.rows))
         return file_stream(path, f"targets-{year}.xlsx", XLSX)
 
 
 class ExportController(Controller):
     path = "/api/v1/exports"
     tags = ["reports"]
+    dependencies = SERVICES
 
     async def _contracts(
         self,
         request: Request[Any, Any, Any],
         viewer: Principal,
-        session: AsyncSession,
+        service: ExportService,
         kind: str,
         f: SalesFilter,
         lang: str,
     ) -> Response[Any]:
-        f = scoped(viewer, f)
-        total = await repo.count_contract_rows(session, f)
-        service = ExportService(session)
-        if total > exports.LARGE_EXPORT_ROWS:
-            job = await service.create_job(viewer, kind, f, lang, total)
+        f, total, job = await service.start(viewer, kind, f, lang)
+        if job is not None:
             return Response(
                 job_out(job),
                 status_code=202,
@@ -331,40 +331,22 @@ class ExportController(Controller):
                 headers={"Location": f"/api/v1/exports/jobs/{job.id}"},
             )
         await service.audit(viewer, kind, {**f.describe(), "lang": lang}, total)
-        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         name = f"contracts-{f.year or 'all'}"
-        headers = exports.header("contracts", lang)
         if kind == "contracts_xlsx":
             path = temp_path(".xlsx")
-            rows, amount = await repo.contract_totals(session, f)
-
-            async def copy(won_xf: int, cheonwon_xf: int, output: Callable[[bytes], Awaitable[None]]) -> None:
-                await repo.copy_export_xlsx_rows(session, f, lang, won_xf, cheonwon_xf, output)
-
-            await exports.contracts_xlsx_rows(copy, path, lang, rows, amount)
+            await service.write_contracts_xlsx(f, lang, path)
             return file_stream(path, name + ".xlsx", XLSX)
-
-        async def body() -> AsyncIterator[bytes]:
-            # Its own connection: the request's session is finished once streaming starts.
-            async with sessionmaker() as own:
-                if kind == "ocds":
-                    async for chunk in exports.ocds_chunks(repo.stream_contract_rows(own, f), str(request.url)):
-                        yield chunk
-                else:
-                    yield exports.BOM.encode("utf-8")
-                    async for chunk in repo.copy_export_csv(own, f, lang, headers):
-                        yield chunk
-
+        body = stream_contracts(request.app.state.sessionmaker, kind, f, lang, str(request.url))
         if kind == "ocds":
-            return Stream(body(), media_type="application/json", headers=attachment(f"ocds-{f.year or 'all'}.json"))
-        return Stream(body(), media_type=CSV, headers=attachment(name + ".csv"))
+            return Stream(body, media_type="application/json", headers=attachment(f"ocds-{f.year or 'all'}.json"))
+        return Stream(body, media_type=CSV, headers=attachment(name + ".csv"))
 
     @get("/contracts.csv", media_type=CSV)
     async def export_contracts_csv(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        exports_service: NamedDependency[ExportService],
         year: FromQuery[int | None] = None,
         fair_id: FromQuery[list[uuid.UUID] | None] = None,
         linked_only: FromQuery[bool] = False,
@@ -374,8 +356,8 @@ class ExportController(Controller):
         check_lang(lang)
         return await self._contracts(
             request,
-            require_principal(principal),
-            db_session,
+            viewer,
+            exports_service,
             "contracts_csv",
             sales_filter(year, fair_id, linked_only),
             lang,
@@ -385,8 +367,8 @@ class ExportController(Controller):
     async def export_contracts_xlsx(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        exports_service: NamedDependency[ExportService],
         year: FromQuery[int | None] = None,
         fair_id: FromQuery[list[uuid.UUID] | None] = None,
         linked_only: FromQuery[bool] = False,
@@ -396,48 +378,44 @@ class ExportController(Controller):
         check_lang(lang)
         return await self._contracts(
             request,
-            require_principal(principal),
-            db_session,
+            viewer,
+            exports_service,
             "contracts_xlsx",
             sales_filter(year, fair_id, linked_only),
             lang,
         )
 
-    @get("/ocds.json")
+    @get("/ocds.json", guards=[staff_only])
     async def export_ocds(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        exports_service: NamedDependency[ExportService],
         year: FromQuery[int | None] = None,
     ) -> Response[Any]:
         """Staff: an OCDS 1.1 release package, one release per confirmed contract of the year."""
-        staff = require_staff(principal)
-        return await self._contracts(request, staff, db_session, "ocds", SalesFilter(year=check_year(year)), "ko")
+        return await self._contracts(request, staff, exports_service, "ocds", SalesFilter(year=check_year(year)), "ko")
 
     @get("/jobs/{job_id:uuid}")
     async def get_export_job(
         self,
         job_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        exports_service: NamedDependency[ExportService],
     ) -> ExportJobOut:
         """A background export: status, progress (0–1) and, when done, its download link."""
-        return job_out(await ExportService(db_session).job_for(require_principal(principal), job_id))
+        return job_out(await exports_service.job_for(viewer, job_id))
 
     @get("/jobs/{job_id:uuid}/download")
     async def download_export(
         self,
         job_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        exports_service: NamedDependency[ExportService],
         settings: NamedDependency[Settings],
     ) -> Stream:
         """The file of a finished background export (its requester or staff)."""
-        job = await ExportService(db_session).job_for(require_principal(principal), job_id)
-        path = job_file(settings, job)
-        if job.status != ExportStatus.DONE or not path.exists():
-            raise Conflict("This export is not ready.")
+        job, path = await exports_service.ready_file(viewer, job_id, settings)
         media = {"contracts_csv": CSV, "contracts_xlsx": XLSX, "ocds": "application/json"}[job.kind]
         year = job.params.get("year") or "all"
         return file_stream(path, f"{job.kind.replace('_', '-')}-{year}{path.suffix}", media, remove=False)

@@ -11,15 +11,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from service.reports.arithmetic import CHEONWON, EOK, format_units
-
-
-def money(amount_krw: int, locale: str = "ko") -> str:
-    """Amounts for people: 억원 (one decimal) from 1억, else 천원; English uses the same units."""
-    if amount_krw >= EOK:
-        text = format_units(amount_krw, EOK, "억원", 1)
-        return text.replace(".0억원", "억원")
-    return format_units(amount_krw, CHEONWON, "천원")
+from service.lib.amounts import money
 
 
 def _nice_max(value: int) -> int:

@@ -19,14 +19,15 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
-from service.contracts.models import ExportJob, ExportStatus
 from service.identity.audit import record_audit
-from service.identity.principal import Principal
+from service.identity.principal import Principal, require_staff
 from service.lib.clock import now
-from service.lib.errors import NotFound, ValidationFailed
+from service.lib.errors import Conflict, NotFound, ValidationFailed
 from service.reports import repository as repo
-from service.reports.exports import BOM, contracts_xlsx_rows, header, ocds_chunks
+from service.reports.exports import BOM, LARGE_EXPORT_ROWS, contracts_xlsx_rows, header, ocds_chunks
+from service.reports.models import ExportJob, ExportStatus
 from service.reports.repository import SalesFilter
+from service.reports.service import scoped
 
 log = logging.getLogger("service.reports.exports")
 KINDS = {"contracts_csv": "csv", "contracts_xlsx": "xlsx", "ocds": "json"}
@@ -77,11 +78,58 @@ class ExportService:
         await self.audit(actor, kind, params, total, job.id)
         return job
 
+    async def start(
+        self, viewer: Principal, kind: str, f: SalesFilter, lang: str
+    ) -> tuple[SalesFilter, int, ExportJob | None]:
+        """The caller's rows of a contracts export (its own organization's; staff: all; OCDS: staff only),
+        counted; more than LARGE_EXPORT_ROWS become a background job (returned), fewer are streamed at once."""
+        if kind == "ocds":
+            require_staff(viewer)
+        f = scoped(viewer, f)
+        total = await repo.count_contract_rows(self.session, f)
+        if total > LARGE_EXPORT_ROWS:
+            return f, total, await self.create_job(viewer, kind, f, lang, total)
+        return f, total, None
+
+    async def write_contracts_xlsx(self, f: SalesFilter, lang: str, path: Path) -> None:
+        """The contracts export as XLSX, written to `path` while the request waits (small exports)."""
+        rows, amount = await repo.contract_totals(self.session, f)
+
+        async def copy(won_xf: int, cheonwon_xf: int, output: Callable[[bytes], Awaitable[None]]) -> None:
+            await repo.copy_export_xlsx_rows(self.session, f, lang, won_xf, cheonwon_xf, output)
+
+        await contracts_xlsx_rows(copy, path, lang, rows, amount)
+
+    async def ready_file(self, viewer: Principal, job_id: uuid.UUID, settings: Settings) -> tuple[ExportJob, Path]:
+        """The finished file of a background export (its requester or staff); 409 until it is written."""
+        job = await self.job_for(viewer, job_id)
+        path = job_file(settings, job)
+        if job.status != ExportStatus.DONE or not path.exists():
+            raise Conflict("This export is not ready.")
+        return job, path
+
     async def job_for(self, viewer: Principal, job_id: uuid.UUID) -> ExportJob:
         job = await self.session.get(ExportJob, job_id)
         if job is None or not (viewer.is_staff or job.requested_by == viewer.user_id):
             raise NotFound("No such export.")
         return job
+
+
+async def stream_contracts(
+    sessionmaker: async_sessionmaker[AsyncSession], kind: str, f: SalesFilter, lang: str, url: str
+) -> AsyncIterator[bytes]:
+    """The contracts export as CSV (with BOM) or OCDS JSON, streamed from a server-side cursor.
+
+    Its own connection: the request's session is finished once streaming starts.
+    """
+    async with sessionmaker() as own:
+        if kind == "ocds":
+            async for chunk in ocds_chunks(repo.stream_contract_rows(own, f), url):
+                yield chunk
+        else:
+            yield BOM.encode("utf-8")
+            async for chunk in repo.copy_export_csv(own, f, lang, header("contracts", lang)):
+                yield chunk
 
 
 def job_file(settings: Settings, job: ExportJob) -> Path:

@@ -19,10 +19,11 @@ from typing import Any
 import msgspec
 import xlsxwriter
 
+from service.contracts.targets import TargetReport
 from service.lib.clock import SEOUL, now
 from service.registry.districts import district_name
 from service.registry.taxonomy import category_name
-from service.reports.service import FairSummaryReport, SalesReport, TargetReport
+from service.reports.service import FairSummaryReport, SalesReport
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from service.lib.i18n import gettext
+from service.lib.labels import pick_label
 from service.registry.districts import district_name
 from service.registry.taxonomy import category_name
 
@@ -24,20 +25,6 @@ FIRM_TYPES = {
     "self_sufficiency": ("자활기업", "Self-sufficiency enterprise"),
     "social_venture": ("소셜벤처", "Social venture"),
 }
-CHANNELS = {
-    "fair": ("상담회", "Consultation fair"),
-    "daily_consultation": ("일상상담", "Everyday consultation"),
-    "proposal": ("사업제안·정보제공", "Proposal / information"),
-    "matching_contract": ("사회적가치 매칭계약", "Social-value matching contract"),
-    "other": ("기타", "Other"),
-}
-
-
-def _pick(table: dict[str, tuple[str, str]], code: str, locale: str) -> str:
-    names = table.get(code)
-    if names is None:
-        return code
-    return names[0] if locale == "ko" else names[1]
 
 
 def group_label(group_by: str, key: str | None, name: str | None, locale: str) -> str:
@@ -52,9 +39,9 @@ def group_label(group_by: str, key: str | None, name: str | None, locale: str) -
     if group_by in ("fair", "agency", "firm"):
         return name or key
     if group_by == "agency_type":
-        return _pick(AGENCY_TYPES, key, locale)
+        return pick_label(AGENCY_TYPES, key, locale)
     if group_by == "firm_type":
-        return _pick(FIRM_TYPES, key, locale)
+        return pick_label(FIRM_TYPES, key, locale)
     if group_by == "district":
         return district_name(key, locale)
     if group_by == "category":
@@ -62,13 +49,9 @@ def group_label(group_by: str, key: str | None, name: str | None, locale: str) -
     return key  # month: "2021-07"
 
 
-def channel_label(code: str, locale: str) -> str:
-    return _pick(CHANNELS, code, locale)
-
-
 def agency_type_label(code: str, locale: str) -> str:
-    return _pick(AGENCY_TYPES, code, locale)
+    return pick_label(AGENCY_TYPES, code, locale)
 
 
 def firm_type_label(code: str, locale: str) -> str:
-    return _pick(FIRM_TYPES, code, locale)
+    return pick_label(FIRM_TYPES, code, locale)

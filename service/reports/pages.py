@@ -9,35 +9,23 @@ from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.identity.principal import Principal, require_principal, require_staff
+from service.contracts.nav import nav
+from service.identity.deps import staff_only
+from service.identity.principal import Principal
+from service.lib.amounts import money, percent
 from service.lib.clock import today
+from service.lib.deps import provide_service
 from service.lib.errors import ValidationFailed
 from service.lib.i18n import current_locale, gettext
 from service.lib.pages import redirect, render
-from service.reports import exports
-from service.reports import repository as repo
-from service.reports.arithmetic import percent
-from service.reports.charts import bar_chart, column_chart, money, rate_chart
+from service.reports.charts import bar_chart, column_chart, rate_chart
 from service.reports.export_service import ExportService
 from service.reports.repository import SalesFilter
 from service.reports.schemas import job_out
-from service.reports.service import ReportService, scoped
+from service.reports.service import ReportService
 
 EXPORT_KINDS = {"contracts_csv": ".csv", "contracts_xlsx": ".xlsx", "ocds": ".json"}
-
-
-def nav(principal: Principal) -> list[dict[str, str]]:
-    items = [{"href": "/contracts", "label": gettext("Contracts")}]
-    if principal.is_staff:
-        items += [
-            {"href": "/reports", "label": gettext("Figures")},
-            {"href": "/staff/purchases", "label": gettext("Targets and purchases")},
-        ]
-    else:
-        items.append({"href": "/reports/mine", "label": gettext("Our figures")})
-    return items
 
 
 def _year(year: int | None) -> int:
@@ -56,28 +44,27 @@ class ReportPages(Controller):
     path = "/reports"
     tags = ["pages"]
     include_in_schema = False
+    dependencies = {"reports": provide_service(ReportService), "exports_service": provide_service(ExportService)}
 
-    @get("/")
+    @get("/", guards=[staff_only])
     async def dashboard(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
         year: FromQuery[int | None] = None,
     ) -> Template:
         """Staff: linked sales by fair, monthly trend, firm and agency types, target achievement."""
-        staff = require_staff(principal)
         chosen = _year(year)
         locale = current_locale()
-        service = ReportService(db_session)
         linked = SalesFilter(year=chosen, linked_only=True)
         everything = SalesFilter(year=chosen)
-        by_fair = await service.sales(staff, linked, "fair")
-        by_month = await service.sales(staff, everything, "month")
-        by_firm_type = await service.sales(staff, everything, "firm_type")
-        by_agency_type = await service.sales(staff, everything, "agency_type")
-        fairs = await service.fair_summary(staff, chosen)
-        targets = await service.targets(staff, chosen)
+        by_fair = await reports.sales(staff, linked, "fair")
+        by_month = await reports.sales(staff, everything, "month")
+        by_firm_type = await reports.sales(staff, everything, "firm_type")
+        by_agency_type = await reports.sales(staff, everything, "agency_type")
+        fairs = await reports.fair_summary(staff, chosen)
+        targets = await reports.targets(staff, chosen)
         ranked = sorted(targets.rows, key=lambda r: r.achievement_rate or 0, reverse=True)
         charts = {
             "fair": bar_chart(
@@ -118,18 +105,16 @@ class ReportPages(Controller):
     async def own_figures(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        reports: NamedDependency[ReportService],
         year: FromQuery[int | None] = None,
     ) -> Template:
         """An agency's or a firm's own figures: by month, by fair, and (agencies) the target."""
-        viewer = require_principal(principal)
         chosen = _year(year)
         locale = current_locale()
-        service = ReportService(db_session)
-        by_month = await service.sales(viewer, SalesFilter(year=chosen), "month")
-        by_fair = await service.sales(viewer, SalesFilter(year=chosen, linked_only=True), "fair")
-        targets = await service.targets(viewer, chosen) if viewer.is_agency or viewer.is_staff else None
+        by_month = await reports.sales(viewer, SalesFilter(year=chosen), "month")
+        by_fair = await reports.sales(viewer, SalesFilter(year=chosen, linked_only=True), "fair")
+        targets = await reports.targets(viewer, chosen) if viewer.is_agency or viewer.is_staff else None
         charts = {
             "month": column_chart(
                 gettext("Confirmed contracts by month"), _months(by_month.rows, chosen), locale=locale
@@ -154,22 +139,17 @@ class ReportPages(Controller):
     @get("/export")
     async def start_export(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        exports_service: NamedDependency[ExportService],
         kind: FromQuery[str],
         year: FromQuery[int | None] = None,
         lang: FromQuery[str] = "ko",
     ) -> Response[Any]:
         """Small exports download at once; more than 100,000 rows become a job with a progress page."""
-        viewer = require_principal(principal)
         if kind not in EXPORT_KINDS or lang not in ("ko", "en"):
             raise ValidationFailed.single("kind", "unknown export")
-        if kind == "ocds":
-            require_staff(viewer)
-        f = scoped(viewer, SalesFilter(year=year))
-        total = await repo.count_contract_rows(db_session, f)
-        if total > exports.LARGE_EXPORT_ROWS:
-            job = await ExportService(db_session).create_job(viewer, kind, f, lang, total)
+        _, _, job = await exports_service.start(viewer, kind, SalesFilter(year=year), lang)
+        if job is not None:
             return redirect(f"/reports/exports/{job.id}")
         query = f"?year={year}&lang={lang}" if year else f"?lang={lang}"
         target = {"contracts_csv": "contracts.csv", "contracts_xlsx": "contracts.xlsx", "ocds": "ocds.json"}[kind]
@@ -180,12 +160,11 @@ class ReportPages(Controller):
         self,
         request: Request[Any, Any, Any],
         job_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        exports_service: NamedDependency[ExportService],
     ) -> Template:
         """The progress of a background export, polled by htmx; the download link when done."""
-        viewer = require_principal(principal)
-        job = job_out(await ExportService(db_session).job_for(viewer, job_id))
+        job = job_out(await exports_service.job_for(viewer, job_id))
         fragment = request.headers.get("hx-request") == "true"
         return render(
             request,

@@ -248,40 +248,6 @@ async def distinct_participants(session: AsyncSession, fair_ids: list[uuid.UUID]
     return int(row[0]), int(row[1])
 
 
-async def target_rows(
-    session: AsyncSession, year: int, current_year: int, agency_id: uuid.UUID | None
-) -> list[Row[Any]]:
-    """Per agency with a target or any purchase in the year: target, confirmed contracts, recorded purchases.
-
-    The target is the year's `purchase_targets` row; for the current year an agency's
-    profile field `annual_target_krw` stands in when no row was entered.
-    """
-    start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    scope = "AND o.id = :agency_id" if agency_id is not None else ""
-    sql = f"""
-        WITH c AS (
-          SELECT agency_id, sum(amount_krw) AS amount FROM contracts
-          WHERE status = 'confirmed' AND contract_date >= :start AND contract_date < :end GROUP BY agency_id
-        ), p AS (
-          SELECT agency_id, sum(amount_krw) AS amount FROM purchase_records WHERE year = :year GROUP BY agency_id
-        ), t AS (
-          SELECT agency_id, target_krw FROM purchase_targets WHERE year = :year
-        )
-        SELECT o.id, o.name, o.agency_type::text AS agency_type,
-          coalesce(t.target_krw, CASE WHEN :year = :current_year THEN o.annual_target_krw END, 0) AS target,
-          coalesce(c.amount, 0) AS contracts, coalesce(p.amount, 0) AS purchases
-        FROM organizations o
-          LEFT JOIN c ON c.agency_id = o.id LEFT JOIN p ON p.agency_id = o.id LEFT JOIN t ON t.agency_id = o.id
-        WHERE o.kind = 'agency' {scope}
-          AND (t.agency_id IS NOT NULL OR c.agency_id IS NOT NULL OR p.agency_id IS NOT NULL
-               OR (:year = :current_year AND o.annual_target_krw IS NOT NULL))
-        ORDER BY o.name, o.id"""
-    params: dict[str, Any] = {"start": start, "end": end, "year": year, "current_year": current_year}
-    if agency_id is not None:
-        params["agency_id"] = agency_id
-    return list((await session.execute(text(sql), params)).all())
-
-
 CONTRACT_ROWS_SQL = """
     SELECT c.id, c.contract_date, c.amount_krw, c.title, c.category_code, c.channel::text AS channel,
       c.meeting_id, c.fair_id, f.name AS fair_name, c.need_id, c.confirmed_at,
@@ -406,8 +372,9 @@ def export_xlsx_rows_sql(where: str, lang: str) -> str:
 
 
 def label_params(lang: str) -> dict[str, list[str]]:
+    from service.contracts.labels import CHANNELS
     from service.registry.districts import BY_CODE as DISTRICTS
-    from service.reports.labels import AGENCY_TYPES, CHANNELS, FIRM_TYPES
+    from service.reports.labels import AGENCY_TYPES, FIRM_TYPES
 
     index = 0 if lang == "ko" else 1
     params: dict[str, list[str]] = {}

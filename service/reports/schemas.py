@@ -7,8 +7,8 @@ from datetime import datetime
 
 import msgspec
 
-from service.contracts.models import ExportJob
-from service.reports.arithmetic import TargetRow
+from service.contracts.targets import TargetRow
+from service.reports.models import ExportJob
 from service.reports.service import FairSummary, SalesReport, SalesTotal
 
 

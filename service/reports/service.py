@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.contracts.targets import TargetReport, TargetService, check_year
 from service.identity.principal import Principal
-from service.lib.clock import today
 from service.lib.errors import Forbidden, ValidationFailed
 from service.lib.i18n import current_locale
 from service.reports import repository as repo
-from service.reports.arithmetic import GroupRow, TargetRow, YearOverYearRow, target_totals, year_over_year
+from service.reports.arithmetic import GroupRow, YearOverYearRow, year_over_year
 from service.reports.labels import group_label
 from service.reports.repository import GROUP_BYS, SalesFilter
 
@@ -56,13 +56,6 @@ class FairSummaryReport:
     total: FairSummary  # distinct agencies and firms across the fairs, sums of the rest
 
 
-@dataclass(frozen=True)
-class TargetReport:
-    year: int
-    rows: list[TargetRow]
-    total: TargetRow
-
-
 def scoped(viewer: Principal, f: SalesFilter) -> SalesFilter:
     """Restrict an agency or firm to its own rows; staff keep the filter as asked."""
     viewer.require_verified()
@@ -79,12 +72,6 @@ def check_group_by(group_by: str) -> str:
     if group_by not in GROUP_BYS:
         raise ValidationFailed.single("group_by", "must be one of " + ", ".join(GROUP_BYS))
     return group_by
-
-
-def check_year(year: int | None) -> int | None:
-    if year is not None and not 2000 <= year <= 2100:
-        raise ValidationFailed.single("year", "must be between 2000 and 2100")
-    return year
 
 
 def sort_rows(group_by: str, rows: list[GroupRow]) -> list[GroupRow]:
@@ -166,20 +153,4 @@ class ReportService:
 
     async def targets(self, viewer: Principal, year: int) -> TargetReport:
         """Staff: every agency; an agency: its own row. Firms have no targets."""
-        viewer.require_verified()
-        check_year(year)
-        if viewer.is_firm:
-            raise Forbidden("Purchase targets are for agencies and staff.")
-        scope = None if viewer.is_staff else viewer.organization_id
-        raw = await repo.target_rows(self.session, year, today().year, scope)
-        rows = [
-            TargetRow(
-                agency_id=str(r.id),
-                name=r.name,
-                target_krw=int(r.target),
-                contracts_krw=int(r.contracts),
-                purchases_krw=int(r.purchases),
-            )
-            for r in raw
-        ]
-        return TargetReport(year=year, rows=rows, total=target_totals(rows))
+        return await TargetService(self.session).targets(viewer, year)

@@ -10,8 +10,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.contracts.models import Contract, ExportJob
+from service.contracts.models import Contract
 from service.fairs.models import Meeting
+from service.reports.models import ExportJob
 from tests.factories import PASSWORD, Account
 from tests.integration.reports.conftest import Small
 

@@ -8,20 +8,9 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.reports.arithmetic import (
-    CHEONWON,
-    EOK,
-    GroupRow,
-    TargetRow,
-    achievement_rate,
-    change_rate,
-    format_units,
-    in_units,
-    percent,
-    target_totals,
-    total_of,
-    year_over_year,
-)
+from service.contracts.targets import TargetRow, target_totals
+from service.lib.amounts import CHEONWON, EOK, achievement_rate, change_rate, format_units, in_units, percent
+from service.reports.arithmetic import GroupRow, total_of, year_over_year
 
 amounts = st.integers(0, 10**13)
 
