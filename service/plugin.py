@@ -21,9 +21,9 @@ from litestar.template.config import TemplateConfig
 
 from service.accounts.auth import AuthMiddleware
 from service.config import Settings, get_settings
-from service.identity.deps import CALLER_DEPENDENCIES
 from service.db.engine import make_engine, make_reader_sessionmaker, make_sessionmaker, resolve_database_url
 from service.domains import domain_modules
+from service.identity.deps import CALLER_DEPENDENCIES
 from service.lib import i18n
 from service.lib.csrf import SessionCsrfMiddleware
 from service.lib.deps import DEPENDENCIES

@@ -11,22 +11,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 
 from service.identity.principal import Principal, require_principal, require_staff
 
 
-def provide_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    return require_principal(connection.scope.get("user"))
+def provide_viewer(request: Request[Any, Any, Any]) -> Principal:
+    return require_principal(request.scope.get("user"))
 
 
-def provide_staff(viewer: Principal) -> Principal:
+def provide_staff(viewer: NamedDependency[Principal]) -> Principal:
     return require_staff(viewer)
 
 
-def provide_verified_org(viewer: Principal) -> Principal:
+def provide_verified_org(viewer: NamedDependency[Principal]) -> Principal:
     viewer.require_verified()
     return viewer
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
@@ -39,7 +39,7 @@ def provide_principal(request: Request[Any, Any, Any]) -> Any:
 def provide_service(factory: Callable[[AsyncSession], T]) -> Provide:
     """A provider building `factory(db_session)` once per request."""
 
-    def provide(db_session: AsyncSession) -> Any:
+    def provide(db_session: NamedDependency[AsyncSession]) -> Any:
         return factory(db_session)
 
     return Provide(provide, sync_to_thread=False)
@@ -48,7 +48,7 @@ def provide_service(factory: Callable[[AsyncSession], T]) -> Provide:
 def provide_configured_service(factory: Callable[[AsyncSession, Settings], T]) -> Provide:
     """A provider building `factory(db_session, settings)` once per request (services that need settings)."""
 
-    def provide(db_session: AsyncSession, settings: Settings) -> Any:
+    def provide(db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]) -> Any:
         return factory(db_session, settings)
 
     return Provide(provide, sync_to_thread=False)
