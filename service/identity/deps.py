@@ -32,12 +32,20 @@ def provide_verified_org(viewer: NamedDependency[Principal]) -> Principal:
     return viewer
 
 
+def answers_options(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Litestar's automatic OPTIONS handler inherits a controller's guards; it only lists the path's
+    methods (the `Allow` header), which anyone may learn, so guards let it through."""
+    return connection.scope.get("method") == "OPTIONS"
+
+
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    require_principal(connection.scope.get("user"))
+    if not answers_options(connection):
+        require_principal(connection.scope.get("user"))
 
 
 def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    require_staff(connection.scope.get("user"))
+    if not answers_options(connection):
+        require_staff(connection.scope.get("user"))
 
 
 CALLER_DEPENDENCIES = {
