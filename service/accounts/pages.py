@@ -84,6 +84,13 @@ def registration_kind(value: Any) -> str:
     return value if value in ("agency", "firm") else "firm"
 
 
+def signed_in_redirect(target: str, raw_token: str, settings: Settings) -> Response[Any]:
+    """A redirect to `target` that keeps the new token as the browser's session cookie."""
+    response: Response[Any] = redirect(target)
+    response.set_cookie(session_cookie(raw_token, settings, settings.auth.token_hours * 3600))
+    return response
+
+
 def refusal_page(request: Request[Any, Any, Any], template: str, refusal: DomainError, **context: Any) -> Template:
     """A form shown again after `refusal`, with its status and its headers (Retry-After on 429)."""
     page = render(request, template, status_code=refusal.status, **context)
@@ -150,11 +157,8 @@ class AccountPages(Controller):
                 error=exc,
                 error_message=wait_message(exc),
             )
-        response: Response[Any] = redirect(
-            "/staff/organizations" if user.role.value == "staff" and target == "/me" else target
-        )
-        response.set_cookie(session_cookie(raw, settings, settings.auth.token_hours * 3600))
-        return response
+        landing = "/staff/organizations" if user.role.value == "staff" and target == "/me" else target
+        return signed_in_redirect(landing, raw, settings)
 
     @post("/logout")
     async def logout(
@@ -188,9 +192,7 @@ class AccountPages(Controller):
         async def create() -> Response[Any]:
             created_user, _ = await accounts.register(registration_from_form(form, kind), client_ip(request))
             raw, _ = await accounts.issue_token(created_user, request.headers.get("user-agent"))
-            response: Response[Any] = redirect("/me")
-            response.set_cookie(session_cookie(raw, settings, settings.auth.token_hours * 3600))
-            return response
+            return signed_in_redirect("/me", raw, settings)
 
         def refused(error: DomainError) -> Response[Any]:
             messages = {k.replace("user.", "user_"): v for k, v in field_errors(error, "organization.").items()}
