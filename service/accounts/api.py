@@ -7,14 +7,14 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.auth import session_cookie
 from service.accounts.schemas import LoginIn, LoginOut, MeOut, RegisterIn, RegisterOut, UserOut
-from service.accounts.service import AccountService
+from service.accounts.service import AccountService, account_service
 from service.config import Settings
-from service.identity.principal import Principal, require_principal
+from service.identity.principal import Principal
 from service.lib.clock import today
+from service.lib.deps import provide_configured_service
 from service.registry.schemas import organization_out
 
 
@@ -37,17 +37,17 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
 class AuthController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
+    dependencies = {"accounts": provide_configured_service(account_service)}
 
     @post("/auth/login", status_code=200)
     async def login(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[LoginIn],
-        db_session: NamedDependency[AsyncSession],
+        accounts: NamedDependency[AccountService],
         settings: NamedDependency[Settings],
     ) -> Response[LoginOut]:
         """Sign in: returns a bearer token and sets the session cookie."""
-        accounts = AccountService(db_session, settings.auth)
         raw, token, user = await accounts.login(
             data.email, data.password, client_ip(request), request.headers.get("user-agent")
         )
@@ -58,13 +58,12 @@ class AuthController(Controller):
     @post("/auth/logout", status_code=204)
     async def logout(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        accounts: NamedDependency[AccountService],
         settings: NamedDependency[Settings],
     ) -> Response[None]:
         """Revoke the token (and the browser session) used for this call."""
-        caller = require_principal(principal)
-        await AccountService(db_session, settings.auth).revoke(caller.token_id)
+        await accounts.revoke(viewer.token_id)
         return Response(None, status_code=204, cookies=[session_cookie(None, settings)])
 
     @post("/register")
@@ -72,23 +71,16 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[RegisterIn],
-        db_session: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
+        accounts: NamedDependency[AccountService],
     ) -> RegisterOut:
         """Register an agency or firm with its first user; the organization starts `pending`."""
-        user, organization = await AccountService(db_session, settings.auth).register(data, client_ip(request))
+        user, organization = await accounts.register(data, client_ip(request))
         return RegisterOut(user=user_out(user), organization=organization_out(organization, today=today()))
 
     @get("/me")
-    async def get_me(
-        self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
-    ) -> MeOut:
+    async def get_me(self, viewer: NamedDependency[Principal], accounts: NamedDependency[AccountService]) -> MeOut:
         """The signed-in user with its organization."""
-        caller = require_principal(principal)
-        user = await AccountService(db_session, settings.auth).get_user(caller.user_id)
+        user = await accounts.get_user(viewer.user_id)
         org = user.organization
         return MeOut(
             id=user.id,

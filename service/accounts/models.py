@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import CITEXT, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
-from service.registry.models import Organization, _values
+from service.registry.models import Organization, enum_values
 
 
 class Role(enum.StrEnum):
@@ -27,7 +27,7 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(40))
-    role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", values_callable=_values))
+    role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", values_callable=enum_values))
     organization_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )

@@ -6,6 +6,7 @@ import math
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -14,17 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.api import client_ip
 from service.accounts.auth import LANG_COOKIE, session_cookie
 from service.accounts.schemas import RegisterIn, UserIn
-from service.accounts.service import AccountService
+from service.accounts.service import AccountService, account_service
 from service.config import SUPPORTED_LOCALES, Settings
-from service.identity.principal import Principal, require_principal
+from service.identity.principal import Principal
 from service.lib.clock import today
+from service.lib.deps import provide_configured_service, provide_service
 from service.lib.errors import DomainError, FieldErrors
 from service.lib.i18n import gettext
-from service.lib.pages import FormReader, field_errors, form_values, redirect, render, safe_next
+from service.lib.pages import FormReader, field_errors, form_action, form_values, redirect, render, safe_next
 from service.registry import taxonomy
 from service.registry.districts import OTHER, SEOUL_DISTRICTS
 from service.registry.forms import organization_from_form
-from service.registry.models import AgencyType, FirmType
+from service.registry.models import AgencyType, FirmType, Organization
 from service.registry.schemas import organization_out
 from service.registry.service import OrganizationService
 
@@ -51,6 +53,22 @@ def wait_message(error: DomainError) -> str | None:
     return gettext(template) % {"minutes": max(1, math.ceil(int(retry_after) / 60))}
 
 
+def registration_from_form(form: FormMultiDict, kind: str) -> RegisterIn:
+    """The registration as typed; fields that cannot be read (a number that is not one) raise 422."""
+    errors = FieldErrors()
+    reader = FormReader(form, errors)
+    organization = organization_from_form(reader, kind)
+    user = UserIn(
+        email=reader.text("user_email") or "",
+        password=str(form.get("user_password") or ""),
+        name=reader.text("user_name") or "",
+        phone=reader.text("user_phone"),
+        locale=reader.text("user_locale"),
+    )
+    errors.raise_if_any()
+    return RegisterIn(kind=kind, user=user, organization=organization)  # type: ignore[arg-type]
+
+
 def form_choices() -> dict[str, Any]:
     return {
         "districts": [*SEOUL_DISTRICTS, OTHER],
@@ -61,12 +79,52 @@ def form_choices() -> dict[str, Any]:
     }
 
 
+def registration_kind(value: Any) -> str:
+    """The kind of organization to register; anything unknown registers a firm."""
+    return value if value in ("agency", "firm") else "firm"
+
+
+def signed_in_redirect(target: str, raw_token: str, settings: Settings) -> Response[Any]:
+    """A redirect to `target` that keeps the new token as the browser's session cookie."""
+    response: Response[Any] = redirect(target)
+    response.set_cookie(session_cookie(raw_token, settings, settings.auth.token_hours * 3600))
+    return response
+
+
+def refusal_page(request: Request[Any, Any, Any], template: str, refusal: DomainError, **context: Any) -> Template:
+    """A form shown again after `refusal`, with its status and its headers (Retry-After on 429)."""
+    page = render(request, template, status_code=refusal.status, **context)
+    page.headers.update(refusal.headers)
+    return page
+
+
+async def my_organization_page(
+    request: Request[Any, Any, Any],
+    organizations: OrganizationService,
+    org: Organization | None,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """The caller's own organization with its held change, and the form to edit it."""
+    profile = None
+    if org is not None:
+        profile = organization_out(org, today=today(), pending=await organizations.pending_change(org.id))
+    context.setdefault("values", {})
+    return render(
+        request, "accounts/me.html", status_code=status_code, org=org, profile=profile, **context, **form_choices()
+    )
+
+
 class AccountPages(Controller):
     tags = ["pages"]
     include_in_schema = False
+    dependencies = {
+        "accounts": provide_configured_service(account_service),
+        "organizations": provide_service(OrganizationService),
+    }
 
     @get("/")
-    async def home(self, principal: NamedDependency[Principal | None], request: Request[Any, Any, Any]) -> Template:
+    async def home(self, request: Request[Any, Any, Any]) -> Template:
         return render(request, "home.html")
 
     @get("/login")
@@ -77,153 +135,123 @@ class AccountPages(Controller):
     async def login(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[AsyncSession],
+        accounts: NamedDependency[AccountService],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
         form = await request.form()
         email = str(form.get("email") or "")
         target = safe_next(str(form.get("next") or ""), "/me")
+        # No savepoint (form_action) here: a refused sign-in writes nothing in this session (the
+        # throttle counts it in its own), and the throttle's delay must not hold a connection.
         try:
-            raw, _, user = await AccountService(db_session, settings.auth).login(
+            raw, _, user = await accounts.login(
                 email, str(form.get("password") or ""), client_ip(request), request.headers.get("user-agent")
             )
         except DomainError as exc:
-            page = render(
+            return refusal_page(
                 request,
                 "accounts/login.html",
-                status_code=exc.status,
+                exc,
                 email=email,
                 next=target,
                 error=exc,
                 error_message=wait_message(exc),
             )
-            page.headers.update(exc.headers)  # Retry-After on 429
-            return page
-        response: Response[Any] = redirect(
-            "/staff/organizations" if user.role.value == "staff" and target == "/me" else target
-        )
-        response.set_cookie(session_cookie(raw, settings, settings.auth.token_hours * 3600))
-        return response
+        landing = "/staff/organizations" if user.role.value == "staff" and target == "/me" else target
+        return signed_in_redirect(landing, raw, settings)
 
     @post("/logout")
     async def logout(
         self,
         principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        accounts: NamedDependency[AccountService],
         settings: NamedDependency[Settings],
     ) -> Redirect:
+        """Anyone may sign out: a caller who is not signed in is only sent to the sign-in page."""
         if principal is not None:
-            await AccountService(db_session, settings.auth).revoke(principal.token_id)
+            await accounts.revoke(principal.token_id)
         response = redirect("/login")
         response.set_cookie(session_cookie(None, settings))
         return response
 
     @get("/register")
     async def register_form(self, request: Request[Any, Any, Any], kind: FromQuery[str] = "firm") -> Template:
-        kind = kind if kind in ("agency", "firm") else "firm"
-        return render(request, "accounts/register.html", kind=kind, values={}, **form_choices())
+        return render(request, "accounts/register.html", kind=registration_kind(kind), values={}, **form_choices())
 
     @post("/register")
     async def register(
         self,
         request: Request[Any, Any, Any],
-        db_session: NamedDependency[AsyncSession],
+        accounts: NamedDependency[AccountService],
         settings: NamedDependency[Settings],
+        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         form = await request.form()
-        kind = str(form.get("kind") or "firm")
-        kind = kind if kind in ("agency", "firm") else "firm"
-        errors = FieldErrors()
-        reader = FormReader(form, errors)
-        organization = organization_from_form(reader, kind)
-        user = UserIn(
-            email=reader.text("user_email") or "",
-            password=str(form.get("user_password") or ""),
-            name=reader.text("user_name") or "",
-            phone=reader.text("user_phone"),
-            locale=reader.text("user_locale"),
-        )
-        accounts = AccountService(db_session, settings.auth)
-        try:
-            errors.raise_if_any()
-            created_user, _ = await accounts.register(
-                RegisterIn(kind=kind, user=user, organization=organization),  # type: ignore[arg-type]
-                client_ip(request),
-            )
-        except DomainError as exc:
-            await db_session.rollback()
-            messages = {k.replace("user.", "user_"): v for k, v in field_errors(exc, "organization.").items()}
-            if waiting := wait_message(exc):
+        kind = registration_kind(form.get("kind"))
+
+        async def create() -> Response[Any]:
+            created_user, _ = await accounts.register(registration_from_form(form, kind), client_ip(request))
+            raw, _ = await accounts.issue_token(created_user, request.headers.get("user-agent"))
+            return signed_in_redirect("/me", raw, settings)
+
+        def refused(error: DomainError) -> Response[Any]:
+            messages = {k.replace("user.", "user_"): v for k, v in field_errors(error, "organization.").items()}
+            if waiting := wait_message(error):
                 messages["_form"] = waiting
-            page = render(
+            return refusal_page(
                 request,
                 "accounts/register.html",
-                status_code=exc.status,
+                error,
                 kind=kind,
                 values=form_values(form),
                 errors=messages,
                 **form_choices(),
             )
-            page.headers.update(exc.headers)  # Retry-After on 429
-            return page
-        raw, _ = await accounts.issue_token(created_user, request.headers.get("user-agent"))
-        response: Response[Any] = redirect("/me")
-        response.set_cookie(session_cookie(raw, settings, settings.auth.token_hours * 3600))
-        return response
+
+        return await form_action(db_session, create, refused)
 
     @get("/me")
     async def my_organization(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
     ) -> Template:
-        caller = require_principal(principal)
-        org = None
-        service = OrganizationService(db_session)
-        if caller.organization_id:
-            org = await service.get(caller.organization_id)
-        return render(
-            request,
-            "accounts/me.html",
-            org=org,
-            profile=organization_out(org, today=today(), pending=await service.pending_change(org.id)) if org else None,
-            values={},
-            **form_choices(),
-        )
+        org = await organizations.get(viewer.organization_id) if viewer.organization_id else None
+        return await my_organization_page(request, organizations, org)
 
     @post("/me/organization")
     async def update_my_organization(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
+        viewer: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        caller = require_principal(principal)
-        if caller.organization_id is None:
+        organization_id = viewer.organization_id
+        if organization_id is None:
             return redirect("/me")
-        service = OrganizationService(db_session)
-        org = await service.get(caller.organization_id)
+        org = await organizations.get(organization_id)
         form = await request.form()
-        errors = FieldErrors()
-        data = organization_from_form(FormReader(form, errors), org.kind.value)
-        try:
+
+        async def save() -> Response[Any]:
+            errors = FieldErrors()
+            data = organization_from_form(FormReader(form, errors), org.kind.value)
             errors.raise_if_any()
-            await service.update_profile(caller, org, data)
-        except DomainError as exc:
-            await db_session.rollback()
-            org = await service.get(caller.organization_id)
-            return render(
+            await organizations.update_profile(viewer, org, data)
+            return redirect("/me?saved=1")
+
+        async def refused(error: DomainError) -> Response[Any]:
+            return await my_organization_page(
                 request,
-                "accounts/me.html",
-                status_code=exc.status,
-                org=org,
-                profile=organization_out(org, today=today(), pending=await service.pending_change(org.id)),
+                organizations,
+                await organizations.get(organization_id),
+                error.status,
                 values=form_values(form),
-                errors=field_errors(exc),
-                **form_choices(),
+                errors=field_errors(error),
             )
-        return redirect("/me?saved=1")
+
+        return await form_action(db_session, save, refused)
 
     @get("/lang/{code:str}")
     async def switch_language(

@@ -58,7 +58,3 @@ class MeOut(msgspec.Struct, kw_only=True):
     organization_id: uuid.UUID | None
     locale: str
     organization: OrganizationOut | None
-
-
-class RejectIn(msgspec.Struct, kw_only=True):
-    reason: str

@@ -15,7 +15,7 @@ from service.accounts.models import AuthToken, Role, User
 from service.accounts.passwords import MIN_LENGTH, hash_password, verify_password
 from service.accounts.schemas import RegisterIn, UserIn
 from service.accounts.throttle import Throttle
-from service.config import SUPPORTED_LOCALES, AuthSettings
+from service.config import SUPPORTED_LOCALES, AuthSettings, Settings
 from service.identity.principal import Principal
 from service.lib.clock import now, sleep
 from service.lib.errors import Conflict, FieldError, FieldErrors, Unauthorized
@@ -171,6 +171,11 @@ class AccountService:
         if user is None:
             raise Unauthorized("Sign in first.")
         return user
+
+
+def account_service(session: AsyncSession, settings: Settings) -> AccountService:
+    """The account service with the application's sign-in settings (what controllers are given)."""
+    return AccountService(session, settings.auth)
 
 
 def principal_of(user: User, token_id: uuid.UUID) -> Principal:

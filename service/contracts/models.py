@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
-from service.registry.models import _values
+from service.registry.models import enum_values
 
 MAX_AMOUNT_KRW = 10**13  # 10조원: beyond any single public contract, catches typos in 원/천원
 AMOUNT_CHECK = f"amount_krw > 0 AND amount_krw <= {MAX_AMOUNT_KRW}"
@@ -92,16 +92,16 @@ class Contract(UUIDPrimaryKey, Timestamps, Base):
     fair_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("fairs.id"))
     need_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("needs.id", ondelete="SET NULL"))
     channel: Mapped[ContractChannel] = mapped_column(
-        Enum(ContractChannel, name="contract_channel", values_callable=_values)
+        Enum(ContractChannel, name="contract_channel", values_callable=enum_values)
     )
     status: Mapped[ContractStatus] = mapped_column(
-        Enum(ContractStatus, name="contract_status", values_callable=_values),
+        Enum(ContractStatus, name="contract_status", values_callable=enum_values),
         default=ContractStatus.REPORTED,
         server_default="reported",
     )
     # Who reported (or last corrected) it: the other side or staff must confirm.
     reported_side: Mapped[ReporterSide] = mapped_column(
-        Enum(ReporterSide, name="contract_reporter_side", values_callable=_values)
+        Enum(ReporterSide, name="contract_reporter_side", values_callable=enum_values)
     )
     reported_by: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
 from service.identity.principal import Principal
-from service.registry.models import _values
+from service.registry.models import enum_values
 
 if TYPE_CHECKING:
     from service.identity.principal import Principal
@@ -90,7 +90,7 @@ class Fair(UUIDPrimaryKey, Timestamps, Base):
 
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
-    mode: Mapped[FairMode] = mapped_column(Enum(FairMode, name="fair_mode", values_callable=_values))
+    mode: Mapped[FairMode] = mapped_column(Enum(FairMode, name="fair_mode", values_callable=enum_values))
     # [{"date": "2021-10-20", "start": "10:00", "end": "17:00", "breaks": [{"start": "12:00", "end": "13:00"}]}]
     days: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     slot_minutes: Mapped[int] = mapped_column(Integer)
@@ -100,7 +100,7 @@ class Fair(UUIDPrimaryKey, Timestamps, Base):
     # "{base_url}/rooms/{fair_id}/{agency_id}" style template; None → a unique room per agency table.
     room_url_template: Mapped[str | None] = mapped_column(String(500))
     agenda_status: Mapped[AgendaStatus] = mapped_column(
-        Enum(AgendaStatus, name="agenda_status", values_callable=_values),
+        Enum(AgendaStatus, name="agenda_status", values_callable=enum_values),
         default=AgendaStatus.NONE,
         server_default="none",
     )
@@ -176,7 +176,7 @@ class Meeting(UUIDPrimaryKey, Timestamps, Base):
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     during: Mapped[Any] = mapped_column(TSTZRANGE, Computed("tstzrange(starts_at, ends_at, '[)')", persisted=True))
     status: Mapped[MeetingStatus] = mapped_column(
-        Enum(MeetingStatus, name="meeting_status", values_callable=_values),
+        Enum(MeetingStatus, name="meeting_status", values_callable=enum_values),
         default=MeetingStatus.BOOKED,
         server_default="booked",
     )
@@ -189,21 +189,21 @@ class Meeting(UUIDPrimaryKey, Timestamps, Base):
     booked_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"))
     by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     agency_rating: Mapped[MeetingRating | None] = mapped_column(
-        Enum(MeetingRating, name="meeting_rating", values_callable=_values)
+        Enum(MeetingRating, name="meeting_rating", values_callable=enum_values)
     )
     firm_rating: Mapped[MeetingRating | None] = mapped_column(
-        Enum(MeetingRating, name="meeting_rating", values_callable=_values, create_type=False)
+        Enum(MeetingRating, name="meeting_rating", values_callable=enum_values, create_type=False)
     )
     # Each side's own report of the outcome, kept apart so a later report never overwrites the
     # other's; staff settle a disagreement with theirs (migration 8003).
     agency_outcome: Mapped[MeetingOutcome | None] = mapped_column(
-        Enum(MeetingOutcome, name="meeting_outcome", values_callable=_values)
+        Enum(MeetingOutcome, name="meeting_outcome", values_callable=enum_values)
     )
     firm_outcome: Mapped[MeetingOutcome | None] = mapped_column(
-        Enum(MeetingOutcome, name="meeting_outcome", values_callable=_values, create_type=False)
+        Enum(MeetingOutcome, name="meeting_outcome", values_callable=enum_values, create_type=False)
     )
     staff_outcome: Mapped[MeetingOutcome | None] = mapped_column(
-        Enum(MeetingOutcome, name="meeting_outcome", values_callable=_values, create_type=False)
+        Enum(MeetingOutcome, name="meeting_outcome", values_callable=enum_values, create_type=False)
     )
 
     # What a viewer may do with the meeting at a moment. The services refuse with the rule the
@@ -312,7 +312,7 @@ class MeetingRequest(UUIDPrimaryKey, Timestamps, Base):
     priority: Mapped[int] = mapped_column(SmallInteger)
     message: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[RequestStatus] = mapped_column(
-        Enum(RequestStatus, name="request_status", values_callable=_values),
+        Enum(RequestStatus, name="request_status", values_callable=enum_values),
         default=RequestStatus.PENDING,
         server_default="pending",
     )

@@ -6,11 +6,8 @@ from typing import Any
 
 from litestar import Response, get
 from litestar.datastructures import State
-from sqlalchemy import text
 
-from service.db.migrate import current_heads, head_revisions
-
-_heads: set[str] = set()
+from service.health.probes import schema_revisions
 
 
 @get("/health", tags=["health"], sync_to_thread=False)
@@ -23,16 +20,12 @@ def health() -> dict[str, str]:
 async def ready(state: State) -> Response[dict[str, Any]]:
     """The database answers and its schema is at the migrations' head."""
     try:
-        async with state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-            current = await conn.run_sync(current_heads)
-        if not _heads:
-            _heads.update(head_revisions(state.database_url))
+        current, heads = await schema_revisions(state.engine, state.database_url)
     except Exception as exc:  # any failure means not ready
         return Response({"status": "unavailable", "detail": type(exc).__name__}, status_code=503)
-    if current != _heads:
+    if current != heads:
         return Response(
-            {"status": "migrations pending", "current": sorted(current), "heads": sorted(_heads)}, status_code=503
+            {"status": "migrations pending", "current": sorted(current), "heads": sorted(heads)}, status_code=503
         )
     return Response({"status": "ready"})
 

@@ -32,18 +32,19 @@ def provide_verified_org(viewer: NamedDependency[Principal]) -> Principal:
     return viewer
 
 
-def _is_options(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    """OPTIONS only lists a path's methods (Litestar's own handler); a controller's guards apply to it too."""
+def answers_options(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Litestar's automatic OPTIONS handler inherits a controller's guards; it only lists the path's
+    methods (the `Allow` header), which anyone may learn, so guards let it through."""
     return connection.scope.get("method") == "OPTIONS"
 
 
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if not _is_options(connection):
+    if not answers_options(connection):
         require_principal(connection.scope.get("user"))
 
 
 def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if not _is_options(connection):
+    if not answers_options(connection):
         require_staff(connection.scope.get("user"))
 
 

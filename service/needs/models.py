@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
-from service.registry.models import _values
+from service.registry.models import enum_values
 
 
 class NeedStatus(enum.StrEnum):
@@ -44,7 +44,7 @@ class Need(UUIDPrimaryKey, Timestamps, Base):
         ARRAY(String(40)), default=list, server_default=text("'{}'")
     )
     status: Mapped[NeedStatus] = mapped_column(
-        Enum(NeedStatus, name="need_status", values_callable=_values),
+        Enum(NeedStatus, name="need_status", values_callable=enum_values),
         default=NeedStatus.OPEN,
         server_default="open",
     )

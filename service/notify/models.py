@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
-from service.registry.models import _values
+from service.registry.models import enum_values
 
 
 class OutboxStatus(enum.StrEnum):
@@ -51,7 +51,7 @@ class OutboxMessage(UUIDPrimaryKey, Timestamps, Base):
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default=sql_text("'[]'"))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(OutboxStatus, name="outbox_status", values_callable=_values),
+        Enum(OutboxStatus, name="outbox_status", values_callable=enum_values),
         default=OutboxStatus.QUEUED,
         server_default="queued",
     )

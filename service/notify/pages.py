@@ -10,10 +10,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
-from service.identity.principal import Principal, require_staff
+from service.identity.deps import staff_only
+from service.lib.deps import provide_service
 from service.lib.errors import ValidationFailed
 from service.lib.pages import redirect, render
 from service.notify.dispatcher import mailbox_path
@@ -26,29 +26,28 @@ class MailPages(Controller):
     path = "/staff/mail"
     tags = ["pages"]
     include_in_schema = False
+    guards = [staff_only]
+    dependencies = {"outbox": provide_service(OutboxService)}
 
     @get("/")
     async def mail_queue(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        outbox: NamedDependency[OutboxService],
         settings: NamedDependency[Settings],
         status: FromQuery[str | None] = None,
     ) -> Template:
-        require_staff(principal)
         chosen: OutboxStatus | None = None
         if status:
             try:
                 chosen = OutboxStatus(status)
             except ValueError:
                 raise ValidationFailed.single("status", "unknown status") from None
-        service = OutboxService(db_session)
         return render(
             request,
             "notify/queue.html",
-            counts=await service.counts(),
-            messages=await service.latest(chosen),
+            counts=await outbox.counts(),
+            messages=await outbox.latest(chosen),
             chosen=chosen.value if chosen else "",
             statuses=[s.value for s in OutboxStatus],
             local_mailbox=not settings.smtp.configured,
@@ -59,12 +58,10 @@ class MailPages(Controller):
         self,
         request: Request[Any, Any, Any],
         message_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        outbox: NamedDependency[OutboxService],
         settings: NamedDependency[Settings],
     ) -> Template:
-        require_staff(principal)
-        message = await OutboxService(db_session).get(message_id)
+        message = await outbox.get(message_id)
         path = mailbox_path(settings, message.id)
         raw = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
         attachments = [
@@ -85,22 +82,18 @@ class MailPages(Controller):
     async def retry_message(
         self,
         message_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        outbox: NamedDependency[OutboxService],
     ) -> Response[Any]:
-        require_staff(principal)
-        await OutboxService(db_session).retry(message_id)
+        await outbox.retry(message_id)
         return redirect("/staff/mail?done=retry")
 
     @post("/{message_id:uuid}/cancel")
     async def cancel_message(
         self,
         message_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        outbox: NamedDependency[OutboxService],
     ) -> Response[Any]:
-        require_staff(principal)
-        await OutboxService(db_session).cancel(message_id)
+        await outbox.cancel(message_id)
         return redirect("/staff/mail?done=cancel")
 
 

@@ -9,37 +9,29 @@ import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.schemas import RejectIn
-from service.identity.audit import record_audit
-from service.identity.principal import Principal, require_principal, require_staff
+from service.identity.deps import staff_only
+from service.identity.principal import Principal
 from service.lib.clock import today
-from service.lib.errors import NotFound, ValidationFailed
+from service.lib.deps import provide_service
+from service.lib.errors import ValidationFailed
 from service.lib.openapi import FileUploadOperation
 from service.lib.pagination import Page, check_page
 from service.lib.tabular import MAX_IMPORT_BODY_BYTES, read_upload
-from service.registry.business_number import display
-from service.registry.certification import effective_firm_types
 from service.registry.directory import DirectoryQuery, DirectoryService
-from service.registry.districts import district_name
-from service.registry.importer import SPECS, ImportOptions, ImportOutcome, export_csv, template_csv
+from service.registry.importer import SPECS, ImportOptions, ImportOutcome, template_csv
 from service.registry.imports import ImportService
-from service.registry.models import CategoryRow, OrganizationKind
+from service.registry.models import OrganizationKind
 from service.registry.schemas import (
+    ChangeRejectIn,
     OrganizationIn,
     OrganizationOut,
     PendingChangeOut,
+    RejectIn,
     organization_out,
     pending_change_out,
 )
-from service.registry.service import OrganizationService
-
-
-def can_see_contact(viewer: Principal, organization_id: uuid.UUID) -> bool:
-    """Contact details of a firm: only for verified agencies, staff and the firm itself."""
-    return viewer.is_staff or viewer.owns(organization_id) or (viewer.is_agency and viewer.is_verified)
+from service.registry.service import OrganizationService, can_see_contact, shows_contact
 
 
 class CategoryOut(msgspec.Struct, kw_only=True):
@@ -49,118 +41,82 @@ class CategoryOut(msgspec.Struct, kw_only=True):
     parent_code: str | None
 
 
+def directory_query(
+    q: FromQuery[str | None] = None,
+    category: FromQuery[str | None] = None,
+    district: FromQuery[str | None] = None,
+    firm_type: FromQuery[str | None] = None,
+) -> DirectoryQuery:
+    """The directory's filters, the same for a page of firms and the export (empty means no filter)."""
+    return DirectoryQuery(
+        q=q or None, category=category or None, district=district or None, firm_type=firm_type or None
+    )
+
+
 class DirectoryController(Controller):
     path = "/api/v1"
     tags = ["registry"]
+    dependencies = {
+        "directory": provide_service(DirectoryService),
+        "organizations": provide_service(OrganizationService),
+        "filters": Provide(directory_query, sync_to_thread=False),
+    }
 
     @get("/categories")
-    async def list_categories(self, db_session: NamedDependency[AsyncSession]) -> list[CategoryOut]:
+    async def list_categories(self, organizations: NamedDependency[OrganizationService]) -> list[CategoryOut]:
         """The category taxonomy: groups (parent_code null) and their leaves."""
-        rows = await db_session.scalars(select(CategoryRow).order_by(CategoryRow.code))
+        rows = await organizations.categories()
         return [CategoryOut(code=r.code, name_ko=r.name_ko, name_en=r.name_en, parent_code=r.parent_code) for r in rows]
 
     @get("/firms")
     async def list_firms(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
-        q: FromQuery[str | None] = None,
-        category: FromQuery[str | None] = None,
-        district: FromQuery[str | None] = None,
-        firm_type: FromQuery[str | None] = None,
+        verified_org: NamedDependency[Principal],
+        directory: NamedDependency[DirectoryService],
+        filters: NamedDependency[DirectoryQuery],
         page: FromQuery[int] = 1,
         page_size: FromQuery[int] = 50,
     ) -> Page[OrganizationOut]:
         """Verified firms: Korean free text (typos and partial words too) and filters; stable order."""
-        viewer = require_principal(principal)
-        viewer.require_verified()
         offset, limit = check_page(page, page_size)
-        firms, total = await DirectoryService(db_session).search(
-            DirectoryQuery(q=q, category=category, district=district, firm_type=firm_type), offset, limit
-        )
-        items = [organization_out(f, today=today(), show_contact=can_see_contact(viewer, f.id)) for f in firms]
+        firms, total = await directory.search(filters, offset, limit)
+        items = [organization_out(f, today=today(), show_contact=can_see_contact(verified_org, f.id)) for f in firms]
         return Page(items=items, total=total, page=page, page_size=page_size)
 
     @get("/firms/export", media_type="text/csv")
     async def export_firms(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
-        q: FromQuery[str | None] = None,
-        category: FromQuery[str | None] = None,
-        district: FromQuery[str | None] = None,
-        firm_type: FromQuery[str | None] = None,
+        verified_org: NamedDependency[Principal],
+        directory: NamedDependency[DirectoryService],
+        filters: NamedDependency[DirectoryQuery],
     ) -> Response[bytes]:
         """The directory with the same filters as CSV (UTF-8 with BOM, Korean headers), up to 50,000 firms."""
-        viewer = require_principal(principal)
-        viewer.require_verified()
-        query = DirectoryQuery(
-            q=q or None, category=category or None, district=district or None, firm_type=firm_type or None
-        )
-        firms, _ = await DirectoryService(db_session).search(query, 0, EXPORT_LIMIT)
-        on_day = today()
-        rows = []
-        for f in firms:
-            contact = can_see_contact(viewer, f.id)
-            rows.append(
-                {
-                    "상호": f.name,
-                    "사업자등록번호": display(f.business_number) if f.business_number else "",
-                    "자치구": district_name(f.district, "ko"),
-                    # Only the types that count today: an expired certification is not listed.
-                    "기업유형": "; ".join(effective_firm_types(f.firm_types, f.certified_until, on_day)),
-                    "품목분류": "; ".join(f.category_codes),
-                    "소개": f.description,
-                    "키워드": "; ".join(f.keywords),
-                    "전화번호": f.phone if contact else "",
-                    "이메일": f.email if contact else "",
-                    "웹사이트": f.website if contact else "",
-                }
-            )
-        # Like every export (reports/export_service.py): who, when, which filters, how many rows.
-        await record_audit(
-            db_session,
-            actor_id=viewer.user_id,
-            action="export.firms_csv",
-            target_type="export",
-            target_id=None,
-            changes={
-                "filters": {k: v for k, v in vars(query).items() if v is not None},
-                "rows": len(rows),
-                "rows_with_contacts": sum(1 for f in firms if can_see_contact(viewer, f.id)),
-            },
-        )
         return Response(
-            export_csv(rows),
+            await directory.export(verified_org, filters),
             media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="firms.csv"'},
         )
 
 
-EXPORT_LIMIT = 50_000
-
-
 class OrganizationStatusController(Controller):
     path = "/api/v1/organizations"
     tags = ["registry"]
+    guards = [staff_only]
+    dependencies = {"organizations": provide_service(OrganizationService)}
 
     @get("/pending")
     async def list_pending_organizations(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        organizations: NamedDependency[OrganizationService],
         kind: FromQuery[str | None] = None,
         page: FromQuery[int] = 1,
         page_size: FromQuery[int] = 50,
     ) -> Page[OrganizationOut]:
         """Staff: the verification queue (agencies and firms awaiting verification), oldest first."""
-        require_staff(principal)
         offset, limit = check_page(page, page_size)
         if kind is not None and kind not in {k.value for k in OrganizationKind}:
             raise ValidationFailed.single("kind", "must be 'agency' or 'firm'")
-        orgs, total = await OrganizationService(db_session).pending_page(
-            OrganizationKind(kind) if kind else None, offset, limit
-        )
+        orgs, total = await organizations.pending_page(OrganizationKind(kind) if kind else None, offset, limit)
         return Page(
             items=[organization_out(o, today=today()) for o in orgs], total=total, page=page, page_size=page_size
         )
@@ -169,13 +125,11 @@ class OrganizationStatusController(Controller):
     async def verify_organization(
         self,
         organization_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
     ) -> OrganizationOut:
         """Staff: mark an organization verified."""
-        staff = require_staff(principal)
-        service = OrganizationService(db_session)
-        org = await service.change_status(staff, await service.get(organization_id), "verify")
+        org = await organizations.change_status(staff, await organizations.get(organization_id), "verify")
         return organization_out(org, today=today())
 
     @post("/{organization_id:uuid}/reject", status_code=200)
@@ -183,13 +137,12 @@ class OrganizationStatusController(Controller):
         self,
         organization_id: FromPath[uuid.UUID],
         data: JSONBody[RejectIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
     ) -> OrganizationOut:
         """Staff: reject an organization, with the reason its users will see."""
-        staff = require_staff(principal)
-        service = OrganizationService(db_session)
-        org = await service.change_status(staff, await service.get(organization_id), "reject", data.reason)
+        org = await organizations.get(organization_id)
+        org = await organizations.change_status(staff, org, "reject", data.reason)
         return organization_out(org, today=today())
 
 
@@ -198,20 +151,19 @@ class ProfileChangeController(Controller):
 
     path = "/api/v1/organizations"
     tags = ["registry"]
+    guards = [staff_only]
+    dependencies = {"organizations": provide_service(OrganizationService)}
 
     @get("/changes")
     async def list_pending_changes(
         self,
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        organizations: NamedDependency[OrganizationService],
         page: FromQuery[int] = 1,
         page_size: FromQuery[int] = 50,
     ) -> Page[PendingChangeOut]:
         """Staff: profile changes awaiting review (old → new per field), oldest first."""
-        require_staff(principal)
         offset, limit = check_page(page, page_size)
-        service = OrganizationService(db_session)
-        changes, total = await service.pending_changes_page(offset, limit)
+        changes, total = await organizations.pending_changes_page(offset, limit)
         items = [pending_change_out(change, org) for change, org in changes]
         return Page(items=items, total=total, page=page, page_size=page_size)
 
@@ -220,13 +172,12 @@ class ProfileChangeController(Controller):
         self,
         organization_id: FromPath[uuid.UUID],
         change_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
     ) -> OrganizationOut:
         """Staff: apply a held change (audited old → new); 409 if it was already decided."""
-        staff = require_staff(principal)
-        service = OrganizationService(db_session)
-        org = await service.decide_change(staff, await service.get(organization_id), change_id, "accept")
+        org = await organizations.get(organization_id)
+        org = await organizations.decide_change(staff, org, change_id, "accept")
         return organization_out(org, today=today())
 
     @post("/{organization_id:uuid}/changes/{change_id:uuid}/reject", status_code=200)
@@ -235,96 +186,84 @@ class ProfileChangeController(Controller):
         organization_id: FromPath[uuid.UUID],
         change_id: FromPath[uuid.UUID],
         data: JSONBody[ChangeRejectIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
     ) -> OrganizationOut:
         """Staff: drop a held change, with an optional reason (audited); 409 if it was already decided."""
-        staff = require_staff(principal)
-        service = OrganizationService(db_session)
-        org = await service.decide_change(staff, await service.get(organization_id), change_id, "reject", data.reason)
+        org = await organizations.get(organization_id)
+        org = await organizations.decide_change(staff, org, change_id, "reject", data.reason)
         return organization_out(org, today=today())
-
-
-class ChangeRejectIn(msgspec.Struct, kw_only=True):
-    reason: str | None = None
 
 
 class ProfileController(Controller):
     path = "/api/v1"
     tags = ["registry"]
+    dependencies = {"organizations": provide_service(OrganizationService)}
 
     @get("/firms/{organization_id:uuid}")
     async def get_firm(
         self,
         organization_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
     ) -> OrganizationOut:
         """A firm's profile; contact details only for verified agencies and staff."""
-        return await _get_profile(db_session, require_principal(principal), organization_id, OrganizationKind.FIRM)
+        return await profile_out(organizations, viewer, organization_id, OrganizationKind.FIRM)
 
     @get("/agencies/{organization_id:uuid}")
     async def get_agency(
         self,
         organization_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
     ) -> OrganizationOut:
         """An agency's profile."""
-        return await _get_profile(db_session, require_principal(principal), organization_id, OrganizationKind.AGENCY)
+        return await profile_out(organizations, viewer, organization_id, OrganizationKind.AGENCY)
 
     @patch("/firms/{organization_id:uuid}")
     async def update_firm(
         self,
         organization_id: FromPath[uuid.UUID],
         data: JSONBody[OrganizationIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
     ) -> OrganizationOut:
         """Edit a firm's profile: its own users or staff. Every change is audited."""
-        return await _update_profile(db_session, principal, organization_id, OrganizationKind.FIRM, data)
+        return await updated_profile_out(organizations, viewer, organization_id, OrganizationKind.FIRM, data)
 
     @patch("/agencies/{organization_id:uuid}")
     async def update_agency(
         self,
         organization_id: FromPath[uuid.UUID],
         data: JSONBody[OrganizationIn],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
     ) -> OrganizationOut:
         """Edit an agency's profile: its own users or staff. Every change is audited."""
-        return await _update_profile(db_session, principal, organization_id, OrganizationKind.AGENCY, data)
+        return await updated_profile_out(organizations, viewer, organization_id, OrganizationKind.AGENCY, data)
 
 
-async def _get_profile(
-    session: AsyncSession, viewer: Principal, organization_id: uuid.UUID, kind: OrganizationKind
+async def profile_out(
+    organizations: OrganizationService, viewer: Principal, organization_id: uuid.UUID, kind: OrganizationKind
 ) -> OrganizationOut:
-    service = OrganizationService(session)
-    org = await service.get(organization_id, kind)
-    own = viewer.is_staff or viewer.owns(org.id)
-    if not own:
-        viewer.require_verified()
-        if not org.is_verified:
-            raise NotFound("No such organization.")
+    org = await organizations.visible(viewer, organization_id, kind)
     return organization_out(
         org,
         today=today(),
-        show_contact=can_see_contact(viewer, org.id) or kind == "agency",
-        pending=await service.pending_change(org.id) if own else None,
+        show_contact=shows_contact(viewer, org),
+        pending=await organizations.pending_change_for(viewer, org),
     )
 
 
-async def _update_profile(
-    session: AsyncSession,
-    principal: Principal | None,
+async def updated_profile_out(
+    organizations: OrganizationService,
+    viewer: Principal,
     organization_id: uuid.UUID,
     kind: OrganizationKind,
     data: OrganizationIn,
 ) -> OrganizationOut:
-    caller = require_principal(principal)
-    service = OrganizationService(session)
-    org = await service.update_profile(caller, await service.get(organization_id, kind), data)
-    return organization_out(org, today=today(), pending=await service.pending_change(org.id))
+    org = await organizations.update_profile(viewer, await organizations.get(organization_id, kind), data)
+    return organization_out(org, today=today(), pending=await organizations.pending_change(org.id))
 
 
 class RowErrorOut(msgspec.Struct, kw_only=True):
@@ -362,8 +301,7 @@ TEMPLATE_NAMES = {
 }
 
 
-def _template(principal: Principal | None, kind: OrganizationKind) -> Response[bytes]:
-    require_staff(principal)
+def import_template_csv(kind: OrganizationKind) -> Response[bytes]:
     return Response(
         template_csv(SPECS[kind]),
         media_type="text/csv",
@@ -371,19 +309,18 @@ def _template(principal: Principal | None, kind: OrganizationKind) -> Response[b
     )
 
 
-async def _import(
+async def import_upload(
     request: Request[Any, Any, Any],
-    principal: Principal | None,
-    session: AsyncSession,
+    staff: Principal,
+    imports: ImportService,
     kind: OrganizationKind,
     options: ImportOptions,
 ) -> ImportOut:
-    staff = require_staff(principal)
     content, filename = await read_upload(request)
-    return import_out(await ImportService(session).import_organizations(staff, kind, content, filename, options))
+    return import_out(await imports.import_organizations(staff, kind, content, filename, options))
 
 
-def _import_options(
+def import_options(
     dry_run: FromQuery[bool] = True,
     all_or_nothing: FromQuery[bool] = True,
     on_duplicate: FromQuery[str] = "report",
@@ -393,54 +330,55 @@ def _import_options(
     return ImportOptions(dry_run=dry_run, all_or_nothing=all_or_nothing, on_duplicate=on_duplicate, verify=verify)
 
 
+# How both import routes are declared: 200 with the outcome, a multipart upload, safe to retry.
+IMPORT_ROUTE: dict[str, Any] = {
+    "status_code": 200,
+    "request_max_body_size": MAX_IMPORT_BODY_BYTES,
+    "operation_class": FileUploadOperation,
+    "opt": {"idempotent": True},
+}
+
+
 class ImportController(Controller):
     path = "/api/v1/imports"
     tags = ["registry"]
-    dependencies = {"import_options": Provide(_import_options, sync_to_thread=False)}
+    guards = [staff_only]
+    dependencies = {
+        "import_options": Provide(import_options, sync_to_thread=False),
+        "imports": provide_service(ImportService),
+    }
 
     @get("/firms/template", media_type="text/csv")
-    async def import_template(self, principal: NamedDependency[Principal | None]) -> Response[bytes]:
+    async def import_template(self) -> Response[bytes]:
         """Staff: the firm CSV template with the Korean column headers (UTF-8 with BOM)."""
-        return _template(principal, OrganizationKind.FIRM)
+        return import_template_csv(OrganizationKind.FIRM)
 
     @get("/agencies/template", media_type="text/csv")
-    async def agency_import_template(self, principal: NamedDependency[Principal | None]) -> Response[bytes]:
+    async def agency_import_template(self) -> Response[bytes]:
         """Staff: the agency CSV template with the Korean column headers (UTF-8 with BOM)."""
-        return _template(principal, OrganizationKind.AGENCY)
+        return import_template_csv(OrganizationKind.AGENCY)
 
-    @post(
-        "/firms",
-        status_code=200,
-        request_max_body_size=MAX_IMPORT_BODY_BYTES,
-        operation_class=FileUploadOperation,
-        opt={"idempotent": True},
-    )
+    @post("/firms", **IMPORT_ROUTE)
     async def import_firms(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        imports: NamedDependency[ImportService],
         import_options: NamedDependency[ImportOptions],
     ) -> ImportOut:
         """Staff: import firms from CSV/XLSX (multipart `file`). Dry run by default: writes nothing."""
-        return await _import(request, principal, db_session, OrganizationKind.FIRM, import_options)
+        return await import_upload(request, staff, imports, OrganizationKind.FIRM, import_options)
 
-    @post(
-        "/agencies",
-        status_code=200,
-        request_max_body_size=MAX_IMPORT_BODY_BYTES,
-        operation_class=FileUploadOperation,
-        opt={"idempotent": True},
-    )
+    @post("/agencies", **IMPORT_ROUTE)
     async def import_agencies(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        staff: NamedDependency[Principal],
+        imports: NamedDependency[ImportService],
         import_options: NamedDependency[ImportOptions],
     ) -> ImportOut:
         """Staff: import agencies from CSV/XLSX (multipart `file`), as for firms. Dry run by default."""
-        return await _import(request, principal, db_session, OrganizationKind.AGENCY, import_options)
+        return await import_upload(request, staff, imports, OrganizationKind.AGENCY, import_options)
 
 
 ROUTES = [

@@ -22,13 +22,18 @@ from typing import Any
 from sqlalchemy import Select, and_, case, false, func, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.identity.audit import record_audit
+from service.identity.principal import Principal
 from service.lib.clock import today
 from service.lib.errors import ValidationFailed
 from service.registry import taxonomy
-from service.registry.certification import CERTIFIED_TYPES, PRELIMINARY, SOCIAL
-from service.registry.districts import BY_CODE
+from service.registry.business_number import display
+from service.registry.certification import CERTIFIED_TYPES, PRELIMINARY, SOCIAL, effective_firm_types
+from service.registry.districts import BY_CODE, district_name
 from service.registry.hangul import to_jamo
+from service.registry.importer import export_csv
 from service.registry.models import FirmType, Organization, OrganizationKind, OrganizationStatus
+from service.registry.service import can_see_contact
 
 # On letter spellings. A one-letter slip in a 4-syllable word inside a compound name scores
 # about 0.45, a slip at the start of a name or a missing syllable 0.6 or more. The typo pass
@@ -41,6 +46,7 @@ TYPO_MAX = 0.99  # a typo never outranks a verbatim match (1)
 MIN_TYPO_CHARS = 3
 TYPO_BELOW = 20
 MAX_QUERY_WORDS = 8
+EXPORT_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,23 @@ def _name_bonus(word: str) -> Any:
     return sum(hits[1:], hits[0]) * (NAME_BONUS / len(syllables))
 
 
+def export_row(firm: Organization, on_day: date, *, contact: bool) -> dict[str, Any]:
+    """One firm as a row of the directory export, under the Korean column headers."""
+    return {
+        "상호": firm.name,
+        "사업자등록번호": display(firm.business_number) if firm.business_number else "",
+        "자치구": district_name(firm.district, "ko"),
+        # Only the types that count today: an expired certification is not listed.
+        "기업유형": "; ".join(effective_firm_types(firm.firm_types, firm.certified_until, on_day)),
+        "품목분류": "; ".join(firm.category_codes),
+        "소개": firm.description,
+        "키워드": "; ".join(firm.keywords),
+        "전화번호": firm.phone if contact else "",
+        "이메일": firm.email if contact else "",
+        "웹사이트": firm.website if contact else "",
+    }
+
+
 class DirectoryService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -173,3 +196,27 @@ class DirectoryService:
         if offset:
             total = int(await self.session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
         return [], total
+
+    async def export(self, viewer: Principal, query: DirectoryQuery) -> bytes:
+        """The directory with `query`'s filters as CSV (UTF-8 with BOM), up to EXPORT_LIMIT firms.
+
+        Contact columns stay empty where `viewer` may not see them. Like every export, it is
+        audited: who, when, which filters, how many rows (and how many with contacts).
+        """
+        firms, _ = await self.search(query, 0, EXPORT_LIMIT)
+        on_day = today()
+        contacts = [can_see_contact(viewer, firm.id) for firm in firms]
+        rows = [export_row(firm, on_day, contact=contact) for firm, contact in zip(firms, contacts, strict=True)]
+        await record_audit(
+            self.session,
+            actor_id=viewer.user_id,
+            action="export.firms_csv",
+            target_type="export",
+            target_id=None,
+            changes={
+                "filters": {k: v for k, v in vars(query).items() if v is not None},
+                "rows": len(rows),
+                "rows_with_contacts": sum(contacts),
+            },
+        )
+        return export_csv(rows)

@@ -61,7 +61,8 @@ class FirmType(enum.StrEnum):
     SOCIAL_VENTURE = "social_venture"
 
 
-def _values(enum_cls: type[enum.Enum]) -> list[str]:
+def enum_values(enum_cls: type[enum.Enum]) -> list[str]:
+    """What PostgreSQL's enum types store: each member's value (`social_enterprise`), not its name."""
     return [str(member.value) for member in enum_cls]
 
 
@@ -98,11 +99,11 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     )
 
     kind: Mapped[OrganizationKind] = mapped_column(
-        Enum(OrganizationKind, name="organization_kind", values_callable=_values)
+        Enum(OrganizationKind, name="organization_kind", values_callable=enum_values)
     )
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[OrganizationStatus] = mapped_column(
-        Enum(OrganizationStatus, name="organization_status", values_callable=_values),
+        Enum(OrganizationStatus, name="organization_status", values_callable=enum_values),
         default=OrganizationStatus.PENDING,
         server_default="pending",
     )
@@ -114,7 +115,7 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     email: Mapped[str | None] = mapped_column(String(254))
     # Agency fields
     agency_type: Mapped[AgencyType | None] = mapped_column(
-        Enum(AgencyType, name="agency_type", values_callable=_values)
+        Enum(AgencyType, name="agency_type", values_callable=enum_values)
     )
     annual_target_krw: Mapped[int | None] = mapped_column(BigInteger)
     # Firm fields

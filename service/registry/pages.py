@@ -1,30 +1,33 @@
-"""HTML pages of the registry: the staff verification queue."""
+"""HTML pages of the registry: the staff verification queue, the directory, profiles, imports."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.identity.principal import Principal, require_principal, require_staff
+from service.identity.deps import staff_only
+from service.identity.principal import Principal
 from service.lib.clock import today
-from service.lib.errors import DomainError, NotFound, ValidationFailed
-from service.lib.pages import redirect, render
+from service.lib.deps import provide_service
+from service.lib.errors import DomainError, ValidationFailed
+from service.lib.pages import form_action, redirect, render
 from service.lib.tabular import MAX_IMPORT_BODY_BYTES
 from service.registry import taxonomy
-from service.registry.api import can_see_contact
+from service.registry.api import directory_query
 from service.registry.directory import DirectoryQuery, DirectoryService
 from service.registry.districts import OTHER, SEOUL_DISTRICTS, district_name
 from service.registry.importer import SPECS, ImportOptions
 from service.registry.imports import ImportService
 from service.registry.models import FirmType, OrganizationKind
 from service.registry.schemas import PendingChangeOut, organization_out, pending_change_out
-from service.registry.service import OrganizationService
+from service.registry.service import OrganizationService, shows_contact
 from service.registry.taxonomy import category_name
 
 
@@ -32,16 +35,14 @@ class VerificationPages(Controller):
     path = "/staff/organizations"
     tags = ["pages"]
     include_in_schema = False
+    guards = [staff_only]
+    dependencies = {"organizations": provide_service(OrganizationService)}
 
     @get("/")
     async def pending_queue(
-        self,
-        request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        self, request: Request[Any, Any, Any], organizations: NamedDependency[OrganizationService]
     ) -> Template:
-        require_staff(principal)
-        return await _queue_page(request, OrganizationService(db_session))
+        return await queue_page(request, organizations)
 
     @post("/{organization_id:uuid}/changes/{change_id:uuid}/{action:str}")
     async def decide_change(
@@ -50,20 +51,18 @@ class VerificationPages(Controller):
         organization_id: FromPath[uuid.UUID],
         change_id: FromPath[uuid.UUID],
         action: FromPath[str],
-        principal: NamedDependency[Principal | None],
+        staff: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """Staff: accept or reject a verified firm's held profile change."""
-        staff = require_staff(principal)
-        service = OrganizationService(db_session)
-        form = await request.form()
-        try:
-            org = await service.get(organization_id)
-            await service.decide_change(staff, org, change_id, action, str(form.get("reason") or ""))
-        except DomainError as exc:
-            await db_session.rollback()
-            return await _queue_page(request, service, exc.status, error=exc)
-        return redirect("/staff/organizations?done=change-" + action)
+        reason = str((await request.form()).get("reason") or "")
+
+        async def decide() -> None:
+            org = await organizations.get(organization_id)
+            await organizations.decide_change(staff, org, change_id, action, reason)
+
+        return await queue_action(request, organizations, db_session, decide, done="change-" + action)
 
     @post("/{organization_id:uuid}/{action:str}")
     async def change_status(
@@ -71,38 +70,55 @@ class VerificationPages(Controller):
         request: Request[Any, Any, Any],
         organization_id: FromPath[uuid.UUID],
         action: FromPath[str],
-        principal: NamedDependency[Principal | None],
+        staff: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        staff = require_staff(principal)
-        service = OrganizationService(db_session)
-        form = await request.form()
-        try:
-            await service.change_status(
-                staff, await service.get(organization_id), action, str(form.get("reason") or "")
-            )
-        except DomainError as exc:
-            await db_session.rollback()
-            return await _queue_page(request, service, exc.status, error=exc, error_for=organization_id)
-        return redirect("/staff/organizations?done=" + action)
+        """Staff: verify, reject, suspend or reinstate an organization."""
+        reason = str((await request.form()).get("reason") or "")
+
+        async def change() -> None:
+            await organizations.change_status(staff, await organizations.get(organization_id), action, reason)
+
+        return await queue_action(request, organizations, db_session, change, done=action, error_for=organization_id)
 
 
-async def _held_changes(service: OrganizationService) -> list[PendingChangeOut]:
+async def queue_action(
+    request: Request[Any, Any, Any],
+    organizations: OrganizationService,
+    db_session: AsyncSession,
+    write: Callable[[], Awaitable[None]],
+    *,
+    done: str,
+    **error_context: Any,
+) -> Response[Any]:
+    """A decision taken from the queue: back to the queue saying what was `done`, or the queue with the refusal."""
+
+    async def act() -> Response[Any]:
+        await write()
+        return redirect("/staff/organizations?done=" + done)
+
+    return await form_action(
+        db_session, act, lambda error: queue_page(request, organizations, error.status, error=error, **error_context)
+    )
+
+
+async def held_changes(organizations: OrganizationService) -> list[PendingChangeOut]:
     """Firms' profile changes awaiting review, oldest first (the queue shows the first 200)."""
-    changes, _ = await service.pending_changes_page(0, 200)
+    changes, _ = await organizations.pending_changes_page(0, 200)
     return [pending_change_out(change, org) for change, org in changes]
 
 
-async def _queue_page(
-    request: Request[Any, Any, Any], service: OrganizationService, status_code: int = 200, **extra: Any
+async def queue_page(
+    request: Request[Any, Any, Any], organizations: OrganizationService, status_code: int = 200, **extra: Any
 ) -> Template:
     """The verification queue: organizations awaiting verification and firms' held changes."""
     return render(
         request,
         "registry/pending.html",
         status_code=status_code,
-        pending=await service.pending(),
-        changes=await _held_changes(service),
+        pending=await organizations.pending(),
+        changes=await held_changes(organizations),
         today=today(),
         **extra,
     )
@@ -111,27 +127,24 @@ async def _queue_page(
 class DirectoryPages(Controller):
     tags = ["pages"]
     include_in_schema = False
+    dependencies = {
+        "directory": provide_service(DirectoryService),
+        "organizations": provide_service(OrganizationService),
+        "filters": Provide(directory_query, sync_to_thread=False),
+    }
 
     @get("/firms")
     async def directory(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
-        q: FromQuery[str | None] = None,
-        category: FromQuery[str | None] = None,
-        district: FromQuery[str | None] = None,
-        firm_type: FromQuery[str | None] = None,
+        verified_org: NamedDependency[Principal],
+        directory: NamedDependency[DirectoryService],
+        filters: NamedDependency[DirectoryQuery],
         page: FromQuery[int] = 1,
     ) -> Template:
-        viewer = require_principal(principal)
-        viewer.require_verified()
-        query = DirectoryQuery(
-            q=q or None, category=category or None, district=district or None, firm_type=firm_type or None
-        )
         page = max(page, 1)
         try:
-            firms, total = await DirectoryService(db_session).search(query, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+            firms, total = await directory.search(filters, (page - 1) * PAGE_SIZE, PAGE_SIZE)
             error = None
         except DomainError as exc:
             firms, total, error = [], 0, exc
@@ -143,7 +156,7 @@ class DirectoryPages(Controller):
             total=total,
             page=page,
             pages=max(1, -(-total // PAGE_SIZE)),
-            query=query,
+            query=filters,
             error=error,
             groups=taxonomy.GROUPS,
             leaves=taxonomy.LEAVES,
@@ -159,43 +172,36 @@ class DirectoryPages(Controller):
         self,
         request: Request[Any, Any, Any],
         organization_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
     ) -> Template:
-        return await _profile_page(request, principal, db_session, organization_id, OrganizationKind.FIRM)
+        return await profile_page(request, organizations, viewer, organization_id, OrganizationKind.FIRM)
 
     @get("/agencies/{organization_id:uuid}")
     async def agency_profile(
         self,
         request: Request[Any, Any, Any],
         organization_id: FromPath[uuid.UUID],
-        principal: NamedDependency[Principal | None],
-        db_session: NamedDependency[AsyncSession],
+        viewer: NamedDependency[Principal],
+        organizations: NamedDependency[OrganizationService],
     ) -> Template:
-        return await _profile_page(request, principal, db_session, organization_id, OrganizationKind.AGENCY)
+        return await profile_page(request, organizations, viewer, organization_id, OrganizationKind.AGENCY)
 
 
-async def _profile_page(
+async def profile_page(
     request: Request[Any, Any, Any],
-    principal: Principal | None,
-    session: AsyncSession,
+    organizations: OrganizationService,
+    viewer: Principal,
     organization_id: uuid.UUID,
     kind: OrganizationKind,
 ) -> Template:
-    viewer = require_principal(principal)
-    org = await OrganizationService(session).get(organization_id, kind)
-    own = viewer.is_staff or viewer.owns(org.id)
-    if not own:
-        viewer.require_verified()
-        if not org.is_verified:
-            raise NotFound("No such organization.")
-    history = await OrganizationService(session).history(org.id) if viewer.is_staff else []
+    org = await organizations.visible(viewer, organization_id, kind)
     return render(
         request,
         "registry/profile.html",
         org=org,
-        profile=organization_out(org, today=today(), show_contact=kind == "agency" or can_see_contact(viewer, org.id)),
-        history=history,
+        profile=organization_out(org, today=today(), show_contact=shows_contact(viewer, org)),
+        history=await organizations.history_for(viewer, org.id),
         district_name=district_name,
         category_name=category_name,
     )
@@ -205,35 +211,23 @@ class ImportPages(Controller):
     path = "/staff/imports"
     tags = ["pages"]
     include_in_schema = False
+    guards = [staff_only]
+    dependencies = {"imports": provide_service(ImportService)}
 
     @get("/")
-    async def import_form(
-        self,
-        request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
-        kind: FromQuery[str] = "firm",
-    ) -> Template:
-        require_staff(principal)
-        chosen = _import_kind(kind)
-        return render(
-            request,
-            "registry/import.html",
-            kind=chosen.value,
-            spec=SPECS[chosen],
-            outcome=None,
-            options=ImportOptions(),
-        )
+    async def import_form(self, request: Request[Any, Any, Any], kind: FromQuery[str] = "firm") -> Template:
+        return import_page(request, import_kind(kind), ImportOptions())
 
     @post("/", request_max_body_size=MAX_IMPORT_BODY_BYTES)
     async def run_import(
         self,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal | None],
+        staff: NamedDependency[Principal],
+        imports: NamedDependency[ImportService],
         db_session: NamedDependency[AsyncSession],
-    ) -> Template:
-        staff = require_staff(principal)
+    ) -> Response[Any]:
         form = await request.form()
-        kind = _import_kind(str(form.get("kind") or "firm"))
+        kind = import_kind(str(form.get("kind") or "firm"))
         options = ImportOptions(
             dry_run=form.get("mode") != "import",
             all_or_nothing=form.get("all_or_nothing") == "on",
@@ -241,32 +235,29 @@ class ImportPages(Controller):
             verify=form.get("verify") == "on",
         )
         upload = form.get("file")
-        error: DomainError | None = None
-        outcome = None
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            error = ValidationFailed.single("file", "Choose a CSV or XLSX file.")
-        else:
-            try:
-                content = await upload.read()
-                outcome = await ImportService(db_session).import_organizations(
-                    staff, kind, content, upload.filename or "upload.csv", options
-                )
-            except DomainError as exc:
-                await db_session.rollback()
-                error = exc
-        return render(
-            request,
-            "registry/import.html",
-            status_code=error.status if error else 200,
-            kind=kind.value,
-            spec=SPECS[kind],
-            outcome=outcome,
-            options=options,
-            error=error,
+
+        async def run() -> Response[Any]:
+            if upload is None or isinstance(upload, str) or not upload.filename:
+                raise ValidationFailed.single("file", "Choose a CSV or XLSX file.")
+            content = await upload.read()
+            outcome = await imports.import_organizations(staff, kind, content, upload.filename, options)
+            return import_page(request, kind, options, outcome=outcome)
+
+        return await form_action(
+            db_session, run, lambda error: import_page(request, kind, options, error=error, status_code=error.status)
         )
 
 
-def _import_kind(value: str) -> OrganizationKind:
+def import_page(
+    request: Request[Any, Any, Any], kind: OrganizationKind, options: ImportOptions, **context: Any
+) -> Template:
+    """The import form for `kind`, with the outcome of the last run or its error when there is one."""
+    context.setdefault("outcome", None)
+    context.setdefault("error", None)
+    return render(request, "registry/import.html", kind=kind.value, spec=SPECS[kind], options=options, **context)
+
+
+def import_kind(value: str) -> OrganizationKind:
     """Unknown kinds fall back to firms: the page always shows a usable form."""
     return OrganizationKind.AGENCY if value == "agency" else OrganizationKind.FIRM
 

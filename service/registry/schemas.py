@@ -54,6 +54,16 @@ class PendingChangeOut(msgspec.Struct, kw_only=True):
     changes: list[FieldChangeOut]
 
 
+class RejectIn(msgspec.Struct, kw_only=True):
+    """Staff's rejection of an organization, with the reason its users will see."""
+
+    reason: str
+
+
+class ChangeRejectIn(msgspec.Struct, kw_only=True):
+    reason: str | None = None
+
+
 class OrganizationOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: uuid.UUID
     kind: Literal["agency", "firm"]

@@ -49,6 +49,21 @@ def from_json(field: str, value: Any) -> Any:
     return value
 
 
+def can_see_contact(viewer: Principal, organization_id: uuid.UUID) -> bool:
+    """Contact details of a firm: only for verified agencies, staff and the firm itself."""
+    return viewer.is_staff or viewer.owns(organization_id) or (viewer.is_agency and viewer.is_verified)
+
+
+def shows_contact(viewer: Principal, org: Organization) -> bool:
+    """An agency's contact details are public to every viewer of its profile; a firm's as `can_see_contact`."""
+    return org.kind == OrganizationKind.AGENCY or can_see_contact(viewer, org.id)
+
+
+def manages(viewer: Principal, organization_id: uuid.UUID) -> bool:
+    """Staff and the organization's own members: they see its held changes and may edit it."""
+    return viewer.is_staff or viewer.owns(organization_id)
+
+
 # Which status changes staff may make, and the audit action of each.
 TRANSITIONS: dict[str, tuple[set[OrganizationStatus], OrganizationStatus]] = {
     "verify": ({OrganizationStatus.PENDING, OrganizationStatus.REJECTED}, OrganizationStatus.VERIFIED),
@@ -67,6 +82,31 @@ class OrganizationService:
         if org is None or (kind is not None and org.kind != kind):
             raise NotFound("No such organization.")
         return org
+
+    async def visible(self, viewer: Principal, organization_id: uuid.UUID, kind: OrganizationKind) -> Organization:
+        """An organization's profile if `viewer` may see it.
+
+        Its own members and staff always may; anyone else must belong to a verified organization
+        (403 otherwise), and sees only verified organizations (404 for the rest, as if absent).
+        """
+        org = await self.get(organization_id, kind)
+        if not manages(viewer, org.id):
+            viewer.require_verified()
+            if not org.is_verified:
+                raise NotFound("No such organization.")
+        return org
+
+    async def pending_change_for(self, viewer: Principal, org: Organization) -> OrganizationChange | None:
+        """The held change of `org`, for those who manage it (None for everyone else)."""
+        return await self.pending_change(org.id) if manages(viewer, org.id) else None
+
+    async def history_for(self, viewer: Principal, organization_id: uuid.UUID) -> list[AuditEvent]:
+        """The audit trail of an organization for staff; nobody else sees it."""
+        return await self.history(organization_id) if viewer.is_staff else []
+
+    async def categories(self) -> list[CategoryRow]:
+        """The category taxonomy as stored: groups and leaves, by code."""
+        return list(await self.session.scalars(select(CategoryRow).order_by(CategoryRow.code)))
 
     async def known_category_codes(self) -> set[str]:
         """Leaf codes of the taxonomy (firms and needs name leaves, not groups)."""

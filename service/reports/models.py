@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
-from service.registry.models import _values
+from service.registry.models import enum_values
 
 
 class ExportStatus(enum.StrEnum):
@@ -34,7 +34,7 @@ class ExportJob(UUIDPrimaryKey, Timestamps, Base):
     kind: Mapped[str] = mapped_column(String(30))  # contracts_csv | contracts_xlsx | ocds
     params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     status: Mapped[ExportStatus] = mapped_column(
-        Enum(ExportStatus, name="export_status", values_callable=_values),
+        Enum(ExportStatus, name="export_status", values_callable=enum_values),
         default=ExportStatus.QUEUED,
         server_default="queued",
     )
