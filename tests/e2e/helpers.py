@@ -61,17 +61,24 @@ class Seeder:
     def agency(self, **org: Any) -> Seeded:
         return self._verified(agency_payload(**org))
 
-    def fair(self, name: str, mode: str, *participants: Seeded) -> str:
-        """A fair of today 09:00–12:00 (Seoul), 30-minute slots, booking open from an hour ago to
-        tomorrow, with `participants` joined. Returns its id."""
+    def fair(self, name: str, mode: str, *participants: Seeded, days_from_today: int = 1) -> str:
+        """A fair 09:00–12:00 (Seoul) `days_from_today` days away (tomorrow: its meetings have not begun
+        whenever the test runs; yesterday: they are over), 30-minute slots, booking open from an hour
+        ago to the day after tomorrow, with `participants` joined. Returns its id."""
         moment = seoul_now()
         body = {
             "name": name,
             "mode": mode,
-            "days": [{"date": moment.date().isoformat(), "start": "09:00", "end": "12:00"}],
+            "days": [
+                {
+                    "date": (moment + timedelta(days=days_from_today)).date().isoformat(),
+                    "start": "09:00",
+                    "end": "12:00",
+                }
+            ],
             "slot_minutes": 30,
             "booking_opens_at": (moment - timedelta(hours=1)).isoformat(),
-            "booking_closes_at": (moment + timedelta(days=1)).isoformat(),
+            "booking_closes_at": (moment + timedelta(days=2)).isoformat(),
         }
         response = self.http.post("/fairs", json=body, headers=self.staff)
         assert response.status_code == 201, response.text

@@ -157,7 +157,7 @@ class TestIssue12PagesInKorean:
         firm_a = seeder.firm(name=f"마포방역협동조합 {tag}")
         firm_b = seeder.firm(name=f"은평돌봄사회적협동조합 {tag}")
         outsider = seeder.firm(name=f"서대문청소협동조합 {tag}")
-        fair_id = seeder.fair(f"2026 공공구매 상담회 {tag}", "requests", agency, firm_a, firm_b)
+        fair_id = seeder.fair(f"2026 공공구매 상담회 {tag}", "requests", agency, firm_a, firm_b, days_from_today=-1)
         staff_api = seeder.http
         as_agency, as_firm_a = (api_for(o) for o in (agency, firm_a))
 
