@@ -14,10 +14,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from service.accounts import passwords
 from service.app import create_app
 from service.config import Settings, load_settings
 from service.db.embedded import socket_url, start_embedded
@@ -33,6 +36,11 @@ REGISTRATIONS_FOR_TESTS = 100_000
 # The embedded server's URL, found by the first pytest process (the xdist controller) and
 # inherited by its workers through the environment.
 SERVER_URL_VARIABLE = "PROCMATCH_TEST_SERVER_URL"
+
+# Passwords hashed in the test processes cost argon2's minimum (under a millisecond instead of 0.1-0.3 s a hash
+# and a verify); servers started as subprocesses, and production, keep the production parameters, which
+# tests/unit/accounts/test_passwords.py pins.
+passwords.use_hasher(PasswordHasher.from_parameters(CHEAPEST))
 
 
 def pytest_configure(config: pytest.Config) -> None:
