@@ -11,7 +11,7 @@ import msgspec
 from service.fairs.models import Fair, Meeting, MeetingEvent, MeetingRequest
 from service.fairs.slots import SEOUL
 
-# Lists in bodies are bounded (API.md): 1,000 items, or fewer where more makes no sense. Beyond
+# Lists in bodies are bounded, like every list of the API: 1,000 items, or fewer where more makes no sense. Beyond
 # them the body is refused with a 422 naming the field, before any query is built from it.
 MAX_DAYS = 100  # a fair lasts days, not seasons
 MAX_BREAKS = 24

@@ -89,7 +89,7 @@ def test_a_database_upgraded_release_by_release_ends_like_a_fresh_one(server_url
 
 
 async def test_korean_trigrams_work(engine):
-    """PITFALLS #1: with a C ctype, show_trgm of Korean text is empty and search silently fails."""
+    """With a C ctype, show_trgm of Korean text is empty and search silently fails."""
     async with engine.connect() as conn:
         trigrams = await conn.scalar(text("SELECT show_trgm('한글')"))
         similarity = await conn.scalar(text("SELECT similarity('사회적협동조합', '사회적 협동조합')"))
