@@ -183,34 +183,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
     data_dir = Path(env.get("DATA_DIR") or ".data").expanduser().resolve()
 
-    database_url = env.get("DATABASE_URL") or None
-    if database_url is not None:
-        scheme = urlsplit(database_url).scheme
-        if not scheme.startswith("postgres"):
-            raise SettingsError(f"DATABASE_URL must be a postgresql:// URL, got scheme {scheme!r}")
-
-    base_url = (env.get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
-    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
-        raise SettingsError(f"BASE_URL must be an absolute http(s) URL, got {base_url!r}")
-
-    security = (env.get("SMTP_SECURITY") or "starttls").lower()
-    if security not in ("starttls", "tls", "none"):
-        raise SettingsError(f"SMTP_SECURITY must be one of starttls, tls, none; got {security!r}")
+    database_url = _database_url(env)
+    base_url = _base_url(env)
+    security = _smtp_security(env)
     default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
-
-    timezone = env.get("TIMEZONE") or "Asia/Seoul"
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"TIMEZONE is not a known IANA time zone: {timezone!r}") from None
-
-    locale = env.get("DEFAULT_LOCALE") or "ko"
-    if locale not in SUPPORTED_LOCALES:
-        raise SettingsError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}; got {locale!r}")
-
-    mail_from = env.get("MAIL_FROM") or "procure-match <noreply@procure-match.local>"
-    if "@" not in mail_from:
-        raise SettingsError(f"MAIL_FROM must contain an email address, got {mail_from!r}")
+    timezone = _timezone(env)
+    locale = _default_locale(env)
+    mail_from = _mail_from(env)
 
     return Settings(
         app=AppSettings(base_url=base_url, data_dir=data_dir, timezone=timezone, default_locale=locale),
@@ -242,6 +221,52 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             metrics_token=_metrics_token(env),
         ),
     )
+
+
+def _database_url(env: dict[str, str]) -> str | None:
+    database_url = env.get("DATABASE_URL") or None
+    if database_url is not None:
+        scheme = urlsplit(database_url).scheme
+        if not scheme.startswith("postgres"):
+            raise SettingsError(f"DATABASE_URL must be a postgresql:// URL, got scheme {scheme!r}")
+    return database_url
+
+
+def _base_url(env: dict[str, str]) -> str:
+    base_url = (env.get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+        raise SettingsError(f"BASE_URL must be an absolute http(s) URL, got {base_url!r}")
+    return base_url
+
+
+def _smtp_security(env: dict[str, str]) -> str:
+    security = (env.get("SMTP_SECURITY") or "starttls").lower()
+    if security not in ("starttls", "tls", "none"):
+        raise SettingsError(f"SMTP_SECURITY must be one of starttls, tls, none; got {security!r}")
+    return security
+
+
+def _timezone(env: dict[str, str]) -> str:
+    timezone = env.get("TIMEZONE") or "Asia/Seoul"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"TIMEZONE is not a known IANA time zone: {timezone!r}") from None
+    return timezone
+
+
+def _default_locale(env: dict[str, str]) -> str:
+    locale = env.get("DEFAULT_LOCALE") or "ko"
+    if locale not in SUPPORTED_LOCALES:
+        raise SettingsError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}; got {locale!r}")
+    return locale
+
+
+def _mail_from(env: dict[str, str]) -> str:
+    mail_from = env.get("MAIL_FROM") or "procure-match <noreply@procure-match.local>"
+    if "@" not in mail_from:
+        raise SettingsError(f"MAIL_FROM must contain an email address, got {mail_from!r}")
+    return mail_from
 
 
 @lru_cache(maxsize=1)

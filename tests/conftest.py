@@ -14,10 +14,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from service.accounts import passwords
 from service.app import create_app
 from service.config import Settings, load_settings
 from service.db.embedded import socket_url, start_embedded
@@ -34,12 +37,36 @@ REGISTRATIONS_FOR_TESTS = 100_000
 # inherited by its workers through the environment.
 SERVER_URL_VARIABLE = "PROCMATCH_TEST_SERVER_URL"
 
+# Passwords hashed in the test processes cost argon2's minimum (under a millisecond instead of 0.1-0.3 s a hash
+# and a verify); servers started as subprocesses, and production, keep the production parameters, which
+# tests/unit/accounts/test_passwords.py pins.
+passwords.use_hasher(PasswordHasher.from_parameters(CHEAPEST))
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Start the embedded server once, in the process that spawns the xdist workers (or the only
     process), so that process, the one that started it, also stops it when the run ends."""
-    if not hasattr(config, "workerinput") and not os.environ.get("DATABASE_URL"):
-        os.environ.setdefault(SERVER_URL_VARIABLE, start_embedded(ROOT / ".data" / "test-pg"))
+    starts_server = not hasattr(config, "workerinput") and not os.environ.get("DATABASE_URL")
+    if starts_server and SERVER_URL_VARIABLE not in os.environ:
+        os.environ[SERVER_URL_VARIABLE] = start_embedded(ROOT / ".data" / "test-pg")
+        asyncio.run(_without_durability(os.environ[SERVER_URL_VARIABLE]))
+
+
+# A throw-away test server needs no crash safety: without fsync a test database's clone and drop
+# (each a checkpoint) take milliseconds instead of seconds. Nothing in the suite crashes this server
+# (the fault tests cut connections through a proxy or start servers of their own), and a killed
+# PostgreSQL still loses nothing the kernel holds; only the operating system crashing could.
+NO_DURABILITY = ("fsync", "synchronous_commit", "full_page_writes")
+
+
+async def _without_durability(server_url: str) -> None:
+    conn = await connect_raw(server_url, database="postgres")
+    try:
+        for setting in NO_DURABILITY:
+            await conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        await conn.execute("SELECT pg_reload_conf()")
+    finally:
+        await conn.close()
 
 
 def _server_url() -> str:

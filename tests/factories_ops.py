@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 from litestar import Litestar
@@ -174,59 +174,69 @@ def live_servers(
     try:
         for extra_env in envs:
             port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            log_path = log_dir / f"server-{port}.log"
-            env = {
-                **os.environ,
-                "DATABASE_URL": database_url,
-                "DATA_DIR": str(data_dir),
-                "SECRET_KEY": "live-server-secret-key-0123456789",
-                "BASE_URL": base,
-                "SCHEDULER_ENABLED": "0",
-                "LOG_FORMAT": "text",
-                # every client of a test comes from 127.0.0.1 (the limit has its own tests)
-                "REGISTRATION_LIMIT_PER_HOUR": "100000",
-                **extra_env,
-            }
-            logs.append(log_path.open("wb"))
-            process = subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-                env=env,
-                cwd=ROOT,
-                stdout=logs[-1],
-                stderr=subprocess.STDOUT,
-            )
-            servers.append(LiveServer(base, database_url, log_path, process))
-        deadline = time.monotonic() + 60
-        waiting = list(servers)
-        while waiting:
-            server = waiting[0]
-            assert server.process is not None
-            if server.process.poll() is not None:
-                raise AssertionError(f"server exited with {server.process.returncode}:\n{server.log_tail()}")
-            try:
-                if httpx.get(f"{server.base_url}/ready", timeout=1).status_code == 200:
-                    waiting.pop(0)
-                    continue
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server not ready in 60 s:\n{server.log_tail()}")
-            time.sleep(0.2)
+            logs.append((log_dir / f"server-{port}.log").open("wb"))
+            servers.append(_start_server(database_url, data_dir, port, logs[-1], extra_env))
+        _wait_ready(servers, deadline=time.monotonic() + 60)
         yield servers
     finally:
-        for server in servers:
-            assert server.process is not None
-            server.process.terminate()
-        for server in servers:
-            assert server.process is not None
-            try:
-                server.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait(timeout=5)
+        _stop_servers(servers)
         for log in logs:
             log.close()
+
+
+def _start_server(database_url: str, data_dir: Path, port: int, log: BinaryIO, extra_env: dict[str, str]) -> LiveServer:
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(data_dir),
+        "SECRET_KEY": "live-server-secret-key-0123456789",
+        "BASE_URL": base,
+        "SCHEDULER_ENABLED": "0",
+        "LOG_FORMAT": "text",
+        # every client of a test comes from 127.0.0.1 (the limit has its own tests)
+        "REGISTRATION_LIMIT_PER_HOUR": "100000",
+        **extra_env,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return LiveServer(base, database_url, Path(log.name), process)
+
+
+def _wait_ready(servers: list[LiveServer], deadline: float) -> None:
+    waiting = list(servers)
+    while waiting:
+        server = waiting[0]
+        assert server.process is not None
+        if server.process.poll() is not None:
+            raise AssertionError(f"server exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            if httpx.get(f"{server.base_url}/ready", timeout=1).status_code == 200:
+                waiting.pop(0)
+                continue
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"server not ready in 60 s:\n{server.log_tail()}")
+        time.sleep(0.2)
+
+
+def _stop_servers(servers: list[LiveServer]) -> None:
+    for server in servers:
+        assert server.process is not None
+        server.process.terminate()
+    for server in servers:
+        assert server.process is not None
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=5)
 
 
 def make_staff(database_url: str, email: str | None = None, password: str = PASSWORD) -> str:

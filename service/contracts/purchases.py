@@ -7,6 +7,7 @@ file, listing each bad row; a dry run checks and reports what would be written.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,52 @@ class ImportRow:
     kind: str
     amount_krw: int
     note: str
+
+
+class AgencyNames:
+    """Agencies as an import names them: by id, or by a name only one agency has."""
+
+    def __init__(self, agencies: Iterable[tuple[uuid.UUID, str]]) -> None:
+        self.by_id: dict[str, uuid.UUID] = {}
+        self.by_name: dict[str, list[uuid.UUID]] = {}
+        for agency_id, name in agencies:
+            self.by_id[str(agency_id)] = agency_id
+            self.by_name.setdefault(name.strip(), []).append(agency_id)
+
+    def find(self, ref: str, errors: FieldErrors, field: str) -> uuid.UUID | None:
+        agency_id = self.by_id.get(ref.lower())
+        if agency_id is not None:
+            return agency_id
+        matches = self.by_name.get(ref, [])
+        if len(matches) == 1:
+            return matches[0]
+        errors.add(field, "unknown agency" if not matches else "several agencies have this name")
+        return None
+
+
+def check_row(index: int, cell: dict[str, Any], agencies: AgencyNames, errors: FieldErrors) -> ImportRow | None:
+    """One row of a purchase file (agency, year, kind, amount, note), or None with its errors added."""
+    prefix = f"row {index}."
+    before = len(errors.items)
+    agency_id = agencies.find(str(cell.get("agency") or "").strip(), errors, prefix + "agency")
+    year = parse_amount(cell.get("year"))
+    if year is None:
+        errors.add(prefix + "year", "must be a year like 2021")
+    else:
+        check_year(year, errors, prefix + "year")
+    kind = KINDS.get(str(cell.get("kind") or "").strip().lower())
+    if kind is None:
+        errors.add(prefix + "kind", "must be target (목표) or purchase (구매)")
+    amount = parse_amount(cell.get("amount_krw"))
+    low = 0 if kind == "target" else 1
+    if amount is None or not low <= amount <= MAX_AMOUNT_KRW:
+        errors.add(prefix + "amount_krw", f"must be a whole number of 원 from {low} to {MAX_AMOUNT_KRW:,}")
+    note = str(cell.get("note") or "").strip()
+    if len(note) > 2000:
+        errors.add(prefix + "note", "must be at most 2,000 characters")
+    if len(errors.items) > before or agency_id is None or year is None or kind is None or amount is None:
+        return None
+    return ImportRow(index, agency_id, year, kind, amount, note)
 
 
 def check_year(year: int, errors: FieldErrors, field: str = "year") -> None:
@@ -220,58 +267,26 @@ class PurchaseService:
 
     async def check_rows(self, cells: list[dict[str, Any]]) -> list[ImportRow]:
         """Validate every row; raise one ValidationFailed listing all bad cells as `row N.field`."""
-        agencies = (
-            await self.session.execute(
-                select(Organization.id, Organization.name).where(Organization.kind == OrganizationKind.AGENCY)
-            )
-        ).all()
-        by_id = {str(a.id): a.id for a in agencies}
-        by_name: dict[str, list[uuid.UUID]] = {}
-        for agency in agencies:
-            by_name.setdefault(agency.name.strip(), []).append(agency.id)
+        agencies = AgencyNames(
+            (
+                await self.session.execute(
+                    select(Organization.id, Organization.name).where(Organization.kind == OrganizationKind.AGENCY)
+                )
+            ).tuples()
+        )
         errors = FieldErrors()
         out: list[ImportRow] = []
         seen_targets: dict[tuple[uuid.UUID, int], int] = {}
         for index, cell in enumerate(cells, start=2):  # row 1 is the header
-            prefix = f"row {index}."
-            before = len(errors.items)
-            ref = str(cell.get("agency") or "").strip()
-            agency_id = by_id.get(ref.lower())
-            if agency_id is None:
-                matches = by_name.get(ref, [])
-                if len(matches) == 1:
-                    agency_id = matches[0]
-                else:
-                    errors.add(
-                        prefix + "agency", "unknown agency" if not matches else "several agencies have this name"
-                    )
-            year = parse_amount(cell.get("year"))
-            if year is None:
-                errors.add(prefix + "year", "must be a year like 2021")
-            else:
-                check_year(year, errors, prefix + "year")
-            kind = KINDS.get(str(cell.get("kind") or "").strip().lower())
-            if kind is None:
-                errors.add(prefix + "kind", "must be target (목표) or purchase (구매)")
-            amount = parse_amount(cell.get("amount_krw"))
-            low = 0 if kind == "target" else 1
-            if amount is None or not low <= amount <= MAX_AMOUNT_KRW:
-                errors.add(prefix + "amount_krw", f"must be a whole number of 원 from {low} to {MAX_AMOUNT_KRW:,}")
-            note = str(cell.get("note") or "").strip()
-            if len(note) > 2000:
-                errors.add(prefix + "note", "must be at most 2,000 characters")
-            if len(errors.items) > before:
+            row = check_row(index, cell, agencies, errors)
+            if row is None:
                 continue
-            assert agency_id is not None
-            assert year is not None
-            assert kind is not None
-            assert amount is not None
-            if kind == "target":
-                first = seen_targets.setdefault((agency_id, year), index)
+            if row.kind == "target":
+                first = seen_targets.setdefault((row.agency_id, row.year), index)
                 if first != index:
-                    errors.add(prefix + "kind", f"a second target for this agency and year (first in row {first})")
+                    errors.add(f"row {index}.kind", f"a second target for this agency and year (first in row {first})")
                     continue
-            out.append(ImportRow(index, agency_id, year, kind, amount, note))
+            out.append(row)
         errors.raise_if_any()
         if not out:
             raise ValidationFailed.single("file", "no rows to import")

@@ -244,64 +244,53 @@ class ContractService:
         """Check every field (reporting all errors at once); return the cleaned values."""
         errors = FieldErrors()
         out = dict(values)
+        await self._check_parties(agency_id, firm_id, errors)
+        check_amount_date_title(out, errors)
+        await self._check_category(out, errors)
+        meeting = await self._check_meeting(out, agency_id, firm_id, errors)
+        if out["need_id"] is not None:
+            need = await self.session.get(Need, out["need_id"])
+            if need is None or need.agency_id != agency_id:
+                errors.add("need_id", "not a need of this agency")
+        check_channel(out, meeting, errors)
+        errors.raise_if_any()
+        return out
+
+    async def _check_parties(self, agency_id: uuid.UUID, firm_id: uuid.UUID, errors: FieldErrors) -> None:
         agency = await self.session.get(Organization, agency_id)
         firm = await self.session.get(Organization, firm_id)
         if agency is None or agency.kind != OrganizationKind.AGENCY:
             errors.add("agency_id", "no such agency")
         if firm is None or firm.kind != OrganizationKind.FIRM:
             errors.add("firm_id", "no such firm")
-        amount = out["amount_krw"]
-        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT_KRW:
-            errors.add("amount_krw", f"must be a whole number of 원 from 1 to {MAX_AMOUNT_KRW:,}")
-        day: date = out["contract_date"]
-        if day > today():
-            errors.add("contract_date", "must not be in the future")
-        elif day < EARLIEST_DATE:
-            errors.add("contract_date", "must be in 2000 or later")
-        title = (out["title"] or "").strip()
-        if not 1 <= len(title) <= 200:
-            errors.add("title", "must be 1 to 200 characters")
-        out["title"] = title
+
+    async def _check_category(self, out: dict[str, Any], errors: FieldErrors) -> None:
         code = out["category_code"]
         if code is not None:
             code = code.strip().upper() or None
             if code is not None and await self.session.get(CategoryRow, code) is None:
                 errors.add("category_code", "unknown category")
             out["category_code"] = code
-        meeting: Meeting | None = None
+
+    async def _check_meeting(
+        self, out: dict[str, Any], agency_id: uuid.UUID, firm_id: uuid.UUID, errors: FieldErrors
+    ) -> Meeting | None:
+        """The meeting the contract came from, when it is one between these parties (a cancelled or
+        no-show meeting is returned too, with its error); sets `fair_id` from a valid one."""
         out["fair_id"] = None
-        if out["meeting_id"] is not None:
-            meeting = await self.session.get(Meeting, out["meeting_id"])
-            if meeting is None or meeting.agency_id != agency_id or meeting.firm_id != firm_id:
-                errors.add("meeting_id", "not a meeting between this agency and this firm")
-                meeting = None
-            elif meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.NO_SHOW):
-                errors.add("meeting_id", f"the meeting was {meeting.status.value.replace('_', '-')}")
-            elif day < meeting.starts_at.astimezone(SEOUL).date():
-                errors.add("contract_date", "must not be before the meeting it came from")
-            else:
-                out["fair_id"] = meeting.fair_id
-        if out["need_id"] is not None:
-            need = await self.session.get(Need, out["need_id"])
-            if need is None or need.agency_id != agency_id:
-                errors.add("need_id", "not a need of this agency")
-        channel = out["channel"]
-        if channel is None:
-            channel = (
-                ContractChannel.FAIR
-                if meeting is not None and meeting.fair_id
-                else (ContractChannel.DAILY_CONSULTATION if meeting is not None else ContractChannel.OTHER)
-            )
-        try:
-            channel = ContractChannel(channel)
-        except ValueError:
-            errors.add("channel", "must be one of " + ", ".join(c.value for c in ContractChannel))
+        if out["meeting_id"] is None:
+            return None
+        meeting = await self.session.get(Meeting, out["meeting_id"])
+        if meeting is None or meeting.agency_id != agency_id or meeting.firm_id != firm_id:
+            errors.add("meeting_id", "not a meeting between this agency and this firm")
+            return None
+        if meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.NO_SHOW):
+            errors.add("meeting_id", f"the meeting was {meeting.status.value.replace('_', '-')}")
+        elif out["contract_date"] < meeting.starts_at.astimezone(SEOUL).date():
+            errors.add("contract_date", "must not be before the meeting it came from")
         else:
-            if channel == ContractChannel.FAIR and out["meeting_id"] is None:
-                errors.add("meeting_id", "a contract from a fair names the meeting it came from")
-        out["channel"] = channel
-        errors.raise_if_any()
-        return out
+            out["fair_id"] = meeting.fair_id
+        return meeting
 
     async def _revision(self, contract: Contract, actor: Principal, action: str, changes: dict[str, Any]) -> None:
         from service.identity.audit import jsonable
@@ -330,3 +319,40 @@ class ContractService:
                 raise ValidationFailed.single("amount_krw", "out of range") from None
             raise
         await self.session.refresh(contract)  # server-set timestamps, without lazy loads later
+
+
+def check_amount_date_title(out: dict[str, Any], errors: FieldErrors) -> None:
+    """The amount is a whole number of 원 from 1 to MAX_AMOUNT_KRW, the date between 2000 and today,
+    the title 1 to 200 characters once stripped (stored stripped)."""
+    amount = out["amount_krw"]
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT_KRW:
+        errors.add("amount_krw", f"must be a whole number of 원 from 1 to {MAX_AMOUNT_KRW:,}")
+    day: date = out["contract_date"]
+    if day > today():
+        errors.add("contract_date", "must not be in the future")
+    elif day < EARLIEST_DATE:
+        errors.add("contract_date", "must be in 2000 or later")
+    title = (out["title"] or "").strip()
+    if not 1 <= len(title) <= 200:
+        errors.add("title", "must be 1 to 200 characters")
+    out["title"] = title
+
+
+def check_channel(out: dict[str, Any], meeting: Meeting | None, errors: FieldErrors) -> None:
+    """Without a channel, a contract from a fair meeting is `fair`, from another meeting
+    `daily_consultation`, else `other`; a `fair` contract must name its meeting."""
+    channel = out["channel"]
+    if channel is None:
+        channel = (
+            ContractChannel.FAIR
+            if meeting is not None and meeting.fair_id
+            else (ContractChannel.DAILY_CONSULTATION if meeting is not None else ContractChannel.OTHER)
+        )
+    try:
+        channel = ContractChannel(channel)
+    except ValueError:
+        errors.add("channel", "must be one of " + ", ".join(c.value for c in ContractChannel))
+    else:
+        if channel == ContractChannel.FAIR and out["meeting_id"] is None:
+            errors.add("meeting_id", "a contract from a fair names the meeting it came from")
+    out["channel"] = channel

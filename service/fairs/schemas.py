@@ -12,7 +12,7 @@ from service.fairs.models import Fair, Meeting, MeetingEvent, MeetingRequest
 from service.fairs.slots import SEOUL
 from service.lib.errors import ValidationFailed
 
-# Lists in bodies are bounded (API.md): 1,000 items, or fewer where more makes no sense. Beyond
+# Lists in bodies are bounded, like every list of the API: 1,000 items, or fewer where more makes no sense. Beyond
 # them the body is refused with a 422 naming the field, before any query is built from it.
 MAX_DAYS = 100  # a fair lasts days, not seasons
 MAX_BREAKS = 24

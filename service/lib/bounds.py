@@ -1,4 +1,4 @@
-"""Size bounds every request schema shares (API.md: lists in bodies hold at most 1,000 items
+"""Size bounds every request schema shares (the API's rule: lists in bodies hold at most 1,000 items
 unless a route says otherwise, answered 422 beyond). Without them one call could carry 50,000
 ids into a single statement and hit asyncpg's 32,767-parameter limit (a 503)."""
 

@@ -68,8 +68,8 @@ def format_number(value: int | float, locale: str | None = None) -> str:
     return format_decimal(value, locale=locale or current_locale())
 
 
-# Korean dates as the 행정업무규정 writes them (UI.md §6): 2026. 12. 15.(화) and 24-hour 10:00;
-# Babel's "short" Korean pattern gives 26. 12. 15. 오전 10:00 instead.
+# Korean dates as the 행정업무의 운영 및 혁신에 관한 규정 (제7조) writes them: 2026. 12. 15.(화) and 24-hour
+# 10:00; Babel's "short" Korean pattern gives 26. 12. 15. 오전 10:00 instead.
 KO_DAY = "y. M. d.(E)"
 KO_MOMENT = "y. M. d.(E) HH:mm"
 

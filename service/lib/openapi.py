@@ -1,6 +1,6 @@
 """The error half of the API contract, written into the OpenAPI document.
 
-Every `/api/` operation can answer RFC 9457 problem+json (API.md, "General rules"): 400/422 bad
+Every `/api/` operation can answer RFC 9457 problem+json: 400/422 bad
 input, 401 not signed in, 403 not allowed, 404 not found or not visible, 409 conflict, 429 too
 many attempts, 503 database unavailable. Litestar documents only the success response (and its
 own 400 shape, which our single exception handler never sends), so clients and schemathesis

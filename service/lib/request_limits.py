@@ -79,6 +79,32 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
+async def _read_body(receive: Receive) -> tuple[bytes, bool, ReceiveMessage | None]:
+    """The body read so far, whether it is complete, and the message that stopped the reading early
+    (a disconnect), if any. Reading stops once more than MAX_INSPECTED_BYTES arrived."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False, message
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), True, None
+        if size > MAX_INSPECTED_BYTES:
+            return b"".join(chunks), False, None
+
+
+async def _body_problem_off_loop(body: bytes) -> BadBody | None:
+    # Large bodies are checked in a worker thread: each C step holds the GIL only for a
+    # few tens of ms, so the event loop keeps serving (10 MB built to be costly: ~1 s).
+    if len(body) > THREAD_ABOVE_BYTES:
+        return await anyio.to_thread.run_sync(body_problem, body)
+    return body_problem(body)
+
+
 class JsonBodyGuardMiddleware(ASGIMiddleware):
     """Reads a JSON request body, refuses it with 400 when it is not UTF-8 or nests too deep,
     and replays it unchanged to the application otherwise."""
@@ -89,31 +115,9 @@ class JsonBodyGuardMiddleware(ASGIMiddleware):
         if not _is_json(scope):
             await next_app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        size = 0
-        pending: ReceiveMessage | None = None  # a disconnect, or the message that crossed the size limit
-        complete = False
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                pending = message
-                break
-            chunk = message.get("body", b"")
-            chunks.append(chunk)
-            size += len(chunk)
-            if not message.get("more_body", False):
-                complete = True
-                break
-            if size > MAX_INSPECTED_BYTES:
-                break
-        body = b"".join(chunks)
+        body, complete, pending = await _read_body(receive)
         if complete:
-            # Large bodies are checked in a worker thread: each C step holds the GIL only for a
-            # few tens of ms, so the event loop keeps serving (10 MB built to be costly: ~1 s).
-            if len(body) > THREAD_ABOVE_BYTES:
-                problem = await anyio.to_thread.run_sync(body_problem, body)
-            else:
-                problem = body_problem(body)
+            problem = await _body_problem_off_loop(body)
             if problem is not None:
                 response = problem_response(problem)
                 await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]

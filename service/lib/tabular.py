@@ -169,47 +169,60 @@ def _count(member: IO[bytes], pattern: re.Pattern[bytes] | None, budget: int) ->
 def check_xlsx(content: bytes) -> None:
     """Refuse a zip bomb before openpyxl parses it: members, uncompressed bytes (declared and
     actual), shared strings and cells are all bounded."""
-    mb = MAX_XLSX_UNCOMPRESSED_BYTES // (1024 * 1024)
-    too_big = f"the .xlsx file expands to more than {mb} MB; split it or save it as CSV"
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
             if len(members) > MAX_XLSX_MEMBERS:
                 raise TabularFileError(f"the .xlsx file holds more than {MAX_XLSX_MEMBERS:,} parts")
             if sum(m.file_size for m in members) > MAX_XLSX_UNCOMPRESSED_BYTES:
-                raise TabularFileError(too_big)
-            total = strings = cells = 0
+                raise TabularFileError(_TOO_BIG)
+            tally = _XlsxTally()
             for info in members:
-                name = info.filename.lower()
-                if name.endswith("sharedstrings.xml"):
-                    pattern: re.Pattern[bytes] | None = _SHARED_STRING
-                elif "worksheets/" in name and name.endswith(".xml"):
-                    pattern = _CELL
-                else:
-                    pattern = None
-                budget = MAX_XLSX_UNCOMPRESSED_BYTES - total
-                if pattern is None:
-                    budget = min(budget, MAX_XLSX_PART_BYTES)
-                with archive.open(info) as member:
-                    size, found = _count(member, pattern, budget)
-                if size > budget:
-                    if total + size > MAX_XLSX_UNCOMPRESSED_BYTES:
-                        raise TabularFileError(too_big)
-                    part_mb = MAX_XLSX_PART_BYTES // (1024 * 1024)
-                    raise TabularFileError(f"a part of the .xlsx file expands to more than {part_mb} MB")
-                total += size
-                if pattern is _SHARED_STRING:
-                    strings += found
-                    if strings > MAX_SHARED_STRINGS:
-                        raise TabularFileError(f"the .xlsx file holds more than {MAX_SHARED_STRINGS:,} texts")
-                elif pattern is _CELL:
-                    cells += found
-                    if cells > MAX_CELLS:
-                        raise TabularFileError(f"the .xlsx file holds more than {MAX_CELLS:,} cells")
+                tally.count(archive, info)
     except TabularFileError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
         raise TabularFileError("not a readable .xlsx file (damaged or truncated)") from exc
+
+
+_TOO_BIG = (
+    f"the .xlsx file expands to more than {MAX_XLSX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB; split it or save it as CSV"
+)
+
+
+class _XlsxTally:
+    """Uncompressed bytes, shared strings and cells counted part by part, each part read only as far
+    as the bounds left allow (a lying zip header cannot make it read more)."""
+
+    def __init__(self) -> None:
+        self.total = self.strings = self.cells = 0
+
+    def count(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        name = info.filename.lower()
+        pattern: re.Pattern[bytes] | None = None
+        if name.endswith("sharedstrings.xml"):
+            pattern = _SHARED_STRING
+        elif "worksheets/" in name and name.endswith(".xml"):
+            pattern = _CELL
+        budget = MAX_XLSX_UNCOMPRESSED_BYTES - self.total
+        if pattern is None:
+            budget = min(budget, MAX_XLSX_PART_BYTES)
+        with archive.open(info) as member:
+            size, found = _count(member, pattern, budget)
+        if size > budget:
+            if self.total + size > MAX_XLSX_UNCOMPRESSED_BYTES:
+                raise TabularFileError(_TOO_BIG)
+            part_mb = MAX_XLSX_PART_BYTES // (1024 * 1024)
+            raise TabularFileError(f"a part of the .xlsx file expands to more than {part_mb} MB")
+        self.total += size
+        if pattern is _SHARED_STRING:
+            self.strings += found
+            if self.strings > MAX_SHARED_STRINGS:
+                raise TabularFileError(f"the .xlsx file holds more than {MAX_SHARED_STRINGS:,} texts")
+        elif pattern is _CELL:
+            self.cells += found
+            if self.cells > MAX_CELLS:
+                raise TabularFileError(f"the .xlsx file holds more than {MAX_CELLS:,} cells")
 
 
 def _read_xlsx(content: bytes, max_rows: int, max_columns: int, formulas: bool) -> list[list[str]]:

@@ -159,7 +159,7 @@ def _allowed_methods(app: Any) -> dict[str, str]:
 
 async def complete_allow_header(message: Message, scope: Scope) -> None:
     """A `before_send` hook: Litestar's automatic OPTIONS lists only the first method of a path
-    in `Allow` (litestar#4169, PITFALLS #8); answer with every method the path has."""
+    in `Allow` (litestar#4169); answer with every method the path has."""
     if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
         return
     template = scope.get("path_template")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,50 +22,69 @@ from service.registry.validation import MAX_KRW
 
 
 def clean_need(data: NeedIn, errors: FieldErrors, *, partial: bool) -> dict[str, Any]:
+    """Validate and normalise the fields given (all required ones too unless `partial`); each field's
+    rule is in NEED_FIELD_RULES, applied in form order."""
     given = {f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not None}
     out: dict[str, Any] = {}
     for field in ("title", "category_codes", "budget_krw", "needed_by"):
         if not partial and field not in given:
             errors.add(field, "required")
-    if "title" in given:
-        title = given["title"].strip()
-        if not 2 <= len(title) <= 200:
-            errors.add("title", "must be 2 to 200 characters")
-        out["title"] = title
-    if "description" in given:
-        if len(given["description"]) > 5000:
-            errors.add("description", "must be at most 5,000 characters")
-        out["description"] = given["description"].strip()
-    if "category_codes" in given:
-        codes = list(dict.fromkeys(given["category_codes"]))
-        unknown = [c for c in codes if c not in taxonomy.BY_CODE or taxonomy.BY_CODE[c].parent_code is None]
-        if not codes:
-            errors.add("category_codes", "at least one category is required")
-        elif unknown:
-            errors.add("category_codes", f"unknown category code(s): {', '.join(unknown)}")
-        out["category_codes"] = codes
-    if "budget_krw" in given:
-        if not 0 < given["budget_krw"] <= MAX_KRW:
-            errors.add("budget_krw", "must be a positive amount up to 10,000,000,000,000 원")
-        out["budget_krw"] = given["budget_krw"]
-    if "quantity" in given:
-        if given["quantity"] <= 0:
-            errors.add("quantity", "must be positive")
-        out["quantity"] = given["quantity"]
-    if "needed_by" in given:
-        if given["needed_by"] < today():
-            errors.add("needed_by", "must not be in the past")
-        out["needed_by"] = given["needed_by"]
-    if "delivery_district" in given:
-        if given["delivery_district"] not in BY_CODE:
-            errors.add("delivery_district", "unknown district code")
-        out["delivery_district"] = given["delivery_district"]
-    if "preferred_firm_types" in given:
-        bad = [t for t in given["preferred_firm_types"] if t not in {x.value for x in FirmType}]
-        if bad:
-            errors.add("preferred_firm_types", f"unknown firm type(s): {', '.join(bad)}")
-        out["preferred_firm_types"] = list(dict.fromkeys(given["preferred_firm_types"]))
+    for field, rule in NEED_FIELD_RULES:
+        if field in given:
+            out[field], problem = rule(given[field])
+            if problem is not None:
+                errors.add(field, problem)
     return out
+
+
+def _title(value: str) -> tuple[str, str | None]:
+    title = value.strip()
+    return title, None if 2 <= len(title) <= 200 else "must be 2 to 200 characters"
+
+
+def _description(value: str) -> tuple[str, str | None]:
+    return value.strip(), None if len(value) <= 5000 else "must be at most 5,000 characters"
+
+
+def _category_codes(value: list[str]) -> tuple[list[str], str | None]:
+    codes = list(dict.fromkeys(value))
+    unknown = [c for c in codes if c not in taxonomy.BY_CODE or taxonomy.BY_CODE[c].parent_code is None]
+    if not codes:
+        return codes, "at least one category is required"
+    return codes, f"unknown category code(s): {', '.join(unknown)}" if unknown else None
+
+
+def _budget(value: int) -> tuple[int, str | None]:
+    return value, None if 0 < value <= MAX_KRW else "must be a positive amount up to 10,000,000,000,000 원"
+
+
+def _quantity(value: int) -> tuple[int, str | None]:
+    return value, None if value > 0 else "must be positive"
+
+
+def _needed_by(value: date) -> tuple[date, str | None]:
+    return value, "must not be in the past" if value < today() else None
+
+
+def _delivery_district(value: str) -> tuple[str, str | None]:
+    return value, None if value in BY_CODE else "unknown district code"
+
+
+def _preferred_firm_types(value: list[str]) -> tuple[list[str], str | None]:
+    bad = [t for t in value if t not in {x.value for x in FirmType}]
+    return list(dict.fromkeys(value)), f"unknown firm type(s): {', '.join(bad)}" if bad else None
+
+
+NEED_FIELD_RULES: tuple[tuple[str, Callable[[Any], tuple[Any, str | None]]], ...] = (
+    ("title", _title),
+    ("description", _description),
+    ("category_codes", _category_codes),
+    ("budget_krw", _budget),
+    ("quantity", _quantity),
+    ("needed_by", _needed_by),
+    ("delivery_district", _delivery_district),
+    ("preferred_firm_types", _preferred_firm_types),
+)
 
 
 class NeedService:

@@ -82,7 +82,8 @@ class ClaimedMessage:
 
 
 def message_id(row_id: uuid.UUID) -> str:
-    """Hex only: Python's email package truncates Message-IDs containing ':' (PITFALLS #10)."""
+    """Hex only: Python's email package truncates Message-IDs containing ':', so every message could
+    end up with the same ID."""
     return f"<{row_id.hex}@{MESSAGE_ID_DOMAIN}>"
 
 

@@ -208,29 +208,34 @@ def _row_to_input(spec: ImportSpec, cells: dict[str, str], errors: list[tuple[st
             errors.append((fname, FORMULA_REASON))
             continue
         try:
-            if fname in LIST_FIELDS:
-                parts = _split(raw)
-                if fname == "firm_types":
-                    parts = [FIRM_TYPE_NAMES.get(_normalise(p), p) for p in parts]
-                elif fname == "category_codes":
-                    parts = [p.upper() for p in parts]
-                values[fname] = parts
-            elif fname in INT_FIELDS:
-                values[fname] = int(raw.replace(",", "").replace("원", "").strip())
-            elif fname == "vulnerable_employee_ratio":
-                number = float(raw.rstrip("%"))
-                values[fname] = number / 100 if raw.endswith("%") else number
-            elif fname == "certified_until":
-                values[fname] = date.fromisoformat(raw.replace(".", "-").replace("/", "-"))
-            elif fname == "district":
-                values[fname] = DISTRICT_NAMES.get(raw, raw.lower())
-            elif fname == "agency_type":
-                values[fname] = AGENCY_TYPE_NAMES.get(_normalise(raw), raw.lower())
-            else:
-                values[fname] = raw
+            values[fname] = _cell_value(fname, raw)
         except ValueError:
             errors.append((fname, "not a valid " + ("date (YYYY-MM-DD)" if fname == "certified_until" else "number")))
     return OrganizationIn(**values)
+
+
+def _cell_value(fname: str, raw: str) -> Any:
+    """The value of one cell for the profile field `fname` (Korean names of types, districts and
+    agency types mapped to their codes); ValueError when a number or date cannot be read."""
+    if fname in LIST_FIELDS:
+        parts = _split(raw)
+        if fname == "firm_types":
+            return [FIRM_TYPE_NAMES.get(_normalise(p), p) for p in parts]
+        if fname == "category_codes":
+            return [p.upper() for p in parts]
+        return parts
+    if fname in INT_FIELDS:
+        return int(raw.replace(",", "").replace("원", "").strip())
+    if fname == "vulnerable_employee_ratio":
+        number = float(raw.rstrip("%"))
+        return number / 100 if raw.endswith("%") else number
+    if fname == "certified_until":
+        return date.fromisoformat(raw.replace(".", "-").replace("/", "-"))
+    if fname == "district":
+        return DISTRICT_NAMES.get(raw, raw.lower())
+    if fname == "agency_type":
+        return AGENCY_TYPE_NAMES.get(_normalise(raw), raw.lower())
+    return raw
 
 
 _HEADER_SPACE = re.compile(r"\s+")
@@ -243,7 +248,50 @@ def _canonical_header(spec: ImportSpec, raw: str) -> str:
 
 def parse(content: bytes, filename: str, known_categories: set[str], spec: ImportSpec = FIRM_SPEC) -> ParseResult:
     """Parse and validate every row of one kind's file; never touches the database."""
-    table = read_table(content, filename)
+    header, body = _header_and_body(spec, read_table(content, filename))
+    result = ParseResult()
+    seen: dict[str, int] = {}
+    for index, raw_row in enumerate(body, start=2):
+        if not any(raw_row):
+            continue
+        result.total += 1
+        cells: dict[str, str] = {}
+        for i, h in enumerate(header):
+            if h and h not in cells:  # the first of two same-named columns wins
+                cells[h] = raw_row[i] if i < len(raw_row) else ""
+        fields, field_errors, unreadable = _check_row(spec, cells, known_categories)
+        number = fields.get("business_number")
+        if number and not field_errors:
+            if number in seen:
+                field_errors.add("business_number", f"duplicate of row {seen[number]} in this file")
+            else:
+                seen[number] = index
+        if field_errors:
+            result.errors.extend(_row_errors(spec, index, cells, field_errors, unreadable))
+            continue
+        result.rows.append(ParsedRow(index, fields))
+    return result
+
+
+def _check_row(
+    spec: ImportSpec, cells: dict[str, str], known_categories: set[str]
+) -> tuple[dict[str, Any], FieldErrors, set[str]]:
+    """One row's cleaned profile fields, its errors, and the fields whose cell could not be read."""
+    conversion: list[tuple[str, str]] = []
+    data = _row_to_input(spec, cells, conversion)
+    field_errors = FieldErrors()
+    for fname, message in conversion:
+        field_errors.add(fname, message)
+    for h, fname, required, _ in spec.columns:
+        if required and not cells.get(h):
+            field_errors.add(fname, "required")
+    fields = clean_profile(spec.kind, data, field_errors, prefix="", partial=False, known_categories=known_categories)
+    return fields, field_errors, {f for f, _ in conversion}
+
+
+def _header_and_body(spec: ImportSpec, table: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """The canonical column names and the rows below them; ImportFileError when the file as a whole
+    cannot be imported (empty, a required column missing, too many rows)."""
     while table and not any(table[-1]):
         table.pop()
     if not table:
@@ -254,48 +302,24 @@ def parse(content: bytes, filename: str, known_categories: set[str], spec: Impor
         raise ImportFileError("missing column(s): " + ", ".join(missing))
     if len(table) - 1 > MAX_ROWS:
         raise ImportFileError(f"at most {MAX_ROWS:,} rows per file")
+    return header, table[1:]
+
+
+def _row_errors(
+    spec: ImportSpec, index: int, cells: dict[str, str], field_errors: FieldErrors, unreadable: set[str]
+) -> list[RowError]:
+    """One row's errors in column order, each once; a cell that could not be read is not also
+    reported as "required"."""
     header_of = spec.header_of
     order = list(header_of)
-    result = ParseResult()
-    seen: dict[str, int] = {}
-    for index, raw_row in enumerate(table[1:], start=2):
-        if not any(raw_row):
-            continue
-        result.total += 1
-        cells: dict[str, str] = {}
-        for i, h in enumerate(header):
-            if h and h not in cells:  # the first of two same-named columns wins
-                cells[h] = raw_row[i] if i < len(raw_row) else ""
-        conversion: list[tuple[str, str]] = []
-        data = _row_to_input(spec, cells, conversion)
-        field_errors = FieldErrors()
-        for fname, message in conversion:
-            field_errors.add(fname, message)
-        for h, fname, required, _ in spec.columns:
-            if required and not cells.get(h):
-                field_errors.add(fname, "required")
-        fields = clean_profile(
-            spec.kind, data, field_errors, prefix="", partial=False, known_categories=known_categories
-        )
-        number = fields.get("business_number")
-        if number and not field_errors:
-            if number in seen:
-                field_errors.add("business_number", f"duplicate of row {seen[number]} in this file")
-            else:
-                seen[number] = index
-        if field_errors:
-            unreadable = {f for f, _ in conversion}  # a cell that could not be read is not also "required"
-            reported = dict.fromkeys(
-                (e.field, e.message)
-                for e in field_errors.items
-                if not (e.message == "required" and e.field in unreadable)
-            )
-            for fname, message in sorted(reported, key=lambda fm: order.index(fm[0]) if fm[0] in order else 99):
-                column = header_of.get(fname, fname)
-                result.errors.append(RowError(index, column, cells.get(column, "")[:200], message))
-            continue
-        result.rows.append(ParsedRow(index, fields))
-    return result
+    reported = dict.fromkeys(
+        (e.field, e.message) for e in field_errors.items if not (e.message == "required" and e.field in unreadable)
+    )
+    errors = []
+    for fname, message in sorted(reported, key=lambda fm: order.index(fm[0]) if fm[0] in order else 99):
+        column = header_of.get(fname, fname)
+        errors.append(RowError(index, column, cells.get(column, "")[:200], message))
+    return errors
 
 
 def template_csv(spec: ImportSpec = FIRM_SPEC) -> bytes:

@@ -10,6 +10,8 @@ belongs to an organization of the other kind is always reported.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -26,6 +28,7 @@ from service.registry.importer import (
     ImportOptions,
     ImportOutcome,
     ImportSpec,
+    ParsedRow,
     RowError,
     parse,
 )
@@ -63,9 +66,34 @@ class ImportService:
             parsed = await off_loop(parse, content, filename, known, spec)
         except ImportFileError as exc:
             raise ValidationFailed.single("file", str(exc)) from exc
-        errors = list(parsed.errors)
-        numbers = [r.fields["business_number"] for r in parsed.rows]
-        existing: dict[str, tuple[uuid.UUID, OrganizationKind]] = {}
+        registered = await self._registered([r.fields["business_number"] for r in parsed.rows])
+        plan = plan_writes(parsed.rows, registered, kind, options)
+        errors = sorted([*parsed.errors, *plan.errors], key=lambda e: e.row)
+        valid = len(plan.to_create) + len(plan.to_update)
+        if options.dry_run or (options.all_or_nothing and errors):
+            return ImportOutcome(parsed.total, valid, 0, 0, errors, options.dry_run, False)
+        await self._write(spec, kind, options, plan)
+        await record_audit(
+            self.session,
+            actor_id=staff.user_id,
+            action="organization.import",
+            target_type="organization",
+            target_id=None,
+            changes={
+                "file": filename,
+                "kind": kind.value,
+                "created": len(plan.to_create),
+                "updated": len(plan.to_update),
+                "skipped_rows": len(errors),
+                "verified": options.verify,
+                "updated_ids": [str(i) for i, _ in plan.to_update][:1000],
+            },
+        )
+        return ImportOutcome(parsed.total, valid, len(plan.to_create), len(plan.to_update), errors, False, True)
+
+    async def _registered(self, numbers: list[str]) -> dict[str, tuple[uuid.UUID, OrganizationKind]]:
+        """The organizations already holding any of these business numbers, by number."""
+        registered: dict[str, tuple[uuid.UUID, OrganizationKind]] = {}
         for start in range(0, len(numbers), 5000):
             chunk = numbers[start : start + 5000]
             result = await self.session.execute(
@@ -73,31 +101,14 @@ class ImportService:
                     Organization.business_number.in_(chunk)
                 )
             )
-            existing.update({str(n): (i, k) for n, i, k in result.all()})
-        to_create: list[dict[str, Any]] = []
-        to_update: list[tuple[uuid.UUID, dict[str, Any]]] = []
-        for row in parsed.rows:
-            number = row.fields["business_number"]
-            if number in existing:
-                if existing[number][1] != kind:
-                    reason = OTHER_KIND_REASON[existing[number][1]]
-                    errors.append(RowError(row.row, "사업자등록번호", number, reason))
-                    continue
-                if options.on_duplicate == "report":
-                    errors.append(RowError(row.row, "사업자등록번호", number, "already registered"))
-                    continue
-                to_update.append((existing[number][0], row.fields))
-            else:
-                to_create.append(row.fields)
-        errors.sort(key=lambda e: e.row)
-        valid = len(to_create) + len(to_update)
-        write = not options.dry_run and not (options.all_or_nothing and errors)
-        if not write:
-            return ImportOutcome(parsed.total, valid, 0, 0, errors, options.dry_run, False)
+            registered.update({str(n): (i, k) for n, i, k in result.all()})
+        return registered
+
+    async def _write(self, spec: ImportSpec, kind: OrganizationKind, options: ImportOptions, plan: WritePlan) -> None:
         stamp = now()
         status = OrganizationStatus.VERIFIED if options.verify else OrganizationStatus.PENDING
         defaults = optional_defaults(spec)
-        for start in range(0, len(to_create), BATCH):
+        for start in range(0, len(plan.to_create), BATCH):
             values = [
                 {
                     "id": uuid.uuid4(),
@@ -109,30 +120,47 @@ class ImportService:
                     **defaults,
                     **fields,
                 }
-                for fields in to_create[start : start + BATCH]
+                for fields in plan.to_create[start : start + BATCH]
             ]
             await self.session.execute(insert(Organization), values)
-        for org_id, fields in to_update:
+        for org_id, fields in plan.to_update:
             await self.session.execute(
                 update(Organization)
                 .where(Organization.id == org_id)
                 .values(**fields, updated_at=stamp)
                 .execution_options(synchronize_session=False)
             )
-        await record_audit(
-            self.session,
-            actor_id=staff.user_id,
-            action="organization.import",
-            target_type="organization",
-            target_id=None,
-            changes={
-                "file": filename,
-                "kind": kind.value,
-                "created": len(to_create),
-                "updated": len(to_update),
-                "skipped_rows": len(errors),
-                "verified": options.verify,
-                "updated_ids": [str(i) for i, _ in to_update][:1000],
-            },
-        )
-        return ImportOutcome(parsed.total, valid, len(to_create), len(to_update), errors, False, True)
+
+
+@dataclass
+class WritePlan:
+    """What an import writes: new organizations, updates of registered ones, and the rows refused."""
+
+    to_create: list[dict[str, Any]] = field(default_factory=list)
+    to_update: list[tuple[uuid.UUID, dict[str, Any]]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def plan_writes(
+    rows: Iterable[ParsedRow],
+    registered: dict[str, tuple[uuid.UUID, OrganizationKind]],
+    kind: OrganizationKind,
+    options: ImportOptions,
+) -> WritePlan:
+    """A row whose business number is new creates an organization; one registered as the same kind is
+    updated (on_duplicate="update") or reported ("report"); one registered as the other kind is
+    always reported."""
+    plan = WritePlan()
+    for row in rows:
+        number = row.fields["business_number"]
+        if number not in registered:
+            plan.to_create.append(row.fields)
+            continue
+        org_id, registered_kind = registered[number]
+        if registered_kind != kind:
+            plan.errors.append(RowError(row.row, "사업자등록번호", number, OTHER_KIND_REASON[registered_kind]))
+        elif options.on_duplicate == "report":
+            plan.errors.append(RowError(row.row, "사업자등록번호", number, "already registered"))
+        else:
+            plan.to_update.append((org_id, row.fields))
+    return plan

@@ -3,7 +3,8 @@
 Deterministic (a seeded generator), built through the product's services: organizations via
 OrganizationService (created, then verified by staff), contracts via ContractService (reported
 and confirmed by staff), targets and purchases via PurchaseService. Fairs, participants and
-meetings are written with the ORM until the fairs booking service lands.
+meetings are written with the ORM: these meetings were held in 2020 and 2021, and the booking
+service only books while a fair's booking window is open (the rule, not the data, it checks).
 
 The figures it must reproduce (and the tests check through the reports API and the files):
 - 1st and 2nd online fairs 2021: 65 agencies, 116 firms, 435 meetings held, confirmed linked
@@ -220,15 +221,31 @@ async def _fair(
     meetings: int,
     staff: Principal,
 ) -> tuple[uuid.UUID, list[Meeting]]:
-    """A fair with its participants and `meetings` held meetings, nobody double-booked.
-
-    In slot t agency j meets firm (t·A + j) mod F: within a slot the firms differ (A ≤ F), and
-    every firm is met in turn. 12 half-hour slots a day from 10:00.
-    """
+    """A fair with its participants and `meetings` held meetings, nobody double-booked."""
     a_count, f_count = len(agencies), len(firms)
     assert a_count <= f_count
-    days = (meetings // a_count) // 12 + 1
-    fair = Fair(
+    fair = _fair_row(name, first_day, (meetings // a_count) // 12 + 1, staff)
+    session.add(fair)
+    await session.flush()
+    for org in agencies:
+        session.add(FairParticipant(fair_id=fair.id, organization_id=org.id, kind="agency", added_by_staff=True))
+    for org in firms:
+        session.add(FairParticipant(fair_id=fair.id, organization_id=org.id, kind="firm", added_by_staff=True))
+    held = _held_meetings(fair.id, first_day, agencies, firms, meetings, staff)
+    # A few cancelled bookings, which count nowhere.
+    cancelled = [
+        _meeting(fair.id, agencies[k], firms[-1 - k], _slot_start(first_day, 0), MeetingStatus.CANCELLED)
+        for k in range(3)
+    ]
+    session.add_all([*held, *cancelled])
+    await session.flush()
+    return fair.id, held
+
+
+def _fair_row(name: str, first_day: date, days: int, staff: Principal) -> Fair:
+    """A first-come fair of `days` days from 10:00 to 16:00 in half-hour slots; booking was open from
+    30 to 3 days before it."""
+    return Fair(
         name=name,
         description="공공기관과 사회적경제기업의 1:1 온라인 구매상담",
         mode=FairMode.FIRST_COME,
@@ -240,43 +257,46 @@ async def _fair(
         booking_closes_at=datetime.combine(first_day - timedelta(days=3), datetime.min.time(), tzinfo=SEOUL),
         created_by=staff.user_id,
     )
-    session.add(fair)
-    await session.flush()
-    for org in agencies:
-        session.add(FairParticipant(fair_id=fair.id, organization_id=org.id, kind="agency", added_by_staff=True))
-    for org in firms:
-        session.add(FairParticipant(fair_id=fair.id, organization_id=org.id, kind="firm", added_by_staff=True))
+
+
+def _held_meetings(
+    fair_id: uuid.UUID,
+    first_day: date,
+    agencies: list[Organization],
+    firms: list[Organization],
+    meetings: int,
+    staff: Principal,
+) -> list[Meeting]:
+    """In slot t agency j meets firm (t·A + j) mod F: within a slot the firms differ (A ≤ F), and
+    every firm is met in turn. 12 half-hour slots a day from 10:00."""
     rows = []
     for m in range(meetings):
-        slot, j = divmod(m, a_count)
-        day, index = divmod(slot, 12)
-        starts = datetime.combine(first_day + timedelta(days=day), datetime.min.time(), tzinfo=SEOUL) + timedelta(
-            hours=10, minutes=30 * index
-        )
-        rows.append(
-            Meeting(
-                fair_id=fair.id,
-                agency_id=agencies[j].id,
-                firm_id=firms[m % f_count].id,
-                starts_at=starts.astimezone(UTC),
-                ends_at=(starts + timedelta(minutes=30)).astimezone(UTC),
-                status=MeetingStatus.HELD,
-                booked_by=staff.user_id,
-                by_staff=True,
-            )
-        )
-    # A few cancelled bookings, which count nowhere.
-    for k in range(3):
-        starts = datetime.combine(first_day, datetime.min.time(), tzinfo=SEOUL) + timedelta(hours=10)
-        rows.append(
-            Meeting(
-                fair_id=fair.id, agency_id=agencies[k].id, firm_id=firms[-1 - k].id, starts_at=starts.astimezone(UTC),
-                ends_at=(starts + timedelta(minutes=30)).astimezone(UTC), status=MeetingStatus.CANCELLED,
-            )
-        )  # fmt: skip
-    session.add_all(rows)
-    await session.flush()
-    return fair.id, rows[:meetings]
+        slot, j = divmod(m, len(agencies))
+        firm = firms[m % len(firms)]
+        meeting = _meeting(fair_id, agencies[j], firm, _slot_start(first_day, slot), MeetingStatus.HELD)
+        meeting.booked_by = staff.user_id
+        meeting.by_staff = True
+        rows.append(meeting)
+    return rows
+
+
+def _slot_start(first_day: date, slot: int) -> datetime:
+    day, index = divmod(slot, 12)
+    midnight = datetime.combine(first_day + timedelta(days=day), datetime.min.time(), tzinfo=SEOUL)
+    return midnight + timedelta(hours=10, minutes=30 * index)
+
+
+def _meeting(
+    fair_id: uuid.UUID, agency: Organization, firm: Organization, starts: datetime, status: MeetingStatus
+) -> Meeting:
+    return Meeting(
+        fair_id=fair_id,
+        agency_id=agency.id,
+        firm_id=firm.id,
+        starts_at=starts.astimezone(UTC),
+        ends_at=(starts + timedelta(minutes=30)).astimezone(UTC),
+        status=status,
+    )
 
 
 TITLES = {

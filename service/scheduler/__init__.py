@@ -1,6 +1,6 @@
 """APScheduler wiring only. Each job calls a domain service; the work is idempotent and
 coordinated through PostgreSQL (SKIP LOCKED, advisory locks, sent_at flags), so every app
-instance may run the scheduler (PITFALLS #4)."""
+instance may run the scheduler (APScheduler started in every worker runs every job there)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 - `server`: the app on a free port, on a fresh clone of the migrated test database, with mail
   going to the `mailbox` fixture's aiosmtpd server and the timed jobs running.
-- `browser`: /usr/bin/chromium through Playwright (never Playwright's own download, PITFALLS #13).
+- `browser`: /usr/bin/chromium through Playwright (never Playwright's own
+  download: `playwright install` fails on these machines).
 - `journey`: a page plus helpers: `shot(name)` saves a numbered screenshot under
   test-output/e2e/<test>/, `check_a11y()` runs axe-core in the page and fails on serious or
   critical violations, and the page must not log a Content-Security-Policy violation.

@@ -41,6 +41,64 @@ def record_server_errors(journey: Journey, seen: list[str]) -> None:
     journey.page.on("response", record)
 
 
+def send_request(tab: Journey, fair_id: str, agency: Seeded, firm: Seeded, priority: str) -> None:
+    """The firm's tab sends a request to the agency from the fair's page."""
+    tab.go(f"/fairs/{fair_id}")
+    tab.page.wait_for_url(f"**/fairs/{fair_id}/book")
+    expect(tab.page.locator("h2", has_text="상담 신청")).to_be_visible()
+    tab.page.locator("#r-agency").select_option(label=agency.name)
+    tab.page.locator("#r-priority").select_option(priority)
+    tab.page.locator("#r-message").fill(f"{firm.name}입니다. 방역 소독 견적을 설명드리고 싶습니다.")
+    tab.shot("request form")
+    tab.check_a11y()
+    tab.page.get_by_role("button", name="신청 보내기").click()
+    tab.page.wait_for_url("**?msg=requested")
+    expect(tab.page.locator("[role=status]")).to_have_text("상담 신청을 보냈습니다.")
+    expect(tab.page.locator("main li", has_text="우선순위")).to_contain_text("대기")
+    tab.shot("request sent")
+
+
+def accept_requests(buyer: Journey, fair_id: str, firms: tuple[Seeded, ...]) -> None:
+    """The agency accepts each firm's request from its inbox."""
+    buyer.go(f"/fairs/{fair_id}/agenda")
+    buyer.page.get_by_role("link", name="받은 상담 신청").click()
+    buyer.page.wait_for_url(f"**/fairs/{fair_id}/requests")
+    expect(buyer.page.locator("tbody tr")).to_have_count(len(firms))
+    buyer.shot("request inbox")
+    buyer.check_a11y()
+    for firm in firms:
+        buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="수락").click()
+        buyer.page.wait_for_url("**?done=accepted")
+        # decided: only the other decision is offered, as an explicit change of mind
+        expect(
+            buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="거절로 바꾸기")
+        ).to_be_visible()
+    buyer.shot("both accepted")
+
+
+def schedule(staff: Journey, fair_id: str, agency: Seeded) -> None:
+    """Staff press the schedule button; the grid shows the agency's two provisional meetings."""
+    staff.go(f"/fairs/{fair_id}")
+    staff.page.get_by_role("button", name="자동 배정 실행").click()
+    staff.page.wait_for_url(f"**/fairs/{fair_id}/grid?done=scheduled")
+    row = staff.page.locator("tbody tr", has_text=agency.name)
+    expect(row.locator("td.booked")).to_have_count(2)
+    expect(row.locator("td.provisional")).to_have_count(2)
+    staff.shot("grid after scheduling")
+    staff.check_a11y()
+
+
+def publish_final_agenda(staff: Journey, fair_id: str) -> None:
+    staff.go(f"/fairs/{fair_id}")
+    expect(staff.page.locator(".lead")).to_contain_text("임시 일정")
+    staff.page.get_by_role("button", name="최종 일정 확정").click()
+    staff.page.wait_for_url(f"**/fairs/{fair_id}/grid?done=scheduled")
+    expect(staff.page.locator("td.provisional")).to_have_count(0)
+    staff.go(f"/fairs/{fair_id}")
+    expect(staff.page.locator(".lead")).to_contain_text("최종 일정")
+    staff.shot("final agenda published")
+
+
 class TestRequestModeWithTheAutoScheduler:
     def test_requests_accepted_then_scheduled_then_final(
         self,
@@ -72,46 +130,14 @@ class TestRequestModeWithTheAutoScheduler:
         for who, firm, priority in (("firm a", firm_a, "1"), ("firm b", firm_b, "2")):
             tab = tab_for(browser, journey, who, firm)
             tabs.append(tab)
-            tab.go(f"/fairs/{fair_id}")
-            tab.page.wait_for_url(f"**/fairs/{fair_id}/book")
-            expect(tab.page.locator("h2", has_text="상담 신청")).to_be_visible()
-            tab.page.locator("#r-agency").select_option(label=agency.name)
-            tab.page.locator("#r-priority").select_option(priority)
-            tab.page.locator("#r-message").fill(f"{firm.name}입니다. 방역 소독 견적을 설명드리고 싶습니다.")
-            tab.shot("request form")
-            tab.check_a11y()
-            tab.page.get_by_role("button", name="신청 보내기").click()
-            tab.page.wait_for_url("**?msg=requested")
-            expect(tab.page.locator("[role=status]")).to_have_text("상담 신청을 보냈습니다.")
-            expect(tab.page.locator("main li", has_text="우선순위")).to_contain_text("대기")
-            tab.shot("request sent")
+            send_request(tab, fair_id, agency, firm, priority)
 
         # the agency accepts both from its inbox
         buyer = tab_for(browser, journey, "agency", agency)
-        buyer.go(f"/fairs/{fair_id}/agenda")
-        buyer.page.get_by_role("link", name="받은 상담 신청").click()
-        buyer.page.wait_for_url(f"**/fairs/{fair_id}/requests")
-        expect(buyer.page.locator("tbody tr")).to_have_count(2)
-        buyer.shot("request inbox")
-        buyer.check_a11y()
-        for firm in (firm_a, firm_b):
-            buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="수락").click()
-            buyer.page.wait_for_url("**?done=accepted")
-            # decided: only the other decision is offered, as an explicit change of mind
-            expect(
-                buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="거절로 바꾸기")
-            ).to_be_visible()
-        buyer.shot("both accepted")
+        accept_requests(buyer, fair_id, (firm_a, firm_b))
 
         # staff press the schedule button; the grid shows who meets whom
-        staff.go(f"/fairs/{fair_id}")
-        staff.page.get_by_role("button", name="자동 배정 실행").click()
-        staff.page.wait_for_url(f"**/fairs/{fair_id}/grid?done=scheduled")
-        row = staff.page.locator("tbody tr", has_text=agency.name)
-        expect(row.locator("td.booked")).to_have_count(2)
-        expect(row.locator("td.provisional")).to_have_count(2)
-        staff.shot("grid after scheduling")
-        staff.check_a11y()
+        schedule(staff, fair_id, agency)
 
         # the agency's agenda shows the placed meetings, provisional for now
         buyer.go(f"/fairs/{fair_id}/agenda")
@@ -124,14 +150,7 @@ class TestRequestModeWithTheAutoScheduler:
         buyer.check_a11y()
 
         # staff publish the final agenda; the provisional marks are gone
-        staff.go(f"/fairs/{fair_id}")
-        expect(staff.page.locator(".lead")).to_contain_text("임시 일정")
-        staff.page.get_by_role("button", name="최종 일정 확정").click()
-        staff.page.wait_for_url(f"**/fairs/{fair_id}/grid?done=scheduled")
-        expect(staff.page.locator("td.provisional")).to_have_count(0)
-        staff.go(f"/fairs/{fair_id}")
-        expect(staff.page.locator(".lead")).to_contain_text("최종 일정")
-        staff.shot("final agenda published")
+        publish_final_agenda(staff, fair_id)
 
         # the final agenda sends the agency a calendar invite for each of its meetings
         wait_for(lambda: len(mails_with_invite(box, agency.email)) == 2, "two invites to the agency")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,121 @@ def tab(browser: Browser, lead: Journey, who: str, account: Seeded | None = None
     return opened
 
 
+def request_with_a_malformed_agency_id(firm_tab: Journey, fair_id: str) -> None:
+    """The request form sent with an agency id that is not one comes back with the field's error."""
+    firm_tab.go(f"/fairs/{fair_id}/book")
+    firm_tab.page.locator("#r-agency option").first.evaluate("o => { o.value = 'not-a-uuid'; }")
+    with firm_tab.page.expect_response(lambda r: r.request.method == "POST") as answer:
+        firm_tab.page.locator("form[action$='/requests'] button[type=submit]").click()
+    assert answer.value.status == 422
+    expect(firm_tab.page.locator("#r-agency")).to_have_attribute("aria-invalid", "true")
+    described = firm_tab.page.locator("#r-agency").get_attribute("aria-describedby") or ""
+    for ref in described.split():
+        expect(firm_tab.page.locator(f"#{ref}")).to_have_count(1)
+    expect(firm_tab.page.locator("#error-summary a[href='#r-agency']")).to_have_count(1)
+    korean_page(firm_tab, "request malformed agency", "목록에서 다시 골라 주세요")
+
+
+def rename_held_for_review(firm_b_tab: Journey, firm_b: Seeded, tag: str) -> None:
+    """Renamed with a new business number on /me: the change is held, shown old -> new."""
+    firm_b_tab.go("/me")
+    firm_b_tab.page.locator("#f-name").fill(f"은평돌봄협동조합 {tag}")
+    firm_b_tab.page.locator("#f-business_number").fill(business_number())
+    firm_b_tab.page.locator("main form[action='/me/organization'] button[type=submit]").click()
+    firm_b_tab.page.wait_for_url("**/me?saved=1")
+    expect(firm_b_tab.page.locator("h1")).to_have_text(firm_b.name)  # the verified name until reviewed
+    expect(firm_b_tab.page.locator("#pending-changes")).to_contain_text(f"은평돌봄협동조합 {tag}")
+    korean_page(firm_b_tab, "me pending change", "지원센터 확인 후 반영됩니다", "지원센터 확인을 기다리고", "→")
+
+
+def fair_form_errors(staff: Journey, tag: str) -> datetime:
+    """A script link and a day out of range, both named at their fields (422). Returns the moment
+    the form was filled in."""
+    staff.go("/fairs")
+    page = staff.page
+    moment = seoul_now()
+    page.locator("#f-name").fill(f"잘못 입력한 상담회 {tag}")
+    page.locator("input[name=mode][value=first_come]").check()
+    page.locator("#f-dates").fill("0001-01-01")
+    page.locator("#f-start").fill("09:00")
+    page.locator("#f-end").fill("12:00")
+    page.locator("#f-slot_minutes").fill("30")
+    page.locator("#f-booking_opens_at").fill(moment.strftime("%Y-%m-%dT%H:%M"))
+    page.locator("#f-booking_closes_at").fill(moment.strftime("%Y-12-31T18:00"))
+    page.locator("#f-room_url_template").fill("javascript:alert(1)")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.locator("main form button[type=submit]").last.click()
+    assert answer.value.status == 422
+    expect(page.locator("#f-room_url_template")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#f-room_url_template")).to_have_attribute(
+        "aria-describedby", "h-room_url_template e-room_url_template"
+    )
+    expect(page.locator("#error-summary a[href='#f-room_url_template']")).to_have_count(1)
+    expect(page).to_have_title(re.compile(r"^오류: "))
+    korean_page(
+        staff,
+        "fair form errors",
+        "https://로 시작하는 링크를 입력해 주세요",
+        "2000년부터 2100년 사이의 날짜로 입력해 주세요",
+    )
+    return moment
+
+
+def form_sent_twice(staff: Journey, tag: str, moment: datetime) -> None:
+    """The form sent, then edited and sent again with its used token: the answer says so and links
+    the fair."""
+    page = staff.page
+    page.locator("#f-dates").fill(moment.date().isoformat())
+    page.locator("#f-room_url_template").fill("")
+    page.locator("main form").last.evaluate(
+        """f => fetch(f.action, {method: 'POST', body: new URLSearchParams(new FormData(f)),
+            redirect: 'manual', credentials: 'same-origin'})"""
+    )
+    page.locator("#f-name").fill(f"고쳐서 다시 보낸 상담회 {tag}")  # an edited resubmission of the used token
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.locator("main form button[type=submit]").last.click()
+    assert answer.value.status == 409
+    expect(page.locator("h1")).to_have_text("이미 제출된 양식입니다")
+    expect(page.get_by_role("link", name="제출된 내용 보기")).to_have_attribute("href", re.compile(r"/fairs/"))
+    korean_page(staff, "form sent twice", "제출된 내용 보기")
+
+
+def throttles(browser: Browser, journey: Journey, seeder: Seeder, outsider: Seeded, tag: str) -> None:
+    """The sixth registration from this address in an hour, and a locked sign-in."""
+    extra = seeder.http.post("/register", json=firm_payload())
+    assert extra.status_code == 201, extra.text
+    seeder.http.cookies.clear()
+    visitor = tab(browser, journey, "visitor")
+    visitor.go("/register?kind=firm")
+    fill_firm(visitor, f"late-{tag}@example.kr", f"늦은협동조합 {tag}")
+    with visitor.page.expect_response(lambda r: r.request.method == "POST") as answer:
+        visitor.page.locator("main form button[type=submit]").last.click()
+    assert answer.value.status == 429
+    korean_page(visitor, "register throttled", "같은 IP 주소에서 가입 신청이", "분 뒤에 다시 신청해 주세요")
+
+    for _ in range(5):
+        wrong = seeder.http.post("/auth/login", json={"email": outsider.email, "password": "not-the-password"})
+        assert wrong.status_code == 401, wrong.text
+    visitor.go("/login")
+    visitor.page.locator("#email").fill(outsider.email)
+    visitor.page.locator("#password").fill(PASSWORD)
+    with visitor.page.expect_response(lambda r: r.request.method == "POST") as answer:
+        visitor.page.locator("main form button[type=submit]").click()
+    assert answer.value.status == 429
+    korean_page(visitor, "sign-in locked", "로그인 실패가 너무 많습니다", "분 뒤에 다시 로그인해 주세요")
+
+
+def participant_id_not_listed(staff: Journey, fair_id: str, outsider: Seeded) -> None:
+    page = staff.page
+    staff.go(f"/fairs/{fair_id}")
+    page.get_by_label(outsider.name, exact=False).evaluate("box => { box.value = 'not-a-uuid'; }")
+    page.get_by_label(outsider.name, exact=False).check()
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name="선택한 곳 추가").click()
+    assert answer.value.status == 422
+    korean_page(staff, "setup participant error", "올바른 ID가 아닙니다")
+
+
 class TestIssue12PagesInKorean:
     def test_changed_pages_read_in_korean_at_both_widths(
         self,
@@ -178,28 +294,11 @@ class TestIssue12PagesInKorean:
 
         # -- firm A: a request form sent with a malformed agency id comes back with the field's error
         firm_tab = tab(browser, journey, "firm a", firm_a)
-        firm_tab.go(f"/fairs/{fair_id}/book")
-        firm_tab.page.locator("#r-agency option").first.evaluate("o => { o.value = 'not-a-uuid'; }")
-        with firm_tab.page.expect_response(lambda r: r.request.method == "POST") as answer:
-            firm_tab.page.locator("form[action$='/requests'] button[type=submit]").click()
-        assert answer.value.status == 422
-        expect(firm_tab.page.locator("#r-agency")).to_have_attribute("aria-invalid", "true")
-        described = firm_tab.page.locator("#r-agency").get_attribute("aria-describedby") or ""
-        for ref in described.split():
-            expect(firm_tab.page.locator(f"#{ref}")).to_have_count(1)
-        expect(firm_tab.page.locator("#error-summary a[href='#r-agency']")).to_have_count(1)
-        korean_page(firm_tab, "request malformed agency", "목록에서 다시 골라 주세요")
+        request_with_a_malformed_agency_id(firm_tab, fair_id)
 
         # -- firm B: renamed with a new business number on /me; the change is held, old -> new ------
         firm_b_tab = tab(browser, journey, "firm b", firm_b)
-        firm_b_tab.go("/me")
-        firm_b_tab.page.locator("#f-name").fill(f"은평돌봄협동조합 {tag}")
-        firm_b_tab.page.locator("#f-business_number").fill(business_number())
-        firm_b_tab.page.locator("main form[action='/me/organization'] button[type=submit]").click()
-        firm_b_tab.page.wait_for_url("**/me?saved=1")
-        expect(firm_b_tab.page.locator("h1")).to_have_text(firm_b.name)  # the verified name until reviewed
-        expect(firm_b_tab.page.locator("#pending-changes")).to_contain_text(f"은평돌봄협동조합 {tag}")
-        korean_page(firm_b_tab, "me pending change", "지원센터 확인 후 반영됩니다", "지원센터 확인을 기다리고", "→")
+        rename_held_for_review(firm_b_tab, firm_b, tag)
 
         # -- staff: the queue of held changes -------------------------------------------------------
         staff = journey
@@ -210,57 +309,14 @@ class TestIssue12PagesInKorean:
         korean_page(staff, "staff change queue", "변경 승인", "변경 반려", f"은평돌봄협동조합 {tag}")
 
         # the fair form: a script link and a day out of range, both named at their fields (422)
-        staff.go("/fairs")
+        moment = fair_form_errors(staff, tag)
         page = staff.page
-        moment = seoul_now()
-        page.locator("#f-name").fill(f"잘못 입력한 상담회 {tag}")
-        page.locator("input[name=mode][value=first_come]").check()
-        page.locator("#f-dates").fill("0001-01-01")
-        page.locator("#f-start").fill("09:00")
-        page.locator("#f-end").fill("12:00")
-        page.locator("#f-slot_minutes").fill("30")
-        page.locator("#f-booking_opens_at").fill(moment.strftime("%Y-%m-%dT%H:%M"))
-        page.locator("#f-booking_closes_at").fill(moment.strftime("%Y-12-31T18:00"))
-        page.locator("#f-room_url_template").fill("javascript:alert(1)")
-        with page.expect_response(lambda r: r.request.method == "POST") as answer:
-            page.locator("main form button[type=submit]").last.click()
-        assert answer.value.status == 422
-        expect(page.locator("#f-room_url_template")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator("#f-room_url_template")).to_have_attribute(
-            "aria-describedby", "h-room_url_template e-room_url_template"
-        )
-        expect(page.locator("#error-summary a[href='#f-room_url_template']")).to_have_count(1)
-        expect(page).to_have_title(re.compile(r"^오류: "))
-        korean_page(
-            staff,
-            "fair form errors",
-            "https://로 시작하는 링크를 입력해 주세요",
-            "2000년부터 2100년 사이의 날짜로 입력해 주세요",
-        )
 
         # the form sent, then edited and sent again with its used token: the answer says so and links the fair
-        page.locator("#f-dates").fill(moment.date().isoformat())
-        page.locator("#f-room_url_template").fill("")
-        page.locator("main form").last.evaluate(
-            """f => fetch(f.action, {method: 'POST', body: new URLSearchParams(new FormData(f)),
-                redirect: 'manual', credentials: 'same-origin'})"""
-        )
-        page.locator("#f-name").fill(f"고쳐서 다시 보낸 상담회 {tag}")  # an edited resubmission of the used token
-        with page.expect_response(lambda r: r.request.method == "POST") as answer:
-            page.locator("main form button[type=submit]").last.click()
-        assert answer.value.status == 409
-        expect(page.locator("h1")).to_have_text("이미 제출된 양식입니다")
-        expect(page.get_by_role("link", name="제출된 내용 보기")).to_have_attribute("href", re.compile(r"/fairs/"))
-        korean_page(staff, "form sent twice", "제출된 내용 보기")
+        form_sent_twice(staff, tag, moment)
 
         # the setup page: a participant id that is not one of the listed organizations
-        staff.go(f"/fairs/{fair_id}")
-        page.get_by_label(outsider.name, exact=False).evaluate("box => { box.value = 'not-a-uuid'; }")
-        page.get_by_label(outsider.name, exact=False).check()
-        with page.expect_response(lambda r: r.request.method == "POST") as answer:
-            page.get_by_role("button", name="선택한 곳 추가").click()
-        assert answer.value.status == 422
-        korean_page(staff, "setup participant error", "올바른 ID가 아닙니다")
+        participant_id_not_listed(staff, fair_id, outsider)
 
         # the agenda becomes final (its slots are over: the fair is today 09:00-12:00), then the
         # two sides report different outcomes
@@ -285,24 +341,4 @@ class TestIssue12PagesInKorean:
         korean_page(agency_tab, "inbox after final agenda", "상담 요청이 마감되었습니다")
 
         # -- throttles: the sixth registration from this address in an hour, a locked sign-in ------
-        extra = seeder.http.post("/register", json=firm_payload())
-        assert extra.status_code == 201, extra.text
-        seeder.http.cookies.clear()
-        visitor = tab(browser, journey, "visitor")
-        visitor.go("/register?kind=firm")
-        fill_firm(visitor, f"late-{tag}@example.kr", f"늦은협동조합 {tag}")
-        with visitor.page.expect_response(lambda r: r.request.method == "POST") as answer:
-            visitor.page.locator("main form button[type=submit]").last.click()
-        assert answer.value.status == 429
-        korean_page(visitor, "register throttled", "같은 IP 주소에서 가입 신청이", "분 뒤에 다시 신청해 주세요")
-
-        for _ in range(5):
-            wrong = seeder.http.post("/auth/login", json={"email": outsider.email, "password": "not-the-password"})
-            assert wrong.status_code == 401, wrong.text
-        visitor.go("/login")
-        visitor.page.locator("#email").fill(outsider.email)
-        visitor.page.locator("#password").fill(PASSWORD)
-        with visitor.page.expect_response(lambda r: r.request.method == "POST") as answer:
-            visitor.page.locator("main form button[type=submit]").click()
-        assert answer.value.status == 429
-        korean_page(visitor, "sign-in locked", "로그인 실패가 너무 많습니다", "분 뒤에 다시 로그인해 주세요")
+        throttles(browser, journey, seeder, outsider, tag)

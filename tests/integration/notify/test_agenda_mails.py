@@ -24,24 +24,40 @@ def _has_invite(message: EmailMessage) -> bool:
     return any(part.get_content_type() == "text/calendar" for part in message.walk())
 
 
+async def _fair_with_two_accepted_requests(client, sessionmaker, smtp_settings):
+    """A request fair where one firm's requests to two agencies were both accepted."""
+    staff = await create_staff(client, sessionmaker, smtp_settings)
+    agency = await verified_agency(client, staff)
+    other_agency = await verified_agency(client, staff)
+    firm = await verified_firm(client, staff)
+    fair = (await client.post("/api/v1/fairs", json=request_fair(), headers=staff.headers)).json()
+    orgs = [agency.organization_id, other_agency.organization_id, firm.organization_id]
+    participants = f"/api/v1/fairs/{fair['id']}/participants"
+    await client.post(participants, json={"organization_ids": orgs}, headers=staff.headers)
+    for who in (agency, other_agency):
+        sent = await client.post(
+            f"/api/v1/fairs/{fair['id']}/requests", json={"agency_id": who.organization_id}, headers=firm.headers
+        )
+        accepted = await client.post(f"/api/v1/requests/{sent.json()['id']}/accept", headers=who.headers)
+        assert accepted.status_code == 200, accepted.text
+    return staff, agency, other_agency, firm, fair
+
+
+def _assert_provisional(message: EmailMessage, fair_id: str) -> None:
+    assert "임시 상담 일정" in message["Subject"] and "확정 아님" in message["Subject"]
+    text = _text(message)
+    assert "아직 확정된 일정이 아닙니다" in text
+    assert "2030. 11. 2.(토)까지 지원센터에 알려 주세요" in text  # the day before the fair
+    assert f"/fairs/{fair_id}/agenda" in text
+    assert not _has_invite(message)
+
+
 async def test_provisional_then_final_mails_say_what_they_are(database_url, sessionmaker, smtp, smtp_settings):
     app = create_app(smtp_settings, database_url)
     async with AsyncTestClient(app, base_url="http://127.0.0.1:8000") as client:
-        staff = await create_staff(client, sessionmaker, smtp_settings)
-        agency = await verified_agency(client, staff)
-        other_agency = await verified_agency(client, staff)
-        firm = await verified_firm(client, staff)
-        fair = (await client.post("/api/v1/fairs", json=request_fair(), headers=staff.headers)).json()
-        orgs = [agency.organization_id, other_agency.organization_id, firm.organization_id]
-        await client.post(
-            f"/api/v1/fairs/{fair['id']}/participants", json={"organization_ids": orgs}, headers=staff.headers
+        staff, agency, other_agency, firm, fair = await _fair_with_two_accepted_requests(
+            client, sessionmaker, smtp_settings
         )
-        for who in (agency, other_agency):
-            sent = await client.post(
-                f"/api/v1/fairs/{fair['id']}/requests", json={"agency_id": who.organization_id}, headers=firm.headers
-            )
-            accepted = await client.post(f"/api/v1/requests/{sent.json()['id']}/accept", headers=who.headers)
-            assert accepted.status_code == 200, accepted.text
         await drain(sessionmaker, smtp_settings)
         smtp.inbox.clear()  # verification and request mails of the set-up
 
@@ -51,12 +67,7 @@ async def test_provisional_then_final_mails_say_what_they_are(database_url, sess
         provisional = smtp.inbox.messages
         assert len(provisional) == 3  # one per participant's user, no invitations yet
         for message in provisional:
-            assert "임시 상담 일정" in message["Subject"] and "확정 아님" in message["Subject"]
-            text = _text(message)
-            assert "아직 확정된 일정이 아닙니다" in text
-            assert "2030. 11. 2.(토)까지 지원센터에 알려 주세요" in text  # the day before the fair
-            assert f"/fairs/{fair['id']}/agenda" in text
-            assert not _has_invite(message)
+            _assert_provisional(message, fair["id"])
         smtp.inbox.clear()
 
         # the firm moves one provisional meeting to the slot left free; no mail while provisional

@@ -1,4 +1,4 @@
-"""pg_trgm must make trigrams of Hangul (PITFALLS #1: a C-locale database yields none)."""
+"""pg_trgm must make trigrams of Hangul (a database whose LC_CTYPE is C yields none, and every similarity is 0)."""
 
 from sqlalchemy import text
 

@@ -1,4 +1,5 @@
-"""OPTIONS and 405 answers list every method of a path (Litestar lists only the first: PITFALLS #8)."""
+"""OPTIONS and 405 answers list every method of a path (Litestar's automatic OPTIONS lists only the
+first, litestar#4169)."""
 
 from __future__ import annotations
 

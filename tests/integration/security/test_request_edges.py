@@ -95,7 +95,7 @@ class TestOneCharset:
 
 
 class TestListBounds:
-    """API.md: lists in bodies hold at most 1,000 items; beyond, 422 naming the field (never the
+    """Lists in bodies hold at most 1,000 items; beyond, 422 naming the field (never the
     503 of asyncpg's 32,767-parameter limit)."""
 
     @staticmethod

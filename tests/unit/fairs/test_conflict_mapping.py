@@ -1,4 +1,5 @@
-"""PITFALLS #9: whichever constraint PostgreSQL checks first, a booking conflict is one error."""
+"""A booking that breaks both the unique and the exclusion constraint reports whichever PostgreSQL
+checks first (23505 or 23P01); either way a booking conflict is one error."""
 
 from __future__ import annotations
 
