@@ -1,4 +1,4 @@
-"""JSON API of fairs, slots, meetings and meeting requests (see API.md)."""
+"""JSON API of fairs, slots, meetings and meeting requests (the routes under /api/v1/fairs, /meetings, /requests)."""
 
 from __future__ import annotations
 

@@ -94,12 +94,8 @@ def render_mail(kind: str, locale: str, context: dict[str, Any], tz: str = "Asia
     return RenderedMail(subject=" ".join(subject.split()), text=text, html=html)
 
 
-def encode_context(value: Any) -> Any:
-    """A template context as JSON, keeping the types templates format (datetimes, dates, decimals).
-
-    Raises TypeError for anything else, at enqueue time, so a context that cannot be stored fails
-    in the transaction that queued it rather than when the mail is sent.
-    """
+def _encode_scalar(value: Any) -> Any:
+    """A value that is not a container, as JSON; `TypeError` for a type mails cannot store."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, enum.Enum):
@@ -114,13 +110,22 @@ def encode_context(value: Any) -> Any:
         return {"$decimal": str(value)}
     if isinstance(value, uuid.UUID):
         return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be stored in a mail context")
+
+
+def encode_context(value: Any) -> Any:
+    """A template context as JSON, keeping the types templates format (datetimes, dates, decimals).
+
+    Raises TypeError for anything else, at enqueue time, so a context that cannot be stored fails
+    in the transaction that queued it rather than when the mail is sent.
+    """
     if isinstance(value, list | tuple):
         return [encode_context(item) for item in value]
     if isinstance(value, dict):
         if any(str(key).startswith("$") for key in value):
             raise TypeError("mail context keys may not start with '$' (reserved for typed values)")
         return {str(key): encode_context(item) for key, item in value.items()}
-    raise TypeError(f"{type(value).__name__} cannot be stored in a mail context")
+    return _encode_scalar(value)
 
 
 def decode_context(value: Any) -> Any:
