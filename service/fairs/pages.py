@@ -759,7 +759,7 @@ class FairPages(Controller):
     ) -> Template:
         """The confirmation step of a decision (the inbox's Decline and change links lead here)."""
         accept = _decision(decision)
-        asked = await meeting_requests.visible(viewer, request_id)
+        asked = await meeting_requests.decidable(viewer, request_id)
         fair = await fairs.get(asked.fair_id)
         firm = (await fairs.organization_names({asked.firm_id})).get(asked.firm_id, "")
         change = "?change=true" if request.query_params.get("change") == "true" else ""
@@ -887,11 +887,11 @@ class MeetingPages(Controller):
         fairs: NamedDependency[FairService],
     ) -> Template:
         """The confirmation step of a move to the slot picked on the agenda (`?start=`)."""
+        meeting = await booking.allowed(viewer, meeting_id, "move")
         errors = FieldErrors()
         start = _local(request.query_params.get("start"), errors, "start")
         errors.raise_if_any()
         assert start is not None
-        meeting = await booking.allowed(viewer, meeting_id, "move")
         names = await fairs.organization_names({meeting.agency_id, meeting.firm_id})
         values = {
             "when": format_slot(meeting.starts_at),
