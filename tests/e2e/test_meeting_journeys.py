@@ -64,7 +64,7 @@ def cancel_tomorrows_meeting(firm_tab: Journey, fair_id: str, agency: Seeded) ->
     page = firm_tab.page
     firm_tab.go(f"/fairs/{fair_id}/agenda")
     page.locator("main tbody tr", has_text=agency.name).get_by_role("button", name="취소").click()
-    page.wait_for_url("**/meetings/*/cancel")
+    page.wait_for_url("**/meetings/*/cancel*")
     expect(page.locator("h1")).to_have_text("상담을 취소할까요?")
     korean_page(firm_tab, "cancel confirmation", "상담을 취소할까요?", agency.name, "아니요, 돌아가기")
     page.set_viewport_size({"width": 1366, "height": 900})
@@ -85,7 +85,7 @@ def decline_a_request(journey: Journey, server: LiveServer, fair_id: str, agency
     page = journey.page
     journey.go(f"/fairs/{fair_id}/requests")
     page.locator("main tbody tr", has_text=firm.name).get_by_role("button", name="거절하기").click()
-    page.wait_for_url(f"**/fairs/{fair_id}/requests/*/decline")
+    page.wait_for_url(f"**/fairs/{fair_id}/requests/*/decline*")
     korean_page(journey, "decline confirmation", "상담 요청을 거절할까요?", firm.name)
     page.set_viewport_size({"width": 1366, "height": 900})
     page.get_by_role("button", name="네, 거절합니다").click()
