@@ -78,7 +78,7 @@ def _nav(fair: Fair | None, principal: Principal) -> list[dict[str, str]]:
         items.append({"href": f"{base}/book", "label": label})
     if fair.mode == FairMode.REQUESTS and principal.is_agency:
         items.append({"href": f"{base}/requests", "label": _("Request inbox")})
-    items.append({"href": f"{base}/agenda", "label": _("My agenda")})
+    items.append({"href": f"{base}/agenda", "label": _("All meetings") if principal.is_staff else _("My agenda")})
     return items
 
 

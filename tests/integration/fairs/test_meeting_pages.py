@@ -199,6 +199,8 @@ class TestStaffAndJoining:
         agency_name = await name_of(sessionmaker, w.agency.organization_id)
         firm_name = await name_of(sessionmaker, w.firm.organization_id)
         assert f"{agency_name} · {firm_name}" in page
+        assert "<title>전체 상담 일정" in page and "기관 · 기업" in page
+        assert f'action="/meetings/{meeting_id}/outcome"' not in page  # staff settle disagreements only
 
     async def test_a_firm_joining_a_request_fair_lands_on_the_request_form(
         self, client: Client, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
