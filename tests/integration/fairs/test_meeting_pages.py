@@ -19,6 +19,7 @@ from service.fairs.models import Meeting, MeetingStatus
 from service.lib import clock
 from service.lib.i18n import format_slot
 from service.notify.models import OutboxStatus
+from service.notify.service import render_stored
 from service.registry.models import Organization
 from tests.factories import verified_firm
 from tests.factories_notify import outbox
@@ -94,7 +95,10 @@ class TestOutcomeAndRating:
             cancelled = await outbox(session, f"followup:{hex_id}:rating:", OutboxStatus.CANCELLED)
         assert [m.recipient for m in cancelled] == [w.agency.email]
         assert [m.recipient for m in left] == [w.firm.email]
-        assert left[0].context["values"]["agenda_url"].endswith(f"/fairs/{w.fair_id}/agenda#meeting-{meeting_id}")
+        assert left[0].context is not None
+        mail = render_stored(left[0].template, left[0].locale, left[0].context)
+        link = f"{settings.app.base_url}/fairs/{w.fair_id}/agenda#meeting-{meeting_id}"
+        assert f'<a href="{link}">내 상담 일정에서 평가하기</a>' in mail.html and link in mail.text
 
     async def test_a_meeting_still_to_come_refuses_an_outcome_on_the_page(
         self, client: Client, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
