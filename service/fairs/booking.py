@@ -158,6 +158,30 @@ class BookingService:
             return []
         return await repository.meetings_of(self.session, org_id, fair_id)
 
+    async def agenda(self, viewer: Principal, fair_id: uuid.UUID) -> list[Meeting]:
+        """The meetings a fair's agenda page lists: staff see every meeting of the fair, a
+        participant its own."""
+        if viewer.is_staff:
+            return await repository.fair_meetings(self.session, fair_id)
+        return await self.my_meetings(viewer, fair_id)
+
+    async def allowed(self, viewer: Principal, meeting_id: uuid.UUID, action: str) -> Meeting:
+        """The meeting when the viewer may `action` it ("cancel", "move", "rate") now, for a page
+        that asks for confirmation first; otherwise the refusal the action itself would give."""
+        meeting = await self.visible_meeting(viewer, meeting_id)
+        moment = now()
+        if action == "move":
+            fair = await FairService(self.session).get(meeting.fair_id) if meeting.fair_id is not None else None
+            rule = meeting.why_not_move(viewer, moment, fair)
+        elif action == "cancel":
+            rule = meeting.why_not_cancel(viewer, moment)
+        else:
+            rule = meeting.why_not_rate(viewer, moment)
+        refused = refusal(action, rule)
+        if refused is not None:
+            raise refused
+        return meeting
+
     async def move_targets(self, fair: Fair, meetings: Sequence[Meeting]) -> dict[uuid.UUID, list[Slot]]:
         """For each booked meeting of `fair`, the slots it could move to: neither its agency nor its
         firm marked the slot unavailable, and neither has another live meeting overlapping it (in

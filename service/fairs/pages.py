@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.config import Settings
 from service.fairs.api import BOOKING, FAIRS, MEETING_REQUESTS, invite_response
 from service.fairs.booking import BookingService
-from service.fairs.models import Fair, FairMode
+from service.fairs.models import Fair, FairMode, Meeting, MeetingOutcome, MeetingRating
 from service.fairs.requests import RequestService
 from service.fairs.schemas import BreakIn, DayIn, FairIn, FairPatch
 from service.fairs.service import BookingRuleBroken, FairService, grid_of
@@ -58,6 +58,14 @@ def _form_uuid(raw: str | None, errors: FieldErrors, name: str) -> uuid.UUID | N
         return None
 
 
+def _decision(word: str) -> bool:
+    """accept → True, decline → False; an unknown word must not count as a decline (404)."""
+    accept = {"accept": True, "decline": False}.get(word)
+    if accept is None:
+        raise NotFound("No such decision.")
+    return accept
+
+
 def _nav(fair: Fair | None, principal: Principal) -> list[dict[str, str]]:
     items = [{"href": "/fairs", "label": _("Fairs")}]
     if fair is None:
@@ -70,7 +78,7 @@ def _nav(fair: Fair | None, principal: Principal) -> list[dict[str, str]]:
         items.append({"href": f"{base}/book", "label": label})
     if fair.mode == FairMode.REQUESTS and principal.is_agency:
         items.append({"href": f"{base}/requests", "label": _("Request inbox")})
-    items.append({"href": f"{base}/agenda", "label": _("My agenda")})
+    items.append({"href": f"{base}/agenda", "label": _("All meetings") if principal.is_staff else _("My agenda")})
     return items
 
 
@@ -350,6 +358,100 @@ async def _unavailable_page(
     )
 
 
+def _party(meeting: Meeting, viewer: Principal, names: dict[uuid.UUID, str]) -> str:
+    """Who the meeting is with, for the viewer: the other side; for staff both sides."""
+    agency, firm = names.get(meeting.agency_id, ""), names.get(meeting.firm_id, "")
+    if viewer.is_staff:
+        return f"{agency} · {firm}"
+    return firm if viewer.owns(meeting.agency_id) else agency
+
+
+def _done_message(done: str | None, meeting: Meeting | None, party: str) -> str | None:
+    """What the action just done did, in words naming the meeting (`?done=<what>&meeting=<id>`)."""
+    if not done:
+        return None
+    if done == "joined":
+        return _("You joined the fair.")
+    if meeting is None:
+        return _("Saved.")
+    values = {"when": format_slot(meeting.starts_at), "name": party}
+    messages = {
+        "cancelled": _("Cancelled the meeting of %(when)s with %(name)s."),
+        "moved": _("Moved the meeting with %(name)s to %(when)s."),
+        "rated": _("Recorded the outcome of the meeting of %(when)s with %(name)s."),
+    }
+    return messages.get(done, _("Saved.")) % values
+
+
+async def _agenda_page(
+    request: Request[Any, Any, Any],
+    viewer: Principal,
+    fair: Fair,
+    fairs: FairService,
+    booking: BookingService,
+    *,
+    status_code: int = 200,
+    failed: tuple[uuid.UUID, dict[str, str]] | None = None,
+) -> Template:
+    """The agenda: the participant's meetings (staff: all of the fair's) with their actions;
+    `failed` is a meeting whose outcome form was refused, with its errors."""
+    meetings = await booking.agenda(viewer, fair.id)
+    names = await fairs.organization_names({m.firm_id for m in meetings} | {m.agency_id for m in meetings})
+    targets = await booking.move_targets(fair, meetings)
+    chosen = _uuid_or_none(request.query_params.get("meeting"))
+    done_meeting = next((m for m in meetings if m.id == chosen), None)
+    done = request.query_params.get("done")
+    return render(
+        request,
+        "fairs/agenda.html",
+        status_code=status_code,
+        fair=fair,
+        meetings=meetings,
+        names=names,
+        joined=await fairs.takes_part(viewer, fair.id),
+        moves={m_id: [(s, _label(s)) for s in slots] for m_id, slots in targets.items()},
+        now=now(),  # a contract can be reported from a meeting that has begun; outcomes once it is over
+        label=lambda m: format_slot(m.starts_at, m.ends_at),
+        party=lambda m: _party(m, viewer, names),
+        done_message=_done_message(done, done_meeting, _party(done_meeting, viewer, names) if done_meeting else ""),
+        failed=failed,
+        outcomes=[o.value for o in MeetingOutcome],
+        ratings=[r.value for r in MeetingRating],
+        nav_items=_nav(fair, viewer),
+    )
+
+
+def _confirm_page(
+    request: Request[Any, Any, Any], *, title: str, question: str, action: str, back: str, button: str, **extra: Any
+) -> Template:
+    """A confirmation step that works without JavaScript: the question, what it is about, and the
+    form that does it (POST), beside a link back."""
+    return render(
+        request,
+        "fairs/confirm.html",
+        title=title,
+        question=question,
+        action=action,
+        back=back,
+        button=button,
+        facts=extra.get("facts", []),
+        hidden=extra.get("hidden", {}),
+        nav_items=extra.get("nav_items", []),
+    )
+
+
+def _outcome_form(form: Any) -> tuple[str, str | None, FieldErrors]:
+    errors = FieldErrors()
+    reader = FormReader(form, errors)
+    outcome = reader.text("outcome") or ""
+    rating = reader.text("rating") or None
+    if outcome not in {o.value for o in MeetingOutcome}:
+        errors.add("outcome", "is required")
+    if rating is not None and rating not in {r.value for r in MeetingRating}:
+        errors.add("rating", "is not a rating")
+    return outcome, rating, errors
+
+
 class FairPages(Controller):
     path = "/fairs"
     tags = ["pages"]
@@ -449,6 +551,8 @@ class FairPages(Controller):
         if not viewer.is_staff:
             if viewer.organization_id:
                 await fairs.add_participants(viewer, fair, [viewer.organization_id])
+            if viewer.is_firm:  # a firm's next step is booking, or in a request-mode fair its requests
+                return redirect(f"/fairs/{fair_id}/book?done=joined#request")
             return redirect(f"/fairs/{fair_id}/agenda?done=joined")
         errors = FieldErrors()
         ids = _form_uuids(form.getall("organization_id", []), errors, "organization_id")
@@ -613,8 +717,16 @@ class FairPages(Controller):
         fair = await fairs.get(fair_id)
         requests = await meeting_requests.inbox(viewer, fair.id)
         names = await fairs.organization_names({r.firm_id for r in requests} | {r.agency_id for r in requests})
+        chosen = _uuid_or_none(request.query_params.get("request"))
+        decided = next((r for r in requests if r.id == chosen), None)
         return render(
-            request, "fairs/inbox.html", fair=fair, requests=requests, names=names, nav_items=_nav(fair, viewer)
+            request,
+            "fairs/inbox.html",
+            fair=fair,
+            requests=requests,
+            names=names,
+            decided_name=names.get(decided.firm_id, "") if decided else "",
+            nav_items=_nav(fair, viewer),
         )
 
     @post("/{fair_id:uuid}/requests/{request_id:uuid}/{decision:str}")
@@ -627,13 +739,45 @@ class FairPages(Controller):
         meeting_requests: NamedDependency[RequestService],
         request: Request[Any, Any, Any],
     ) -> Response[Any]:
-        accept = {"accept": True, "decline": False}.get(decision)
-        if accept is None:  # an unknown word must not count as a decline
-            raise NotFound("No such decision.")
+        accept = _decision(decision)
         # The inbox offers the other decision on a decided request as `?change=true` (audited).
         change = request.query_params.get("change") == "true"
-        await meeting_requests.decide(viewer, request_id, accept, change=change)
-        return redirect(f"/fairs/{fair_id}/requests?done={'accepted' if accept else 'declined'}")
+        decided = await meeting_requests.decide(viewer, request_id, accept, change=change)
+        done = "accepted" if accept else "declined"
+        return redirect(f"/fairs/{fair_id}/requests?done={done}&request={decided.id}#request-{decided.id}")
+
+    @get("/{fair_id:uuid}/requests/{request_id:uuid}/{decision:str}")
+    async def confirm_decision(
+        self,
+        request: Request[Any, Any, Any],
+        fair_id: FromPath[uuid.UUID],
+        request_id: FromPath[uuid.UUID],
+        decision: FromPath[str],
+        viewer: NamedDependency[Principal],
+        fairs: NamedDependency[FairService],
+        meeting_requests: NamedDependency[RequestService],
+    ) -> Template:
+        """The confirmation step of a decision (the inbox's Decline and change links lead here)."""
+        accept = _decision(decision)
+        asked = await meeting_requests.decidable(viewer, request_id)
+        fair = await fairs.get(asked.fair_id)
+        firm = (await fairs.organization_names({asked.firm_id})).get(asked.firm_id, "")
+        change = "?change=true" if request.query_params.get("change") == "true" else ""
+        if accept:
+            title, button = _("Accept the request?"), _("Yes, accept the request")
+            question = _("Accept the meeting request from %(name)s? The firm is told by mail.")
+        else:
+            title, button = _("Decline the request?"), _("Yes, decline the request")
+            question = _("Decline the meeting request from %(name)s? The firm is told by mail.")
+        return _confirm_page(
+            request,
+            title=title,
+            question=question % {"name": firm},
+            action=f"/fairs/{fair.id}/requests/{asked.id}/{decision}{change}",
+            back=f"/fairs/{fair.id}/requests#request-{asked.id}",
+            button=button,
+            nav_items=_nav(fair, viewer),
+        )
 
     @get("/{fair_id:uuid}/unavailable")
     async def unavailable_page(
@@ -690,31 +834,38 @@ class FairPages(Controller):
         fairs: NamedDependency[FairService],
         booking: NamedDependency[BookingService],
     ) -> Template:
-        """The participant's meetings in time order, with room links, invites, cancel and move."""
-        fair = await fairs.get(fair_id)
-        meetings = await booking.my_meetings(viewer, fair.id)
-        names = await fairs.organization_names({m.firm_id for m in meetings} | {m.agency_id for m in meetings})
-        joined = await fairs.takes_part(viewer, fair.id)
-        targets = await booking.move_targets(fair, meetings)
-        return render(
-            request,
-            "fairs/agenda.html",
-            fair=fair,
-            meetings=meetings,
-            names=names,
-            joined=joined,
-            moves={m_id: [(s, _label(s)) for s in slots] for m_id, slots in targets.items()},
-            now=now(),  # a contract can be reported from a meeting that has begun
-            label=lambda m: format_slot(m.starts_at, m.ends_at),
-            nav_items=_nav(fair, viewer),
-        )
+        """The participant's meetings in time order (staff: every meeting of the fair), with room
+        links, invites, cancel and move, and after the slot its outcome and rating."""
+        return await _agenda_page(request, viewer, await fairs.get(fair_id), fairs, booking)
 
 
 class MeetingPages(Controller):
     path = "/meetings"
     tags = ["pages"]
     include_in_schema = False
-    dependencies = {"booking": BOOKING}
+    dependencies = {"booking": BOOKING, "fairs": FAIRS}
+
+    @get("/{meeting_id:uuid}/cancel")
+    async def confirm_cancel(
+        self,
+        request: Request[Any, Any, Any],
+        meeting_id: FromPath[uuid.UUID],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
+        fairs: NamedDependency[FairService],
+    ) -> Template:
+        """The confirmation step of a cancel (the agenda's Cancel leads here, with or without JS)."""
+        meeting = await booking.allowed(viewer, meeting_id, "cancel")
+        names = await fairs.organization_names({meeting.agency_id, meeting.firm_id})
+        return _confirm_page(
+            request,
+            title=_("Cancel the meeting?"),
+            question=_("Cancel the meeting of %(when)s with %(name)s? Both sides are told by mail.")
+            % {"when": format_slot(meeting.starts_at, meeting.ends_at), "name": _party(meeting, viewer, names)},
+            action=f"/meetings/{meeting.id}/cancel",
+            back=f"/fairs/{meeting.fair_id}/agenda#meeting-{meeting.id}",
+            button=_("Yes, cancel the meeting"),
+        )
 
     @post("/{meeting_id:uuid}/cancel")
     async def cancel_meeting(
@@ -724,7 +875,38 @@ class MeetingPages(Controller):
         booking: NamedDependency[BookingService],
     ) -> Response[Any]:
         meeting = await booking.cancel(viewer, meeting_id)
-        return redirect(f"/fairs/{meeting.fair_id}/agenda?done=cancelled")
+        return redirect(f"/fairs/{meeting.fair_id}/agenda?done=cancelled&meeting={meeting.id}#meeting-{meeting.id}")
+
+    @get("/{meeting_id:uuid}/move")
+    async def confirm_move(
+        self,
+        request: Request[Any, Any, Any],
+        meeting_id: FromPath[uuid.UUID],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
+        fairs: NamedDependency[FairService],
+    ) -> Template:
+        """The confirmation step of a move to the slot picked on the agenda (`?start=`)."""
+        meeting = await booking.allowed(viewer, meeting_id, "move")
+        errors = FieldErrors()
+        start = _local(request.query_params.get("start"), errors, "start")
+        errors.raise_if_any()
+        assert start is not None
+        names = await fairs.organization_names({meeting.agency_id, meeting.firm_id})
+        values = {
+            "when": format_slot(meeting.starts_at),
+            "to": format_slot(start),
+            "name": _party(meeting, viewer, names),
+        }
+        return _confirm_page(
+            request,
+            title=_("Move the meeting?"),
+            question=_("Move the meeting with %(name)s from %(when)s to %(to)s? Both sides are told by mail.") % values,
+            action=f"/meetings/{meeting.id}/move",
+            back=f"/fairs/{meeting.fair_id}/agenda#meeting-{meeting.id}",
+            button=_("Yes, move the meeting"),
+            hidden={"start": start.isoformat()},
+        )
 
     @post("/{meeting_id:uuid}/move")
     async def move_meeting(
@@ -739,7 +921,35 @@ class MeetingPages(Controller):
         errors.raise_if_any()
         assert start is not None
         meeting = await booking.move(viewer, meeting_id, start)
-        return redirect(f"/fairs/{meeting.fair_id}/agenda?done=moved")
+        return redirect(f"/fairs/{meeting.fair_id}/agenda?done=moved&meeting={meeting.id}#meeting-{meeting.id}")
+
+    @post("/{meeting_id:uuid}/outcome")
+    async def record_outcome(
+        self,
+        request: Request[Any, Any, Any],
+        meeting_id: FromPath[uuid.UUID],
+        viewer: NamedDependency[Principal],
+        booking: NamedDependency[BookingService],
+        fairs: NamedDependency[FairService],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """The agenda row's form after the slot: held or no-show, and a rating (the API's rule)."""
+        outcome, rating, errors = _outcome_form(await request.form())
+
+        async def save() -> Response[Any]:
+            errors.raise_if_any()
+            meeting = await booking.record_outcome(viewer, meeting_id, outcome, rating)
+            return redirect(f"/fairs/{meeting.fair_id}/agenda?done=rated&meeting={meeting.id}#meeting-{meeting.id}")
+
+        async def rerender(exc: DomainError) -> Response[Any]:
+            meeting = await booking.visible_meeting(viewer, meeting_id)
+            if meeting.fair_id is None:
+                raise exc
+            fair = await fairs.get(meeting.fair_id)
+            failed = (meeting.id, field_errors(exc))
+            return await _agenda_page(request, viewer, fair, fairs, booking, status_code=exc.status, failed=failed)
+
+        return await form_action(db_session, save, rerender)
 
     @get("/{meeting_id:uuid}/invite.ics")
     async def invite(

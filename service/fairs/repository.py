@@ -413,6 +413,12 @@ async def meetings_of(session: AsyncSession, organization_id: uuid.UUID, fair_id
     return list(await session.scalars(query.order_by(Meeting.starts_at)))
 
 
+async def fair_meetings(session: AsyncSession, fair_id: uuid.UUID) -> list[Meeting]:
+    """Every meeting of the fair, cancelled ones too, in time order then by agency."""
+    query = select(Meeting).where(Meeting.fair_id == fair_id).order_by(Meeting.starts_at, Meeting.agency_id)
+    return list(await session.scalars(query))
+
+
 async def marks_and_meetings(
     session: AsyncSession, fair_id: uuid.UUID, organization_ids: set[uuid.UUID], span: Span
 ) -> tuple[dict[uuid.UUID, set[datetime]], dict[uuid.UUID, list[tuple[datetime, datetime, uuid.UUID]]]]:

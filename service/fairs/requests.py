@@ -127,6 +127,14 @@ class RequestService:
             raise NotFound("No such request.")
         return request
 
+    async def decidable(self, actor: Principal, request_id: uuid.UUID) -> MeetingRequest:
+        """The request if the actor is the one who decides on it (its agency, or staff): the
+        confirmation page of a decision shows only to them."""
+        request = await self.visible(actor, request_id)
+        if not (actor.is_staff or actor.owns(request.agency_id)):
+            raise Forbidden("Only the agency decides on a request.")
+        return request
+
     async def decide(
         self, actor: Principal, request_id: uuid.UUID, accept: bool, *, change: bool = False
     ) -> MeetingRequest:
@@ -134,9 +142,7 @@ class RequestService:
         concurrent decisions one wins and the others are 409 (rule `decided`). Turning an
         accepted request down, or a declined one into an acceptance, takes `change` and is
         audited (`request.decision_changed`, old → new)."""
-        request = await self.visible(actor, request_id)
-        if not (actor.is_staff or actor.owns(request.agency_id)):
-            raise Forbidden("Only the agency decides on a request.")
+        request = await self.decidable(actor, request_id)
         _require_open_requests(await FairService(self.session).get(request.fair_id))
         if request.status not in (RequestStatus.PENDING, RequestStatus.ACCEPTED, RequestStatus.DECLINED):
             raise BookingRuleBroken("status", "The request has already been scheduled.")

@@ -137,6 +137,13 @@ def _context(
     }
 
 
+def _agenda_url(meeting: Meeting, settings: Settings) -> str:
+    """The meeting's row on its fair's agenda, where its outcome and rating are recorded."""
+    if meeting.fair_id is None:
+        return f"{settings.app.base_url}/"
+    return f"{settings.app.base_url}/fairs/{meeting.fair_id}/agenda#meeting-{meeting.id}"
+
+
 def _meeting_mails(
     meeting: Meeting,
     parties: MeetingParties,
@@ -191,7 +198,11 @@ def _reminders(meeting: Meeting, parties: MeetingParties, settings: Settings) ->
                 recipient=user.email,
                 locale=user.locale,
                 template=template,
-                context={**_context(meeting, parties, settings, user, own, other), "months": label},
+                context={
+                    **_context(meeting, parties, settings, user, own, other),
+                    "months": label,
+                    "agenda_url": _agenda_url(meeting, settings),
+                },
                 due_at=meeting.ends_at + after,
                 tz=tz,
             )

@@ -68,11 +68,12 @@ def accept_requests(buyer: Journey, fair_id: str, firms: tuple[Seeded, ...]) -> 
     buyer.check_a11y()
     for firm in firms:
         buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="수락").click()
-        buyer.page.wait_for_url("**?done=accepted")
-        # decided: only the other decision is offered, as an explicit change of mind
-        expect(
-            buyer.page.locator("tbody tr", has_text=firm.name).get_by_role("button", name="거절로 바꾸기")
-        ).to_be_visible()
+        buyer.page.wait_for_url("**?done=accepted*")
+        expect(buyer.page.locator("[role=status]")).to_have_text(f"{firm.name}의 상담 요청을 수락했습니다.")
+        # decided: no accept/decline buttons, only the other decision as an explicit (confirmed) change of mind
+        decided = buyer.page.locator("tbody tr", has_text=firm.name)
+        expect(decided.get_by_role("button")).to_have_count(0)
+        expect(decided.get_by_role("link", name="거절로 바꾸기")).to_be_visible()
     buyer.shot("both accepted")
 
 

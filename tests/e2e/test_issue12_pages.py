@@ -288,8 +288,8 @@ class TestIssue12PagesInKorean:
         # -- agency: the inbox offers the other decision on decided requests ----------------------
         agency_tab = tab(browser, journey, "agency", agency)
         agency_tab.go(f"/fairs/{fair_id}/requests")
-        forms = agency_tab.page.locator("main form[action*='change=true']")
-        expect(forms).to_have_count(2)  # each decided request offers only the other decision
+        changes = agency_tab.page.locator("main a[href*='change=true']")
+        expect(changes).to_have_count(2)  # each decided request offers only the other decision, confirmed first
         korean_page(agency_tab, "inbox decided", "수락으로 바꾸기", "거절로 바꾸기")
 
         # -- firm A: a request form sent with a malformed agency id comes back with the field's error

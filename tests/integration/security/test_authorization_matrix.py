@@ -642,6 +642,17 @@ RULES: dict[tuple[str, str], Rule] = {
             ),
         ],
     ),
+    ("GET", "/fairs/{fair_id:uuid}/requests/{request_id:uuid}/{decision:str}"): Rule(
+        "page",
+        [
+            Case(signed_in(404, anonymous=303), values(decision="decline"), "unknown request"),
+            Case(
+                {**owner_or_staff("agency_x", 200, anonymous=303), "firm_a": 403},
+                request_of_a_to_x,
+                "the agency is asked to confirm",
+            ),
+        ],
+    ),
     ("POST", "/fairs/{fair_id:uuid}/schedule"): Rule(
         "page", [Case(staff_only(404, anonymous=303), plain, "unknown fair")]
     ),
@@ -650,6 +661,23 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/meetings/{meeting_id:uuid}/cancel"): Rule(
         "page", [Case({**owner_or_staff("agency_x", 303, anonymous=303), "firm_a": 303}, meeting_of_x_and_a)]
+    ),
+    ("GET", "/meetings/{meeting_id:uuid}/cancel"): Rule(
+        "page", [Case({**owner_or_staff("agency_x", 200, anonymous=303), "firm_a": 200}, meeting_of_x_and_a)]
+    ),
+    ("GET", "/meetings/{meeting_id:uuid}/move"): Rule(
+        "page", [Case(signed_in(404, anonymous=303), plain, "unknown meeting")]
+    ),
+    ("POST", "/meetings/{meeting_id:uuid}/outcome"): Rule(
+        "page",
+        [
+            Case(signed_in(404, anonymous=303), plain, "unknown meeting"),
+            Case(
+                {**owner_or_staff("agency_x", 422, anonymous=303), "firm_a": 422},
+                meeting_of_x_and_a,
+                "the parties and staff; the form is empty",
+            ),
+        ],
     ),
     ("POST", "/meetings/{meeting_id:uuid}/move"): Rule(
         "page", [Case(signed_in(404, anonymous=303), move_form, "unknown meeting")]
