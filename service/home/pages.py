@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get
@@ -11,10 +12,15 @@ from litestar.response import Template
 from service.home.service import HomeService, waited_label
 from service.identity.principal import Principal
 from service.lib.amounts import percent
-from service.lib.clock import today
+from service.lib.clock import SEOUL, today
 from service.lib.deps import provide_service
-from service.lib.i18n import current_locale, format_slot
+from service.lib.i18n import current_locale, format_day, format_time_range
 from service.lib.pages import render
+
+
+def meeting_when(start: datetime, end: datetime) -> str:
+    """2026. 12. 15.(화) 10:00~10:30: the day with its year, then the time range, in Seoul time."""
+    return f"{format_day(start.astimezone(SEOUL).date())} {format_time_range(start, end)}"
 
 
 class HomePages(Controller):
@@ -35,7 +41,7 @@ class HomePages(Controller):
         on_day = today()
         helpers: dict[str, Any] = {
             "percent": percent,
-            "slot": format_slot,
+            "slot": meeting_when,
             "waited": waited_label,
             "today_date": on_day,
             "today_year": on_day.year,
