@@ -112,8 +112,12 @@ class TestHomes:
         page.locator(f"main a[href='/fairs/{ids['request_fair']}/requests']").first.click()
         page.wait_for_url(f"**/fairs/{ids['request_fair']}/requests")
         journey.shot("request inbox from home")
+        page.get_by_role("button", name="수락하기").first.click()
+        page.wait_for_load_state()
         page.locator("header a.brand").click()
         page.wait_for_url(journey.base_url + "/")
+        expect(page.locator("main")).to_contain_text("답변을 기다리는 상담 요청이 없습니다.")
+        journey.shot("agency home after answering")
         journey.sign_out()
 
         journey.who = "firm"
