@@ -264,3 +264,23 @@ class TestStaffHome:
         assert f'href="/staff/mail/{failed_id}"' in page and "broken@example.kr" in page
         assert f'href="/contracts/{stale["id"]}"' in page and fresh["id"] not in page
         assert "200,000,000원" in page
+
+
+class TestEnglish:
+    async def test_the_homes_read_in_english_with_the_english_switch(
+        self, client: Client, sessionmaker: Maker, settings: Settings
+    ) -> None:
+        staff = await create_staff(client, sessionmaker, settings)
+        agency = await verified_agency(client, staff, name="Mapo Office")
+        firm = await verified_firm(client, staff, name="Mapo Cleaning Coop")
+        for account, heading in (
+            (agency, "Open purchase needs"),
+            (firm, "Meetings to rate"),
+            (staff, "Fairs in progress"),
+        ):
+            await sign_in(client, account)
+            await client.get("/lang/en?next=/")
+            page = (await client.get("/")).text
+            assert heading in page and "What waits for you today." in page
+            body = page[page.index("<main") : page.index("</main>")]
+            assert not re.search(r"[가-힣]", body), re.findall(r"[가-힣]+", body)
