@@ -25,6 +25,7 @@ DOMAINS = (
     "reports",
     "notify",
     "health",
+    "home",
 )
 
 

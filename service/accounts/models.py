@@ -33,6 +33,8 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     )
     locale: Mapped[str] = mapped_column(String(5), default="ko", server_default="ko")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    # When the user last opened their home (`/`), which marks the needs posted since as new.
+    last_home_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
 

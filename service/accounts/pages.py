@@ -123,13 +123,9 @@ class AccountPages(Controller):
         "organizations": provide_service(OrganizationService),
     }
 
-    @get("/")
-    async def home(self, request: Request[Any, Any, Any]) -> Template:
-        return render(request, "home.html")
-
     @get("/login")
     async def login_form(self, request: Request[Any, Any, Any], next_path: NextParam = None) -> Template:
-        return render(request, "accounts/login.html", next=safe_next(next_path, "/me"))
+        return render(request, "accounts/login.html", next=safe_next(next_path))
 
     @post("/login")
     async def login(
@@ -140,11 +136,11 @@ class AccountPages(Controller):
     ) -> Response[Any]:
         form = await request.form()
         email = str(form.get("email") or "")
-        target = safe_next(str(form.get("next") or ""), "/me")
+        target = safe_next(str(form.get("next") or ""))
         # No savepoint (form_action) here: a refused sign-in writes nothing in this session (the
         # throttle counts it in its own), and the throttle's delay must not hold a connection.
         try:
-            raw, _, user = await accounts.login(
+            raw, _, _user = await accounts.login(
                 email, str(form.get("password") or ""), client_ip(request), request.headers.get("user-agent")
             )
         except DomainError as exc:
@@ -157,8 +153,7 @@ class AccountPages(Controller):
                 error=exc,
                 error_message=wait_message(exc),
             )
-        landing = "/staff/organizations" if user.role.value == "staff" and target == "/me" else target
-        return signed_in_redirect(landing, raw, settings)
+        return signed_in_redirect(target, raw, settings)
 
     @post("/logout")
     async def logout(

@@ -196,3 +196,10 @@ def principal_of(user: User, token_id: uuid.UUID) -> Principal:
 
 def expires_iso(moment: datetime) -> str:
     return moment.isoformat()
+
+
+async def record_home_visit(session: AsyncSession, user_id: uuid.UUID) -> datetime | None:
+    """Note that the user opened their home now; returns when they opened it before (None: never)."""
+    previous = await session.scalar(select(User.last_home_visit_at).where(User.id == user_id))
+    await session.execute(update(User).where(User.id == user_id).values(last_home_visit_at=now()))
+    return previous

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -119,6 +119,15 @@ class ContractService:
             .limit(limit)
         )
         return list(rows), total
+
+    async def unconfirmed_since(self, before: datetime, limit: int = 10) -> tuple[list[Contract], int]:
+        """Staff: contracts reported before `before` and still unconfirmed, oldest first, and their number."""
+        condition = (Contract.status == ContractStatus.REPORTED, Contract.created_at < before)
+        total = await self.session.scalar(select(func.count()).select_from(Contract).where(*condition)) or 0
+        rows = await self.session.scalars(
+            select(Contract).where(*condition).order_by(Contract.created_at, Contract.id).limit(limit)
+        )
+        return list(rows), int(total)
 
     async def revisions(self, contract: Contract) -> list[ContractRevision]:
         rows = await self.session.scalars(

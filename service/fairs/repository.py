@@ -536,3 +536,55 @@ async def close_open_requests(session: AsyncSession, fair_id: uuid.UUID, reason:
         )
         .values(status=RequestStatus.UNSCHEDULED, unscheduled_reason=reason)
     )
+
+
+async def upcoming_meetings(session: AsyncSession, organization_id: uuid.UUID, limit: int) -> list[Meeting]:
+    """The organization's booked meetings that have not ended yet, soonest first."""
+    rows = await session.scalars(
+        select(Meeting)
+        .where(
+            or_(Meeting.agency_id == organization_id, Meeting.firm_id == organization_id),
+            Meeting.status == MeetingStatus.BOOKED,
+            Meeting.ends_at > now(),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def meetings_to_rate(session: AsyncSession, organization_id: uuid.UUID, side: str, limit: int) -> list[Meeting]:
+    """Meetings of the organization on `side` ("agency" or "firm") whose slot is over, not cancelled,
+    and not yet rated by that side; the latest first."""
+    own, rating = (
+        (Meeting.agency_id, Meeting.agency_rating) if side == "agency" else (Meeting.firm_id, Meeting.firm_rating)
+    )
+    rows = await session.scalars(
+        select(Meeting)
+        .where(own == organization_id, NOT_CANCELLED, Meeting.ends_at <= now(), rating.is_(None))
+        .order_by(Meeting.starts_at.desc(), Meeting.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def fairs_open_since(session: AsyncSession, moment: datetime) -> list[tuple[Fair, int]]:
+    """Fairs whose booking has opened by `moment`, each with its number of live meetings, latest first."""
+    live = (
+        select(func.count())
+        .select_from(Meeting)
+        .where(Meeting.fair_id == Fair.id, NOT_CANCELLED)
+        .correlate(Fair)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(Fair, live).where(Fair.booking_opens_at <= moment).order_by(Fair.booking_opens_at.desc(), Fair.id)
+    )
+    return [(fair, int(count)) for fair, count in rows.tuples()]
+
+
+async def fair_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Fair.id, Fair.name).where(Fair.id.in_(ids)))
+    return dict(rows.tuples().all())

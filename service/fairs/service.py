@@ -540,6 +540,30 @@ class FairService:
         found: Organization | None = await self.session.get(Organization, organization_id)
         return found
 
+    async def upcoming_meetings(self, organization_id: uuid.UUID, limit: int = 10) -> list[Meeting]:
+        """The organization's booked meetings that have not ended, soonest first."""
+        return await repository.upcoming_meetings(self.session, organization_id, limit)
+
+    async def meetings_to_rate(self, viewer: Principal, limit: int = 10) -> list[Meeting]:
+        """Meetings of the viewer's organization whose slot is over and that its side has not rated."""
+        if viewer.organization_id is None or viewer.is_staff:
+            return []
+        side = "agency" if viewer.is_agency else "firm"
+        return await repository.meetings_to_rate(self.session, viewer.organization_id, side, limit)
+
+    async def in_progress(self) -> list[tuple[Fair, int]]:
+        """Staff: fairs whose booking has opened and whose last day has not passed, each with its number
+        of live meetings."""
+        on_day = seoul(now()).date().isoformat()
+        return [
+            (fair, count)
+            for fair, count in await repository.fairs_open_since(self.session, now())
+            if fair.days and max(str(day["date"]) for day in fair.days) >= on_day
+        ]
+
+    async def fair_names(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        return await repository.fair_names(self.session, ids)
+
     async def takes_part(self, viewer: Principal, fair_id: uuid.UUID) -> bool:
         """Staff, or a member of an organization taking part in the fair."""
         return viewer.is_staff or await self.is_participant(fair_id, viewer)

@@ -200,6 +200,24 @@ class MatchingService:
         )
         return list(rows)
 
+    async def match_counts(self, needs: list[Need]) -> dict[uuid.UUID, int]:
+        """How many verified firms each need could be matched with (those in its categories or their groups)."""
+        counts: dict[uuid.UUID, int] = {}
+        for need in needs:
+            counts[need.id] = int(
+                await self.session.scalar(
+                    select(func.count())
+                    .select_from(Organization)
+                    .where(
+                        Organization.kind == OrganizationKind.FIRM,
+                        Organization.status == OrganizationStatus.VERIFIED,
+                        Organization.category_codes.overlap(widen(list(need.category_codes))),
+                    )
+                )
+                or 0
+            )
+        return counts
+
     async def needs_for_firm(self, actor: Principal, locale: str) -> list[tuple[Need, Score]]:
         """Open needs that fit the firm, best first."""
         firm = await self.session.get(Organization, actor.organization_id)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -238,6 +238,18 @@ class OutboxService:
         if status is not None:
             query = query.where(OutboxMessage.status == status)
         return (await self.session.scalars(query)).all()
+
+    async def troubled(self, limit: int = 10) -> tuple[list[OutboxMessage], int]:
+        """Mails that failed, or are queued again after a failed attempt (retrying), newest first, and their number."""
+        condition = or_(
+            OutboxMessage.status == OutboxStatus.FAILED,
+            and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.attempts > 0),
+        )
+        total = await self.session.scalar(select(func.count()).select_from(OutboxMessage).where(condition)) or 0
+        rows = await self.session.scalars(
+            select(OutboxMessage).where(condition).order_by(OutboxMessage.updated_at.desc()).limit(limit)
+        )
+        return list(rows), int(total)
 
     async def get(self, message_id: uuid.UUID) -> OutboxMessage:
         message = await self.session.get(OutboxMessage, message_id)

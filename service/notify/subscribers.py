@@ -100,7 +100,10 @@ async def mail_organization(
 
 async def _organization_mail(session: AsyncSession, settings: Settings, organization: Organization, kind: str) -> None:
     key = f"{kind}:{organization.id.hex}:{_stamp(organization.status_changed_at)}"
-    await mail_organization(session, settings, organization, kind, key, reason=organization.status_reason or "")
+    item_url = f"{settings.app.base_url}/me" if kind == "organization_rejected" else f"{settings.app.base_url}/"
+    await mail_organization(
+        session, settings, organization, kind, key, reason=organization.status_reason or "", item_url=item_url
+    )
 
 
 @subscribe(OrganizationVerified)
@@ -122,6 +125,12 @@ def _invite(meeting: Meeting, parties: MeetingParties, settings: Settings) -> At
     )
 
 
+def meeting_url(settings: Settings, meeting: Meeting) -> str:
+    """Where a meeting's mail sends its reader: the agenda listing it (rate, move, cancel, join)."""
+    base = settings.app.base_url
+    return f"{base}/fairs/{meeting.fair_id}/agenda" if meeting.fair_id else f"{base}/"
+
+
 def _context(
     meeting: Meeting, parties: MeetingParties, settings: Settings, user: User, own: Organization, other: Organization
 ) -> dict[str, Any]:
@@ -134,6 +143,7 @@ def _context(
         "ends_at": meeting.ends_at,
         "room_url": parties.room_url or "",
         "base_url": settings.app.base_url,
+        "item_url": meeting_url(settings, meeting),
     }
 
 
@@ -169,6 +179,13 @@ def _meeting_mails(
     ]
 
 
+def _follow_up_link(family: str, meeting: Meeting, settings: Settings) -> dict[str, str]:
+    """The contract questions link to the contract form for the meeting; the rating request to the agenda."""
+    if family == "contract":
+        return {"item_url": f"{settings.app.base_url}/contracts/new?meeting_id={meeting.id}"}
+    return {"item_url": _agenda_url(meeting, settings)}
+
+
 def _reminders(meeting: Meeting, parties: MeetingParties, settings: Settings) -> list[Mail]:
     current = now()
     tz = settings.app.timezone
@@ -202,6 +219,7 @@ def _reminders(meeting: Meeting, parties: MeetingParties, settings: Settings) ->
                     **_context(meeting, parties, settings, user, own, other),
                     "months": label,
                     "agenda_url": _agenda_url(meeting, settings),
+                    **_follow_up_link(family, meeting, settings),
                 },
                 due_at=meeting.ends_at + after,
                 tz=tz,
@@ -270,6 +288,7 @@ async def request_mail(
         other_name=other.name,
         fair_name=fair.name,
         message=request.message if to_agency else "",
+        item_url=f"{settings.app.base_url}/fairs/{fair.id}/requests",
     )
 
 
@@ -314,6 +333,7 @@ async def on_contract_reported(session: AsyncSession, event: ContractReported, s
         title=contract.title,
         amount_krw=contract.amount_krw,
         contract_date=contract.contract_date,
+        item_url=f"{settings.app.base_url}/contracts/{contract.id}",
     )
 
 
@@ -350,6 +370,7 @@ async def on_fair_scheduled(session: AsyncSession, event: FairScheduled, setting
             not_placed=not_placed,
             object_by=max(today(), first_day - timedelta(days=1)),
             agenda_url=f"{settings.app.base_url}/fairs/{fair.id}/agenda",
+            item_url=f"{settings.app.base_url}/fairs/{fair.id}/agenda",
         )
 
 
@@ -372,6 +393,7 @@ async def on_shortlist_invited(session: AsyncSession, event: ShortlistInvited, s
         budget_krw=need.budget_krw,
         needed_by=need.needed_by,
         message=invitation.message or "",
+        item_url=f"{settings.app.base_url}/needs/{need.id}",
     )
 
 

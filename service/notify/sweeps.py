@@ -57,7 +57,13 @@ async def warn_expiring_certifications(session: AsyncSession, settings: Settings
         assert firm.certified_until is not None
         key = f"certification:{firm.id.hex}:{firm.certified_until.isoformat()}"
         await mail_organization(
-            session, settings, firm, "certification_expiring", key, certified_until=firm.certified_until
+            session,
+            settings,
+            firm,
+            "certification_expiring",
+            key,
+            certified_until=firm.certified_until,
+            item_url=f"{settings.app.base_url}/me",
         )
     return len(firms)
 

@@ -48,6 +48,13 @@ def submit(journey: Journey) -> None:
     journey.page.wait_for_load_state()
 
 
+def from_home(journey: Journey, href: str) -> None:
+    """Sign-in lands on the home (`/`); go on through the header's link to `href`."""
+    journey.page.wait_for_url(journey.base_url + "/")
+    journey.page.locator(f"header a[href='{href}']").click()
+    journey.page.wait_for_url(f"**{href}")
+
+
 class TestAgencyIsVerified:
     def test_register_with_an_error_then_staff_verifies_from_the_queue(self, journey: Journey, staff_login):
         page = journey.page
@@ -89,7 +96,7 @@ class TestAgencyIsVerified:
         journey.who = "staff"
         staff_email, staff_password = staff_login
         journey.sign_in(staff_email, staff_password)
-        page.wait_for_url("**/staff/organizations")
+        from_home(journey, "/staff/organizations")
         row = page.locator("tbody tr", has_text=name)
         expect(row).to_have_count(1)
         journey.shot("verification queue")
@@ -103,7 +110,7 @@ class TestAgencyIsVerified:
 
         journey.who = "agency"
         journey.sign_in(address, PASSWORD)
-        page.wait_for_url("**/me")
+        from_home(journey, "/me")
         expect(page.locator(".status strong")).to_have_text("승인됨")
         expect(page.locator(".status")).to_have_class("status status-verified")
         journey.shot("sees verified")
@@ -128,6 +135,7 @@ class TestRejectedRegistration:
 
         journey.who = "staff"
         journey.sign_in(*staff_login)
+        from_home(journey, "/staff/organizations")
         row = page.locator("tbody tr", has_text=name)
         row.get_by_label(f"반려 사유 {name}").fill(reason)
         journey.shot("reason typed")
@@ -138,7 +146,7 @@ class TestRejectedRegistration:
 
         journey.who = "firm"
         journey.sign_in(address, PASSWORD)
-        page.wait_for_url("**/me")
+        from_home(journey, "/me")
         expect(page.locator(".status strong")).to_have_text("반려됨")
         expect(page.locator("main")).to_contain_text(reason)
         journey.shot("sees the reason")
