@@ -128,7 +128,7 @@ class TestAgencyHome:
 
         assert f'href="/needs/{need["id"]}"' in page and "맞는 기업 1곳" in page
         assert f'href="/fairs/{fair_id}/requests"' in page and "2일째 대기" in page
-        assert f'href="/fairs/{fair_id}/agenda"' in page
+        assert f'href="/fairs/{fair_id}/agenda#meeting-{meeting_id}"' in page
         assert 'href="https://meet.jit.si/procure-match-room1"' in page
         assert f'href="/meetings/{meeting_id}/invite.ics"' in page
         assert f'href="/contracts/{awaiting["id"]}"' in page
@@ -197,8 +197,11 @@ class TestFirmHome:
         assert f'href="/meetings/{meeting_id}/invite.ics"' in page
         assert 'href="https://meet.jit.si/procure-match-room1"' in page
         rate_section = page[page.index('id="h-rate"') : page.index('id="h-contracts"')]
-        assert rate_section.count('class="card"') == 1 and f'href="/fairs/{fair_id}/agenda"' in rate_section
-        assert str(to_rate) not in page  # the rating happens on the agenda, where the meeting is listed
+        assert rate_section.count('class="card"') == 1
+        assert f'href="/fairs/{fair_id}/agenda#meeting-{to_rate}"' in rate_section  # its row on the agenda
+        assert (
+            f"/meetings/{to_rate}/outcome" not in page
+        )  # the rating happens on the agenda, where the meeting is listed
         assert f'href="/contracts/{awaiting["id"]}"' in page
         assert "인증이" in page and f"{expires.year}. {expires.month}. {expires.day}." in page
 

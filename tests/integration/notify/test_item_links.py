@@ -40,7 +40,7 @@ class TestItemLinks:
         for _, mail in await rendered(sessionmaker, f"meeting:{m.id.hex}:booked"):
             assert links_to(mail, agenda)
         for _, mail in await rendered(sessionmaker, f"followup:{m.id.hex}:rating:"):
-            assert links_to(mail, agenda)
+            assert links_to(mail, f"{agenda}#meeting-{m.id}")  # the meeting's row, where it is rated
         for _, mail in await rendered(sessionmaker, f"followup:{m.id.hex}:contract:"):
             assert links_to(mail, f"{BASE}/contracts/new?meeting_id={m.id}")
 
