@@ -136,7 +136,7 @@ def _business_number(n: int, taken: set[str]) -> str:
 
 
 def _agencies() -> list[tuple[str, str, str]]:
-    """(name, agency_type, district) × 85."""
+    """(name, agency_type, district): 85, then spares."""
     out = [(f"서울특별시 {d.name_ko}청", "district_office", d.code) for d in SEOUL_DISTRICTS]
     out += [(f"서울특별시 {name}", "seoul_city", "jung") for name in CITY_DEPARTMENTS]
     affiliate_districts = ["seongdong", "seongdong", "gangnam", "jungnang", "jung", "mapo", "dongdaemun", "jongno"]
@@ -144,6 +144,8 @@ def _agencies() -> list[tuple[str, str, str]]:
     out += [(f"서울특별시{name}교육지원청", "education", SEOUL_DISTRICTS[i * 2].code) for i, name in
             enumerate(EDUCATION_OFFICES)]  # fmt: skip
     out += [(f"{d.name_ko}시설관리공단", "public_corporation", d.code) for d in SEOUL_DISTRICTS]
+    # spares, reached only when a name above is already on record (a pending demo account's)
+    out += [(name, "city_affiliate", "jung") for name in ("서울시립대학교", "서울연구원", "서울시청소년수련관")]
     return out
 
 

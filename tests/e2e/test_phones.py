@@ -139,6 +139,15 @@ def fits(tab: Journey, path: str) -> None:
     assert facts["width"] <= facts["viewport"], f"{path}: {facts['width']} px wide at {facts['viewport']} px"
     if facts["viewport"] <= 390:
         assert 0 < facts["header"] <= 64, f"{path}: header {facts['header']} px tall at 390 px"
+        small = page.evaluate(
+            """() => [...document.querySelectorAll('main :is(button, select, summary, input:not([type=hidden],'
+                    + '[type=checkbox],[type=radio]), label:has(> input:is([type=checkbox],[type=radio]))),'
+                    + ' header :is(summary, nav a)')]
+                .filter(e => e.offsetParent !== null || e.tagName === 'SUMMARY')
+                .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height < 44; })
+                .map(e => e.tagName + ' ' + (e.textContent || e.name || '').trim().slice(0, 30))"""
+        )
+        assert not small, f"{path}: controls smaller than 44 px for a thumb: {small}"
 
 
 def walk(tab: Journey, paths: list[str], statuses: dict[str, int]) -> None:
