@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Journey
 from tests.e2e.helpers import Seeded, Seeder, second_tab
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, firm_payload
 from tests.factories_ops import LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -54,6 +54,10 @@ def build_state(server: LiveServer, seeder: Seeder) -> dict[str, Any]:
     agency = seeder.agency(name="서울특별시 마포구청", district="mapo")
     firm = seeder.firm(name="마포나눔협동조합", category_codes=["CLN-DIS"])
     fair_id = seeder.fair("2026 마포 공공구매 상담회", "first_come", agency, firm)
+    # one organization awaiting verification, so that the staff queue has a row
+    waiting = seeder.http.post("/register", json=firm_payload(name="성동두레사회적협동조합", district="seongdong"))
+    assert waiting.status_code == 201, waiting.text
+    seeder.http.cookies.clear()
     as_agency, as_firm = Api(server, agency.email), Api(server, firm.email)
     slots = as_firm.call("GET", f"/fairs/{fair_id}/slots", params={"agency_id": agency.id})
     free = [s for s in slots if s["status"] == "free"]
