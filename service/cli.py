@@ -7,6 +7,8 @@ import logging.config
 import os
 import signal
 import sys
+import warnings
+from typing import Any
 
 import click
 
@@ -49,32 +51,51 @@ def _disable_scheduler() -> None:
     get_settings.cache_clear()
 
 
+def _uvicorn_options(host: str, port: int) -> dict[str, Any]:
+    # X-Forwarded-For/-Proto only from the configured proxies (uvicorn would otherwise trust
+    # 127.0.0.1, so any local client could pick the address the throttles count).
+    trusted = get_settings().http.forwarded_allow_ips
+    return {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": ",".join(trusted) or None,
+        "log_config": log_config(),  # JSON lines with the request id, applied in every worker
+        "access_log": False,  # RequestIdMiddleware writes the access line, with the request id
+    }
+
+
 def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) -> None:
     import uvicorn
 
     if not scheduler:
         _disable_scheduler()
-    # X-Forwarded-For/-Proto only from the configured proxies (uvicorn would otherwise trust
-    # 127.0.0.1, so any local client could pick the address the throttles count).
-    trusted = get_settings().http.forwarded_allow_ips
-    uvicorn.run(
-        "service.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=None if reload else workers,
-        reload=reload,
-        proxy_headers=bool(trusted),
-        forwarded_allow_ips=",".join(trusted) or None,
-        log_config=log_config(),  # JSON lines with the request id, applied in every worker
-        access_log=False,  # RequestIdMiddleware writes the access line, with the request id
-    )
+    options = _uvicorn_options(host, port)
+    uvicorn.run("service.app:create_app", workers=None if reload else workers, reload=reload, **options)
+
+
+def _serve_then_say(host: str, port: int, message: str) -> None:
+    """One worker with the timed jobs, printing `message` to stdout once it listens: after the
+    start-up log lines, where a newcomer sees it, not among them."""
+    import uvicorn
+
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                click.echo(message)
+
+    Announcing(uvicorn.Config("service.app:create_app", **_uvicorn_options(host, port))).run()
 
 
 @click.group()
 def main() -> None:
     """procure-match (공공구매 상담·매칭)."""
     logging.config.dictConfig(log_config())
+    # platformdirs (under the embedded PostgreSQL) warns about a shared XDG_RUNTIME_DIR, which it
+    # then works around by itself: nothing for whoever runs the service to do.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
 
 @main.command()
@@ -193,18 +214,13 @@ def create_staff(email: str, name: str, password_stdin: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def demo(host: str, port: int) -> None:
-    """Serve with a demo data set (loaded once) and print the demo accounts."""
-    from service.demo import ensure_demo_data
+    """Serve with a demo data set (loaded once) and print the demo accounts once it listens."""
+    from service.demo import accounts_text, ensure_demo_data
 
     _exit_normally_on_sigterm()
     url = _prepare_database()
     accounts = asyncio.run(ensure_demo_data(url, get_settings()))
-    click.echo(f"\nprocure-match demo: http://{host}:{port}\n")
-    click.echo("Demo accounts (email / password):")
-    for role, email, password in accounts:
-        click.echo(f"  {role:<8} {email:<32} {password}")
-    click.echo("")
-    _serve(host, port, 1, False, True)
+    _serve_then_say(host, port, accounts_text(accounts, f"http://{host}:{port}"))
 
 
 if __name__ == "__main__":

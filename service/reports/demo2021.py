@@ -81,6 +81,24 @@ FIRM_FORMS = [
     (["self_sufficiency"], "{name}자활센터"), (["pre_social_enterprise"], "{name}"),
     (["social_venture"], "{name}랩"), (["social_enterprise", "cooperative"], "{name}협동조합"),
 ]  # fmt: skip
+# What each trade does and what each firm type is called, for a firm's description in plain Korean.
+TRADE_WORK = {
+    "클린": "공공건물 청소와 시설 관리를 합니다", "방역": "청사와 공공시설의 방역 소독을 합니다",
+    "인쇄": "홍보물과 보고서를 인쇄하고 제본합니다", "도시락": "행사 도시락과 단체 급식을 준비합니다",
+    "디자인": "홍보물을 디자인하고 인쇄합니다", "케어": "공공시설의 위생 관리와 소독을 합니다",
+    "에코": "폐기물을 수거하고 재활용합니다", "푸드": "행사 음식과 다과를 준비합니다",
+}  # fmt: skip
+FIRM_KIND = {
+    "social_enterprise": "사회적기업", "cooperative": "협동조합", "social_cooperative": "사회적협동조합",
+    "village_enterprise": "마을기업", "self_sufficiency": "자활기업", "pre_social_enterprise": "예비사회적기업",
+    "social_venture": "소셜벤처",
+}  # fmt: skip
+
+
+def firm_description(district_ko: str, types: list[str], trade: str) -> str:
+    """예: "강동구의 사회적협동조합입니다. 공공건물 청소와 시설 관리를 합니다. 공공기관 납품 실적이 있습니다." """
+    kind = FIRM_KIND[types[-1]] if len(types) == 1 else f"{FIRM_KIND[types[0]]} 인증을 받은 {FIRM_KIND[types[1]]}"
+    return f"{district_ko}의 {kind}입니다. {TRADE_WORK[trade]}. 공공기관 납품 실적이 있습니다."
 
 
 @dataclass
@@ -118,7 +136,7 @@ def _business_number(n: int, taken: set[str]) -> str:
 
 
 def _agencies() -> list[tuple[str, str, str]]:
-    """(name, agency_type, district) × 85."""
+    """(name, agency_type, district): 85, then spares."""
     out = [(f"서울특별시 {d.name_ko}청", "district_office", d.code) for d in SEOUL_DISTRICTS]
     out += [(f"서울특별시 {name}", "seoul_city", "jung") for name in CITY_DEPARTMENTS]
     affiliate_districts = ["seongdong", "seongdong", "gangnam", "jungnang", "jung", "mapo", "dongdaemun", "jongno"]
@@ -126,12 +144,14 @@ def _agencies() -> list[tuple[str, str, str]]:
     out += [(f"서울특별시{name}교육지원청", "education", SEOUL_DISTRICTS[i * 2].code) for i, name in
             enumerate(EDUCATION_OFFICES)]  # fmt: skip
     out += [(f"{d.name_ko}시설관리공단", "public_corporation", d.code) for d in SEOUL_DISTRICTS]
+    # spares, reached only when a name above is already on record (a pending demo account's)
+    out += [(name, "city_affiliate", "jung") for name in ("서울시립대학교", "서울연구원", "서울시청소년수련관")]
     return out
 
 
-def _firms(rng: random.Random) -> list[tuple[str, list[str], str, list[str]]]:
-    """(name, firm_types, district, category_codes) × 171, names unique."""
-    out: list[tuple[str, list[str], str, list[str]]] = []
+def _firms(rng: random.Random) -> list[tuple[str, list[str], str, list[str], str]]:
+    """(name, firm_types, district, category_codes, description) × 171, names unique."""
+    out: list[tuple[str, list[str], str, list[str], str]] = []
     seen: set[str] = set()
     i = 0
     while len(out) < 171 + MAX_EXISTING:
@@ -145,7 +165,8 @@ def _firms(rng: random.Random) -> list[tuple[str, list[str], str, list[str]]]:
         if name not in seen:
             seen.add(name)
             extra = rng.sample([c.code for c in LEAVES], 1)
-            out.append((name, types, district.code, sorted(set(categories + extra))))
+            description = firm_description(district.name_ko, types, trade)
+            out.append((name, types, district.code, sorted(set(categories + extra)), description))
         i += 1
     return out
 
@@ -172,7 +193,8 @@ async def _organizations(
     # that their users see figures of their own; generated ones fill up to 85 agencies and 171 firms.
     agencies = await _existing(session, OrganizationKind.AGENCY)
     firms = await _existing(session, OrganizationKind.FIRM)
-    used = {o.name for o in agencies + firms}
+    # every name on record, pending organizations' too: no two organizations share a name
+    used = set(await session.scalars(select(Organization.name)))
     for name, agency_type, district in _agencies():
         if len(agencies) == AGENCY_COUNT:
             break
@@ -188,7 +210,7 @@ async def _organizations(
         select(Organization.business_number).where(Organization.business_number.is_not(None))
     )
     taken = {number for number in existing if number}
-    for n, (name, types, district, categories) in enumerate(_firms(rng)):
+    for n, (name, types, district, categories, description) in enumerate(_firms(rng)):
         if len(firms) == FIRM_COUNT:
             break
         if name in used:
@@ -200,7 +222,7 @@ async def _organizations(
             firm_types=types,
             district=district,
             category_codes=categories,
-            description=f"{name}: 서울 {district} 기반 사회적경제기업. 공공기관 납품 실적 보유.",
+            description=description,
             certification_number=f"2019-{n + 1:03d}" if certified else None,
             certified_until=date(2027, 12, 31) if certified else None,
             employees=rng.randint(5, 80),

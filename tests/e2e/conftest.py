@@ -213,6 +213,9 @@ class Journey:
         self.page.wait_for_load_state()
 
     def sign_out(self) -> None:
+        toggle = self.page.locator("header summary")  # below 1024 px the menu is behind 전체메뉴
+        if toggle.is_visible() and self.page.locator("header details[open]").count() == 0:
+            toggle.click()
         self.page.locator("header form[action='/logout'] button").click()
         self.page.wait_for_url("**/login")
 

@@ -24,7 +24,7 @@ async def test_the_2021_figures(
 ) -> None:
     early = await create_staff(client, sessionmaker, settings)
     own_agency = await verified_agency(client, early, name="서울특별시 은평구청")  # like `procmatch demo`'s accounts
-    own_firm = await verified_firm(client, early, name="(주)은평클린협동조합", district="eunpyeong")
+    own_firm = await verified_firm(client, early, name="은평클린사회적협동조합", district="eunpyeong")
     async with sessionmaker.begin() as session:
         accounts = AccountService(session, settings.auth)
         user = await accounts.create_staff("center@demo.kr", PASSWORD, "센터")
