@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.picker import OrganizationPicker, parse_ids
 from service.contracts.labels import channel_label
 from service.contracts.models import ContractChannel
 from service.contracts.nav import nav
@@ -29,7 +30,7 @@ from service.lib.amounts import money
 from service.lib.clock import today
 from service.lib.deps import provide_service
 from service.lib.errors import DomainError, FieldErrors, NotFound, ValidationFailed
-from service.lib.i18n import current_locale
+from service.lib.i18n import current_locale, gettext
 from service.lib.pages import FormReader, field_errors, form_action, form_values, redirect, render
 from service.registry.models import OrganizationKind
 from service.registry.taxonomy import LEAVES
@@ -97,6 +98,26 @@ def correction_from_form(form: FormMultiDict) -> ContractPatch:
     return ContractPatch(**fields)
 
 
+async def _party_pickers(
+    request: Request[Any, Any, Any], viewer: Principal, picker: OrganizationPicker, values: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The search boxes for the parties the caller does not stand for: its query, results and choice."""
+    locale = current_locale()
+    parties = []
+    for kind, label in ((OrganizationKind.AGENCY, gettext("Agency")), (OrganizationKind.FIRM, gettext("Firm"))):
+        if (kind is OrganizationKind.AGENCY and viewer.is_agency) or (kind is OrganizationKind.FIRM and viewer.is_firm):
+            continue
+        field = f"{kind.value}_id"
+        q = request.query_params.get(f"{kind.value}_q") or ""
+        chosen = await picker.chosen(parse_ids([str(values.get(field) or "")]), locale)
+        exclude = [o.id for o in chosen]
+        results = await picker.search(q, kind, exclude=exclude, locale=locale)
+        parties.append(
+            {"field": field, "kind": kind.value, "label": label, "q": q, "results": results, "chosen": chosen}
+        )
+    return parties
+
+
 class ContractPages(Controller):
     path = "/contracts"
     tags = ["pages"]
@@ -105,6 +126,7 @@ class ContractPages(Controller):
         "contracts": provide_service(ContractService),
         "organizations": provide_service(OrganizationLookup),
         "booking": provide_service(BookingService),
+        "picker": provide_service(OrganizationPicker),
     }
 
     @get("/")
@@ -129,20 +151,19 @@ class ContractPages(Controller):
         self,
         request: Request[Any, Any, Any],
         viewer: Principal,
-        organizations: OrganizationLookup,
+        picker: OrganizationPicker,
         meeting: Meeting | None,
         *,
         values: dict[str, Any] | None = None,
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Template:
-        agencies = await organizations.choices(OrganizationKind.AGENCY) if not viewer.is_agency else []
-        firms = await organizations.choices(OrganizationKind.FIRM) if not viewer.is_firm else []
-        names = await organizations.names({meeting.agency_id, meeting.firm_id}) if meeting else {}
+        values = values or {}
+        names = await picker.chosen({meeting.agency_id, meeting.firm_id}) if meeting else []
         return render(
-            request, "contracts/new.html", status_code=status_code, meeting=meeting, names=names, agencies=agencies,
-            firms=firms, categories=_categories(), channels=_channels(), values=values or {}, errors=errors or {},
-            nav_items=nav(viewer),
+            request, "contracts/new.html", status_code=status_code, meeting=meeting,
+            names={o.id: o.name for o in names}, parties=await _party_pickers(request, viewer, picker, values),
+            categories=_categories(), channels=_channels(), values=values, errors=errors or {}, nav_items=nav(viewer),
         )  # fmt: skip
 
     async def _meeting(self, booking: BookingService, viewer: Principal, meeting_id: str | None) -> Meeting | None:
@@ -158,13 +179,16 @@ class ContractPages(Controller):
         self,
         request: Request[Any, Any, Any],
         verified_org: NamedDependency[Principal],
-        organizations: NamedDependency[OrganizationLookup],
+        picker: NamedDependency[OrganizationPicker],
         booking: NamedDependency[BookingService],
         meeting_id: FromQuery[str | None] = None,
     ) -> Template:
-        """Report a contract; with ?meeting_id= the parties come from the meeting (linked sales)."""
+        """Report a contract; with ?meeting_id= the parties come from the meeting (linked sales).
+
+        Without a meeting the parties are searched for (?agency_q=, ?firm_q=: the no-script search).
+        """
         meeting = await self._meeting(booking, verified_org, meeting_id)
-        return await self._form(request, verified_org, organizations, meeting)
+        return await self._form(request, verified_org, picker, meeting)
 
     @post("/new")
     async def submit_contract(
@@ -172,7 +196,7 @@ class ContractPages(Controller):
         request: Request[Any, Any, Any],
         viewer: NamedDependency[Principal],
         contracts: NamedDependency[ContractService],
-        organizations: NamedDependency[OrganizationLookup],
+        picker: NamedDependency[OrganizationPicker],
         booking: NamedDependency[BookingService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
@@ -187,7 +211,7 @@ class ContractPages(Controller):
         async def rerender(error: DomainError) -> Response[Any]:
             meeting = await self._meeting(booking, viewer, read.text("meeting_id"))
             return await self._form(
-                request, viewer, organizations, meeting, values=form_values(form), errors=field_errors(error),
+                request, viewer, picker, meeting, values=form_values(form), errors=field_errors(error),
                 status_code=422,
             )  # fmt: skip
 
