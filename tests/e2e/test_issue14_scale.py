@@ -1,0 +1,77 @@
+"""Issue 14 §5, staff at scale: the organization pickers are search boxes, in Korean, at a desktop
+and a phone width. Staff find a fair's participants by name and by district (htmx live results), two
+same-named firms told apart by their business numbers and districts; an agency finds the firm of a
+contract it reports. Each page is shot at 1366x900 and 390x844 and audited with axe."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.conftest import Journey
+from tests.e2e.helpers import Seeder
+from tests.e2e.test_issue12_pages import korean_page, tab
+from tests.factories_ops import LiveServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture
+def seeder(server: LiveServer, staff_login: tuple[str, str]) -> Iterator[Seeder]:
+    seeding = Seeder(server, *staff_login)
+    yield seeding
+    seeding.close()
+
+
+def search(tab_: Journey, box: str, text: str) -> None:
+    """Type into a picker's search box and wait for its live results."""
+    page = tab_.page
+    with page.expect_response(lambda r: r.request.method == "GET" and "q=" in r.url):
+        page.locator(box).fill(text)
+    page.wait_for_timeout(100)
+
+
+class TestPickers:
+    def test_participant_and_contract_pickers_search(
+        self, journey: Journey, browser: Browser, server: LiveServer, seeder: Seeder, staff_login: tuple[str, str]
+    ) -> None:
+        tag = uuid.uuid4().hex[:4]
+        agency = seeder.agency(name=f"성북구청 {tag}")
+        twin_a = seeder.firm(name=f"햇살돌봄협동조합 {tag}", district="seongbuk")
+        twin_b = seeder.firm(name=f"햇살돌봄협동조합 {tag}", district="nowon")
+        seeder.firm(name=f"노원두레청소 {tag}", district="nowon")
+        fair_id = seeder.fair(f"2026 공공구매 상담회 {tag}", "first_come", agency)
+
+        staff = journey
+        staff.who = "staff"
+        staff.sign_in(*staff_login)
+        staff.go(f"/fairs/{fair_id}")
+        search(staff, "#organization_id-q", f"햇살돌봄 {tag}")
+        options = staff.page.locator("#organization_id-results label.picker-option")
+        expect(options).to_have_count(2)
+        expect(options.first).to_contain_text("성북구")
+        expect(options.last).to_contain_text("노원구")
+        options.first.locator("input").check()
+        # a second search keeps the first choice, ticked, on top
+        search(staff, "#organization_id-q", f"노원 {tag}")
+        expect(options).to_have_count(3)
+        expect(options.first.locator("input")).to_be_checked()
+        korean_page(staff, "participant picker", "이름, 사업자등록번호 또는 자치구로 검색", "노원두레청소")
+        options.last.locator("input").check()
+        staff.page.get_by_role("button", name="선택한 곳 추가").click()
+        staff.page.wait_for_url("**?done=added")
+        rows = staff.page.locator("main table tbody th")
+        expect(rows).to_have_count(3)
+
+        agency_tab: Any = tab(browser, journey, "agency", agency)
+        agency_tab.go("/contracts/new")
+        search(agency_tab, "#firm_id-q", f"햇살 {tag}")
+        firms = agency_tab.page.locator("#firm_id-results label.picker-option")
+        expect(firms).to_have_count(2)
+        expect(agency_tab.page.locator("#firm_id-results")).to_contain_text("-")  # business numbers
+        korean_page(agency_tab, "contract firm picker", "계약 보고", "햇살돌봄협동조합")
+        assert twin_a.id != twin_b.id
