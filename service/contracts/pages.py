@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.picker import OrganizationPicker, parse_ids
 from service.contracts.labels import channel_label
-from service.contracts.models import ContractChannel
+from service.contracts.models import ContractChannel, ContractStatus
 from service.contracts.nav import nav
 from service.contracts.purchases import PurchaseService
 from service.contracts.repository import OrganizationLookup
@@ -31,9 +31,33 @@ from service.lib.clock import today
 from service.lib.deps import provide_service
 from service.lib.errors import DomainError, FieldErrors, NotFound, ValidationFailed
 from service.lib.i18n import current_locale, gettext
+from service.lib.pager import Pager, page_number
 from service.lib.pages import FormReader, field_errors, form_action, form_values, redirect, render
 from service.registry.models import OrganizationKind
 from service.registry.taxonomy import LEAVES
+
+FIRST_LIST_YEAR = 2019
+
+
+def list_filters(params: Any) -> dict[str, str]:
+    """The list's filters as sent (unknown values dropped), kept in the page links."""
+    year = params.get("year") or ""
+    status = params.get("status") or ""
+    channel = params.get("channel") or ""
+    return {
+        "year": year if year.isdigit() and FIRST_LIST_YEAR <= int(year) <= 2100 else "",
+        "status": status if status in {s.value for s in ContractStatus} else "",
+        "channel": channel if channel in {c.value for c in ContractChannel} else "",
+    }
+
+
+def contract_filters(filters: dict[str, str]) -> dict[str, Any]:
+    """`list_filters` as the arguments of ContractService.list_for."""
+    return {
+        "year": int(filters["year"]) if filters["year"] else None,
+        "status": ContractStatus(filters["status"]) if filters["status"] else None,
+        "channel": ContractChannel(filters["channel"]) if filters["channel"] else None,
+    }
 
 
 def _categories() -> list[tuple[str, str]]:
@@ -137,14 +161,20 @@ class ContractPages(Controller):
         contracts: NamedDependency[ContractService],
         organizations: NamedDependency[OrganizationLookup],
     ) -> Template:
+        """Those awaiting the viewer's confirmation, then all it may see: 50 a page, by year, status and channel."""
+        filters = list_filters(request.query_params)
+        pager = Pager(page_number(request.query_params.get("page")), 0, filters)
         awaiting, _ = await contracts.list_for(viewer, awaiting_me=True, limit=100)
-        recent, total = await contracts.list_for(viewer, limit=100)
+        recent, total = await contracts.list_for(
+            viewer, offset=pager.offset, limit=pager.per_page, **contract_filters(filters)
+        )
         names = await organizations.names(
             {c.agency_id for c in recent + awaiting} | {c.firm_id for c in recent + awaiting}
         )
         return render(
             request, "contracts/list.html", awaiting=awaiting, recent=recent, total=total, names=names, money=money,
-            channel_label=channel_label, nav_items=nav(viewer),
+            channel_label=channel_label, nav_items=nav(viewer), filters=filters, pager=pager.with_total(total),
+            years=list(range(today().year, FIRST_LIST_YEAR - 1, -1)), channels=_channels(),
         )  # fmt: skip
 
     async def _form(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.config import Settings
 from service.registry.business_number import display
 from service.registry.models import Organization
-from tests.factories import create_staff, firm_payload, register, verified_agency, verified_firm
+from tests.factories import agency_payload, create_staff, firm_payload, register, verified_agency, verified_firm
 from tests.factories_notify import organization
 from tests.integration.fairs.test_pages import sign_in
 
@@ -145,3 +145,18 @@ class TestPickersOnPages:
         assert option_ids(page.text, "firm_id") == [firm.organization_id]
         assert 'name="agency_id"' not in page.text  # the agency reports for itself
         assert 'hx-get="/organizations/search?kind=firm' in page.text
+
+
+class TestVerificationQueueLinks:
+    async def test_each_waiting_organization_links_to_its_profile(
+        self, client: Client, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+    ) -> None:
+        staff = await create_staff(client, sessionmaker, settings)
+        firm = await register(client, firm_payload(name="대기중협동조합"))
+        agency = await register(client, agency_payload(name="대기중구청"))
+        await sign_in(client, staff)
+        queue = (await client.get("/staff/organizations")).text
+        assert f'href="/firms/{firm.organization_id}"' in queue
+        assert f'href="/agencies/{agency.organization_id}"' in queue
+        profile = await client.get(f"/firms/{firm.organization_id}")
+        assert profile.status_code == 200 and "대기중협동조합" in profile.text
