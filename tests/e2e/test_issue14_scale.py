@@ -75,3 +75,18 @@ class TestPickers:
         expect(agency_tab.page.locator("#firm_id-results")).to_contain_text("-")  # business numbers
         korean_page(agency_tab, "contract firm picker", "계약 보고", "햇살돌봄협동조합")
         assert twin_a.id != twin_b.id
+
+        # a paged list: 55 contracts of 2021, 50 a page, the year kept in the page links
+        for n in range(55):
+            body = {
+                "agency_id": agency.id, "firm_id": twin_a.id if n % 2 else twin_b.id, "amount_krw": 1_000_000 * (n + 1),
+                "contract_date": f"2021-{1 + n % 12:02d}-15", "title": f"청사 청소 용역 {n + 1}차",
+                "channel": "proposal" if n % 3 else "other",
+            }  # fmt: skip
+            made = seeder.http.post("/contracts", json=body, headers=seeder.staff)
+            assert made.status_code == 201, made.text
+        staff.go("/contracts?year=2021")
+        expect(staff.page.locator("nav.pager a[aria-current=page]")).to_have_text("1")
+        staff.page.locator("nav.pager a[rel=next]").click()
+        staff.page.wait_for_url("**/contracts?year=2021&page=2")
+        korean_page(staff, "contracts page 2", "전체 55건 중 51–55", "청사 청소 용역")
