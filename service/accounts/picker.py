@@ -91,7 +91,7 @@ def picker_query(
     words = q.split()[:MAX_WORDS]
     if words:
         statement = statement.where(and_(*(word_condition(w) for w in words)))
-    return statement.order_by(Organization.kind, Organization.name, Organization.id)
+    return statement.order_by(Organization.kind, Organization.name, Organization.district, Organization.id)
 
 
 def option_of(organization: Organization, has_account: bool, locale: str) -> PickerOption:

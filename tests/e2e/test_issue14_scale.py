@@ -53,8 +53,9 @@ class TestPickers:
         search(staff, "#organization_id-q", f"햇살돌봄 {tag}")
         options = staff.page.locator("#organization_id-results label.picker-option")
         expect(options).to_have_count(2)
-        expect(options.first).to_contain_text("성북구")
-        expect(options.last).to_contain_text("노원구")
+        # same names, ordered by district: 노원 (nowon) before 성북 (seongbuk)
+        expect(options.first).to_contain_text("노원구")
+        expect(options.last).to_contain_text("성북구")
         options.first.locator("input").check()
         # a second search keeps the first choice, ticked, on top
         search(staff, "#organization_id-q", f"노원 {tag}")
@@ -89,4 +90,13 @@ class TestPickers:
         expect(staff.page.locator("nav.pager a[aria-current=page]")).to_have_text("1")
         staff.page.locator("nav.pager a[rel=next]").click()
         staff.page.wait_for_url("**/contracts?year=2021&page=2")
-        korean_page(staff, "contracts page 2", "전체 55건 중 51–55", "청사 청소 용역")
+        expect(staff.page.locator("nav.pager")).to_contain_text("전체 55건 중 51–55")
+        expect(staff.page.locator("#f-year")).to_have_value("2021")
+        # the contract tables themselves become cards on phones with §6; the filters and page links fit now
+        for width, height in ((1366, 900), (390, 844)):
+            staff.page.set_viewport_size({"width": width, "height": height})
+            staff.shot(f"contracts page 2 {width}")
+            for part in ("nav.pager", "form.filters-row"):
+                box = staff.page.locator(part).bounding_box()
+                assert box is not None and box["x"] + box["width"] <= width, f"{part} wider than {width}px"
+        staff.check_a11y()
