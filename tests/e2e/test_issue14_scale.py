@@ -56,8 +56,8 @@ class TestPickers:
         # same names, ordered by district: 노원 (nowon) before 성북 (seongbuk)
         expect(options.first).to_contain_text("노원구")
         expect(options.last).to_contain_text("성북구")
-        options.first.locator("input").check()
-        # a second search keeps the first choice, ticked, on top
+        options.last.locator("input").check()
+        # a second search keeps the first choice (성북), ticked, on top
         search(staff, "#organization_id-q", f"노원 {tag}")
         expect(options).to_have_count(3)
         expect(options.first.locator("input")).to_be_checked()
@@ -100,3 +100,7 @@ class TestPickers:
                 box = staff.page.locator(part).bounding_box()
                 assert box is not None and box["x"] + box["width"] <= width, f"{part} wider than {width}px"
         staff.check_a11y()
+        # the import page: the code list opens, and the page reads in Korean at both widths
+        staff.go("/staff/imports")
+        staff.page.locator("details.code-list summary").click()
+        korean_page(staff, "import page with codes", "품목분류 코드", "CLN-DIS", "방역·소독")
