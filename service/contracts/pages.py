@@ -37,6 +37,7 @@ from service.registry.models import OrganizationKind
 from service.registry.taxonomy import LEAVES
 
 FIRST_LIST_YEAR = 2019
+AWAITING_SHOWN = 10  # the rest are one click away: the list filtered to reported contracts
 
 
 def list_filters(params: Any) -> dict[str, str]:
@@ -164,7 +165,7 @@ class ContractPages(Controller):
         """Those awaiting the viewer's confirmation, then all it may see: 50 a page, by year, status and channel."""
         filters = list_filters(request.query_params)
         pager = Pager(page_number(request.query_params.get("page")), 0, filters)
-        awaiting, _ = await contracts.list_for(viewer, awaiting_me=True, limit=100)
+        awaiting, awaiting_total = await contracts.list_for(viewer, awaiting_me=True, limit=AWAITING_SHOWN)
         recent, total = await contracts.list_for(
             viewer, offset=pager.offset, limit=pager.per_page, **contract_filters(filters)
         )
@@ -174,6 +175,7 @@ class ContractPages(Controller):
         return render(
             request, "contracts/list.html", awaiting=awaiting, recent=recent, total=total, names=names, money=money,
             channel_label=channel_label, nav_items=nav(viewer), filters=filters, pager=pager.with_total(total),
+            awaiting_total=awaiting_total,
             years=list(range(today().year, FIRST_LIST_YEAR - 1, -1)), channels=_channels(),
         )  # fmt: skip
 

@@ -43,6 +43,9 @@ class TestContractList:
 
         first = await client.get("/contracts")
         assert len(titles(first.text.split('id="all-h"')[1])) == 50
+        # awaiting confirmation: the first ten, and a link to all of them
+        assert len(titles(first.text.split('id="await-h"')[1].split('id="all-h"')[0])) == 10
+        assert 'href="?status=reported">확인을 기다리는 60건 모두 보기' in first.text
         assert 'href="?page=2"' in first.text and "전체 60건 중 1–50" in first.text
         second = await client.get("/contracts", params={"page": "2"})
         assert len(titles(second.text.split('id="all-h"')[1])) == 10
