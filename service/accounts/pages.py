@@ -291,16 +291,20 @@ class OrganizationSearchPages(Controller):
     ) -> Template:
         """An HTML fragment of radio buttons (or checkboxes with multi=1) named `field`.
 
-        The query may come as `q` or as `<kind>_q` (the name the no-script search box uses on the form);
+        The query may come as `q` or as `<name>_q` (the name the no-script search box uses on the form);
         organizations already chosen (`field` values sent along) stay on top, chosen.
         """
         field = field if field.replace("_", "").isalnum() else "organization_id"
-        text = q if q is not None else request.query_params.get(f"{kind}_q")
+        pid = request.query_params.get("pid") or field
+        pid = pid if pid.replace("-", "").replace("_", "").isalnum() else field
+        # the box's own name: `q`, or `<something>_q` when a form has several boxes
+        text = q if q is not None else next((v for k, v in request.query_params.items() if k.endswith("_q")), None)
         chosen_ids = parse_ids(request.query_params.getall(field, []))
         locale = current_locale()
+        results = await picker.search(text, parse_kind(kind), exclude=chosen_ids, locale=locale)
         return render(
-            request, "accounts/_picker_results.html", field=field, multi=request.query_params.get("multi") == "1",
-            q=text or "", results=await picker.search(text, parse_kind(kind), exclude=chosen_ids, locale=locale),
+            request, "accounts/_picker_results.html", field=field, pid=pid,
+            multi=request.query_params.get("multi") == "1", q=text or "", results=results,
             chosen=await picker.chosen(chosen_ids, locale),
         )  # fmt: skip
 

@@ -323,7 +323,7 @@ class PurchasePages(Controller):
     dependencies = {
         "purchases": provide_service(PurchaseService),
         "targets": provide_service(TargetService),
-        "organizations": provide_service(OrganizationLookup),
+        "organizations": provide_service(OrganizationPicker),
         "booking": provide_service(BookingService),
     }
 
@@ -332,7 +332,7 @@ class PurchasePages(Controller):
         request: Request[Any, Any, Any],
         staff: Principal,
         targets: TargetService,
-        organizations: OrganizationLookup,
+        organizations: OrganizationPicker,
         year: int,
         *,
         status_code: int = 200,
@@ -340,7 +340,7 @@ class PurchasePages(Controller):
     ) -> Template:
         return render(
             request, "contracts/purchases.html", status_code=status_code, year=year,
-            targets=await targets.targets(staff, year), agencies=await organizations.choices(OrganizationKind.AGENCY),
+            targets=await targets.targets(staff, year), pickers=await _agency_pickers(request, organizations, context),
             money=money, nav_items=nav(staff), **context,
         )  # fmt: skip
 
@@ -350,7 +350,7 @@ class PurchasePages(Controller):
         request: Request[Any, Any, Any],
         staff: NamedDependency[Principal],
         targets: NamedDependency[TargetService],
-        organizations: NamedDependency[OrganizationLookup],
+        organizations: NamedDependency[OrganizationPicker],
         year: FromQuery[int | None] = None,
     ) -> Template:
         return await self._page(request, staff, targets, organizations, year or today().year)
@@ -363,7 +363,7 @@ class PurchasePages(Controller):
         staff: NamedDependency[Principal],
         purchases: NamedDependency[PurchaseService],
         targets: NamedDependency[TargetService],
-        organizations: NamedDependency[OrganizationLookup],
+        organizations: NamedDependency[OrganizationPicker],
         booking: NamedDependency[BookingService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
@@ -385,6 +385,22 @@ class PurchasePages(Controller):
             )  # fmt: skip
 
         return await form_action(db_session, run, rerender)
+
+
+async def _agency_pickers(
+    request: Request[Any, Any, Any], picker: OrganizationPicker, context: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The agency search of the target form and of the purchase form (?target_q=, ?purchase_q= without script)."""
+    locale = current_locale()
+    values = context.get("values") or {}
+    pickers = {}
+    for form in ("target", "purchase"):
+        q = request.query_params.get(f"{form}_q") or ""
+        sent = values.get("agency_id") if values.get("form") == form else None
+        chosen = await picker.chosen(parse_ids([str(sent or "")]), locale)
+        results = await picker.search(q, OrganizationKind.AGENCY, exclude=[o.id for o in chosen], locale=locale)
+        pickers[form] = {"q": q, "results": results, "chosen": chosen}
+    return pickers
 
 
 async def _import(purchases: PurchaseService, staff: Principal, form: FormMultiDict) -> ImportResult:

@@ -160,3 +160,25 @@ class TestVerificationQueueLinks:
         assert f'href="/agencies/{agency.organization_id}"' in queue
         profile = await client.get(f"/firms/{firm.organization_id}")
         assert profile.status_code == 200 and "대기중협동조합" in profile.text
+
+
+class TestPurchasesPickers:
+    async def test_the_target_and_purchase_forms_search_agencies(
+        self, client: Client, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+    ) -> None:
+        staff = await create_staff(client, sessionmaker, settings)
+        wanted = await verified_agency(client, staff, name="도봉구청 구매팀")
+        await verified_agency(client, staff, name="중랑구청 구매팀")
+        csrf = await sign_in(client, staff)
+        page = await client.get("/staff/purchases", params={"year": "2021", "target_q": "도봉"})
+        assert page.status_code == 200
+        target = page.text.split('id="target-agency-results"')[1].split("</div>")[0]
+        assert option_ids(target, "agency_id") == [wanted.organization_id]
+        assert 'id="purchase-agency-results"' in page.text  # two pickers of one field, apart
+        saved = await client.post(
+            "/staff/purchases/target",
+            data={"_csrf_token": csrf, "year": "2021", "form": "target", "agency_id": wanted.organization_id,
+                  "amount_krw": "1,000,000"},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert saved.status_code == 303, saved.text[:500]
