@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.api import client_ip
 from service.accounts.auth import LANG_COOKIE, session_cookie
+from service.accounts.picker import OrganizationPicker, parse_ids, parse_kind
 from service.accounts.schemas import RegisterIn, UserIn
 from service.accounts.service import AccountService, account_service
 from service.config import SUPPORTED_LOCALES, Settings
@@ -21,7 +22,7 @@ from service.identity.principal import Principal
 from service.lib.clock import today
 from service.lib.deps import provide_configured_service, provide_service
 from service.lib.errors import DomainError, FieldErrors
-from service.lib.i18n import gettext
+from service.lib.i18n import current_locale, gettext
 from service.lib.pages import FormReader, field_errors, form_action, form_values, redirect, render, safe_next
 from service.registry import taxonomy
 from service.registry.districts import OTHER, SEOUL_DISTRICTS
@@ -265,4 +266,42 @@ class AccountPages(Controller):
         return response
 
 
-ROUTES = [AccountPages]
+class OrganizationSearchPages(Controller):
+    """The organization picker's live results (htmx), for staff and verified organizations."""
+
+    path = "/organizations"
+    tags = ["pages"]
+    include_in_schema = False
+    dependencies = {"picker": provide_service(OrganizationPicker)}
+
+    @get("/search")
+    async def organization_search(
+        self,
+        request: Request[Any, Any, Any],
+        verified_org: NamedDependency[Principal],
+        picker: NamedDependency[OrganizationPicker],
+        q: FromQuery[str | None] = None,
+        kind: FromQuery[str | None] = None,
+        field: FromQuery[str] = "organization_id",
+    ) -> Template:
+        """An HTML fragment of radio buttons (or checkboxes with multi=1) named `field`.
+
+        The query may come as `q` or as `<name>_q` (the name the no-script search box uses on the form);
+        organizations already chosen (`field` values sent along) stay on top, chosen.
+        """
+        field = field if field.replace("_", "").isalnum() else "organization_id"
+        pid = request.query_params.get("pid") or field
+        pid = pid if pid.replace("-", "").replace("_", "").isalnum() else field
+        # the box's own name: `q`, or `<something>_q` when a form has several boxes
+        text = q if q is not None else next((v for k, v in request.query_params.items() if k.endswith("_q")), None)
+        chosen_ids = parse_ids(request.query_params.getall(field, []))
+        locale = current_locale()
+        results = await picker.search(text, parse_kind(kind), exclude=chosen_ids, locale=locale)
+        return render(
+            request, "accounts/_picker_results.html", field=field, pid=pid,
+            multi=request.query_params.get("multi") == "1", q=text or "", results=results,
+            chosen=await picker.chosen(chosen_ids, locale),
+        )  # fmt: skip
+
+
+ROUTES = [AccountPages, OrganizationSearchPages]

@@ -13,8 +13,9 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.picker import OrganizationPicker, parse_ids
 from service.contracts.labels import channel_label
-from service.contracts.models import ContractChannel
+from service.contracts.models import ContractChannel, ContractStatus
 from service.contracts.nav import nav
 from service.contracts.purchases import PurchaseService
 from service.contracts.repository import OrganizationLookup
@@ -29,10 +30,35 @@ from service.lib.amounts import money
 from service.lib.clock import today
 from service.lib.deps import provide_service
 from service.lib.errors import DomainError, FieldErrors, NotFound, ValidationFailed
-from service.lib.i18n import current_locale
+from service.lib.i18n import current_locale, gettext
+from service.lib.pager import Pager, page_number
 from service.lib.pages import FormReader, field_errors, form_action, form_values, redirect, render
 from service.registry.models import OrganizationKind
 from service.registry.taxonomy import LEAVES
+
+FIRST_LIST_YEAR = 2019
+AWAITING_SHOWN = 10  # the rest are one click away: the list filtered to reported contracts
+
+
+def list_filters(params: Any) -> dict[str, str]:
+    """The list's filters as sent (unknown values dropped), kept in the page links."""
+    year = params.get("year") or ""
+    status = params.get("status") or ""
+    channel = params.get("channel") or ""
+    return {
+        "year": year if year.isdigit() and FIRST_LIST_YEAR <= int(year) <= 2100 else "",
+        "status": status if status in {s.value for s in ContractStatus} else "",
+        "channel": channel if channel in {c.value for c in ContractChannel} else "",
+    }
+
+
+def contract_filters(filters: dict[str, str]) -> dict[str, Any]:
+    """`list_filters` as the arguments of ContractService.list_for."""
+    return {
+        "year": int(filters["year"]) if filters["year"] else None,
+        "status": ContractStatus(filters["status"]) if filters["status"] else None,
+        "channel": ContractChannel(filters["channel"]) if filters["channel"] else None,
+    }
 
 
 def _categories() -> list[tuple[str, str]]:
@@ -97,6 +123,26 @@ def correction_from_form(form: FormMultiDict) -> ContractPatch:
     return ContractPatch(**fields)
 
 
+async def _party_pickers(
+    request: Request[Any, Any, Any], viewer: Principal, picker: OrganizationPicker, values: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The search boxes for the parties the caller does not stand for: its query, results and choice."""
+    locale = current_locale()
+    parties = []
+    for kind, label in ((OrganizationKind.AGENCY, gettext("Agency")), (OrganizationKind.FIRM, gettext("Firm"))):
+        if (kind is OrganizationKind.AGENCY and viewer.is_agency) or (kind is OrganizationKind.FIRM and viewer.is_firm):
+            continue
+        field = f"{kind.value}_id"
+        q = request.query_params.get(f"{kind.value}_q") or ""
+        chosen = await picker.chosen(parse_ids([str(values.get(field) or "")]), locale)
+        exclude = [o.id for o in chosen]
+        results = await picker.search(q, kind, exclude=exclude, locale=locale)
+        parties.append(
+            {"field": field, "kind": kind.value, "label": label, "q": q, "results": results, "chosen": chosen}
+        )
+    return parties
+
+
 class ContractPages(Controller):
     path = "/contracts"
     tags = ["pages"]
@@ -105,6 +151,7 @@ class ContractPages(Controller):
         "contracts": provide_service(ContractService),
         "organizations": provide_service(OrganizationLookup),
         "booking": provide_service(BookingService),
+        "picker": provide_service(OrganizationPicker),
     }
 
     @get("/")
@@ -115,34 +162,40 @@ class ContractPages(Controller):
         contracts: NamedDependency[ContractService],
         organizations: NamedDependency[OrganizationLookup],
     ) -> Template:
-        awaiting, _ = await contracts.list_for(viewer, awaiting_me=True, limit=100)
-        recent, total = await contracts.list_for(viewer, limit=100)
+        """Those awaiting the viewer's confirmation, then all it may see: 50 a page, by year, status and channel."""
+        filters = list_filters(request.query_params)
+        pager = Pager(page_number(request.query_params.get("page")), 0, filters)
+        awaiting, awaiting_total = await contracts.list_for(viewer, awaiting_me=True, limit=AWAITING_SHOWN)
+        recent, total = await contracts.list_for(
+            viewer, offset=pager.offset, limit=pager.per_page, **contract_filters(filters)
+        )
         names = await organizations.names(
             {c.agency_id for c in recent + awaiting} | {c.firm_id for c in recent + awaiting}
         )
         return render(
             request, "contracts/list.html", awaiting=awaiting, recent=recent, total=total, names=names, money=money,
-            channel_label=channel_label, nav_items=nav(viewer),
+            channel_label=channel_label, nav_items=nav(viewer), filters=filters, pager=pager.with_total(total),
+            awaiting_total=awaiting_total,
+            years=list(range(today().year, FIRST_LIST_YEAR - 1, -1)), channels=_channels(),
         )  # fmt: skip
 
     async def _form(
         self,
         request: Request[Any, Any, Any],
         viewer: Principal,
-        organizations: OrganizationLookup,
+        picker: OrganizationPicker,
         meeting: Meeting | None,
         *,
         values: dict[str, Any] | None = None,
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Template:
-        agencies = await organizations.choices(OrganizationKind.AGENCY) if not viewer.is_agency else []
-        firms = await organizations.choices(OrganizationKind.FIRM) if not viewer.is_firm else []
-        names = await organizations.names({meeting.agency_id, meeting.firm_id}) if meeting else {}
+        values = values or {}
+        names = await picker.chosen({meeting.agency_id, meeting.firm_id}) if meeting else []
         return render(
-            request, "contracts/new.html", status_code=status_code, meeting=meeting, names=names, agencies=agencies,
-            firms=firms, categories=_categories(), channels=_channels(), values=values or {}, errors=errors or {},
-            nav_items=nav(viewer),
+            request, "contracts/new.html", status_code=status_code, meeting=meeting,
+            names={o.id: o.name for o in names}, parties=await _party_pickers(request, viewer, picker, values),
+            categories=_categories(), channels=_channels(), values=values, errors=errors or {}, nav_items=nav(viewer),
         )  # fmt: skip
 
     async def _meeting(self, booking: BookingService, viewer: Principal, meeting_id: str | None) -> Meeting | None:
@@ -158,13 +211,16 @@ class ContractPages(Controller):
         self,
         request: Request[Any, Any, Any],
         verified_org: NamedDependency[Principal],
-        organizations: NamedDependency[OrganizationLookup],
+        picker: NamedDependency[OrganizationPicker],
         booking: NamedDependency[BookingService],
         meeting_id: FromQuery[str | None] = None,
     ) -> Template:
-        """Report a contract; with ?meeting_id= the parties come from the meeting (linked sales)."""
+        """Report a contract; with ?meeting_id= the parties come from the meeting (linked sales).
+
+        Without a meeting the parties are searched for (?agency_q=, ?firm_q=: the no-script search).
+        """
         meeting = await self._meeting(booking, verified_org, meeting_id)
-        return await self._form(request, verified_org, organizations, meeting)
+        return await self._form(request, verified_org, picker, meeting)
 
     @post("/new")
     async def submit_contract(
@@ -172,7 +228,7 @@ class ContractPages(Controller):
         request: Request[Any, Any, Any],
         viewer: NamedDependency[Principal],
         contracts: NamedDependency[ContractService],
-        organizations: NamedDependency[OrganizationLookup],
+        picker: NamedDependency[OrganizationPicker],
         booking: NamedDependency[BookingService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
@@ -187,7 +243,7 @@ class ContractPages(Controller):
         async def rerender(error: DomainError) -> Response[Any]:
             meeting = await self._meeting(booking, viewer, read.text("meeting_id"))
             return await self._form(
-                request, viewer, organizations, meeting, values=form_values(form), errors=field_errors(error),
+                request, viewer, picker, meeting, values=form_values(form), errors=field_errors(error),
                 status_code=422,
             )  # fmt: skip
 
@@ -267,7 +323,7 @@ class PurchasePages(Controller):
     dependencies = {
         "purchases": provide_service(PurchaseService),
         "targets": provide_service(TargetService),
-        "organizations": provide_service(OrganizationLookup),
+        "organizations": provide_service(OrganizationPicker),
         "booking": provide_service(BookingService),
     }
 
@@ -276,7 +332,7 @@ class PurchasePages(Controller):
         request: Request[Any, Any, Any],
         staff: Principal,
         targets: TargetService,
-        organizations: OrganizationLookup,
+        organizations: OrganizationPicker,
         year: int,
         *,
         status_code: int = 200,
@@ -284,7 +340,7 @@ class PurchasePages(Controller):
     ) -> Template:
         return render(
             request, "contracts/purchases.html", status_code=status_code, year=year,
-            targets=await targets.targets(staff, year), agencies=await organizations.choices(OrganizationKind.AGENCY),
+            targets=await targets.targets(staff, year), pickers=await _agency_pickers(request, organizations, context),
             money=money, nav_items=nav(staff), **context,
         )  # fmt: skip
 
@@ -294,7 +350,7 @@ class PurchasePages(Controller):
         request: Request[Any, Any, Any],
         staff: NamedDependency[Principal],
         targets: NamedDependency[TargetService],
-        organizations: NamedDependency[OrganizationLookup],
+        organizations: NamedDependency[OrganizationPicker],
         year: FromQuery[int | None] = None,
     ) -> Template:
         return await self._page(request, staff, targets, organizations, year or today().year)
@@ -307,7 +363,7 @@ class PurchasePages(Controller):
         staff: NamedDependency[Principal],
         purchases: NamedDependency[PurchaseService],
         targets: NamedDependency[TargetService],
-        organizations: NamedDependency[OrganizationLookup],
+        organizations: NamedDependency[OrganizationPicker],
         booking: NamedDependency[BookingService],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
@@ -329,6 +385,22 @@ class PurchasePages(Controller):
             )  # fmt: skip
 
         return await form_action(db_session, run, rerender)
+
+
+async def _agency_pickers(
+    request: Request[Any, Any, Any], picker: OrganizationPicker, context: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The agency search of the target form and of the purchase form (?target_q=, ?purchase_q= without script)."""
+    locale = current_locale()
+    values = context.get("values") or {}
+    pickers = {}
+    for form in ("target", "purchase"):
+        q = request.query_params.get(f"{form}_q") or ""
+        sent = values.get("agency_id") if values.get("form") == form else None
+        chosen = await picker.chosen(parse_ids([str(sent or "")]), locale)
+        results = await picker.search(q, OrganizationKind.AGENCY, exclude=[o.id for o in chosen], locale=locale)
+        pickers[form] = {"q": q, "results": results, "chosen": chosen}
+    return pickers
 
 
 async def _import(purchases: PurchaseService, staff: Principal, form: FormMultiDict) -> ImportResult:

@@ -89,6 +89,7 @@ class ContractService:
         *,
         status: ContractStatus | None = None,
         year: int | None = None,
+        channel: ContractChannel | None = None,
         awaiting_me: bool = False,
         offset: int = 0,
         limit: int = 50,
@@ -101,6 +102,8 @@ class ContractService:
             )
         if status is not None:
             conditions.append(Contract.status == status)
+        if channel is not None:
+            conditions.append(Contract.channel == channel)
         if year is not None:
             if not 2000 <= year <= 2100:
                 raise ValidationFailed.single("year", "must be between 2000 and 2100")

@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.picker import parse_ids
 from service.config import Settings
 from service.fairs.api import BOOKING, FAIRS, MEETING_REQUESTS, invite_response
 from service.fairs.booking import BookingService
@@ -25,7 +26,7 @@ from service.fairs.slots import SEOUL, Slot, seoul
 from service.identity.principal import Principal
 from service.lib.clock import now
 from service.lib.errors import DomainError, FieldErrors, NotFound, ValidationFailed
-from service.lib.i18n import format_slot, format_time_range
+from service.lib.i18n import current_locale, format_slot, format_time_range
 from service.lib.i18n import gettext as _
 from service.lib.pages import FormReader, field_errors, form_action, form_values, redirect, render
 from service.registry.models import Organization
@@ -226,7 +227,9 @@ async def _setup_page(
 ) -> Template:
     participants = await fairs.participants(staff, fair)
     joined = {p.organization_id for p, _o in participants}
-    candidates = await fairs.candidates(joined)
+    q = request.query_params.get("q") or ""
+    chosen_ids = [i for i in parse_ids(request.query_params.getall("organization_id", [])) if i not in joined]
+    candidates = await fairs.candidates(joined | set(chosen_ids), q, current_locale())
     grid = grid_of(fair)
     return render(
         request,
@@ -238,6 +241,8 @@ async def _setup_page(
         error=error,
         participants=participants,
         candidates=candidates,
+        chosen=await fairs.chosen_organizations(chosen_ids, current_locale()),
+        q=q,
         slot_count=len(grid),
         nav_items=_nav(fair, staff),
     )

@@ -40,7 +40,7 @@ from service.fairs.models import (
     Unavailability,
 )
 from service.lib.clock import now
-from service.registry.models import Organization, OrganizationStatus
+from service.registry.models import Organization
 
 EXCLUSION_VIOLATION = "23P01"
 UNIQUE_VIOLATION = "23505"
@@ -257,16 +257,6 @@ async def agency_rooms(session: AsyncSession, fair_id: uuid.UUID) -> dict[uuid.U
 
 async def organizations_by_id(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Organization]:
     return {o.id: o for o in await session.scalars(select(Organization).where(Organization.id.in_(list(ids))))}
-
-
-async def verified_organizations(session: AsyncSession) -> list[Organization]:
-    """Verified organizations, agencies first, by name."""
-    rows = await session.scalars(
-        select(Organization)
-        .where(Organization.status == OrganizationStatus.VERIFIED)
-        .order_by(Organization.kind, Organization.name)
-    )
-    return list(rows)
 
 
 async def organization_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

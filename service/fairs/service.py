@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.picker import OrganizationPicker, PickerOption, PickerResults
 from service.fairs import repository
 from service.fairs.models import Fair, FairMode, FairParticipant, Meeting
 from service.fairs.schemas import MAX_DAYS, MAX_IDS, FairIn, FairPatch
@@ -529,9 +530,13 @@ class FairService:
         meetings = await repository.live_meetings(self.session, fair.id)
         return agencies, {(m.agency_id, m.starts_at): m for m in meetings}
 
-    async def candidates(self, exclude: set[uuid.UUID]) -> list[Organization]:
-        """Verified organizations not yet in the fair, agencies first, by name."""
-        return [o for o in await repository.verified_organizations(self.session) if o.id not in exclude]
+    async def candidates(self, exclude: set[uuid.UUID], q: str | None, locale: str) -> PickerResults:
+        """Verified organizations not yet in the fair matching the search `q`, agencies first, by name (20 at most)."""
+        return await OrganizationPicker(self.session).search(q, exclude=exclude, locale=locale)
+
+    async def chosen_organizations(self, ids: list[uuid.UUID], locale: str) -> list[PickerOption]:
+        """The organizations ticked before a new search (kept ticked on the no-script search)."""
+        return await OrganizationPicker(self.session).chosen(ids, locale)
 
     async def organization_names(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
         return await repository.organization_names(self.session, ids)

@@ -21,13 +21,13 @@ from service.lib.clock import today
 from service.lib.deps import provide_service
 from service.lib.errors import DomainError, FieldErrors, ValidationFailed
 from service.lib.i18n import current_locale
+from service.lib.pager import Pager, page_number
 from service.lib.pages import FormReader, field_errors, form_action, redirect, render
 from service.matching.scoring import FACTORS
 from service.matching.service import MatchingService
+from service.needs.models import NeedStatus
 from service.needs.pages import need_choices
 from service.needs.service import NeedService
-
-MAX_LISTED_NEEDS = 200
 
 
 class NeedMatchPages(Controller):
@@ -59,12 +59,18 @@ class NeedMatchPages(Controller):
                 limit=limit,
                 **need_choices(),
             )
-        rows, total = await needs.list_own(verified_org, None, 0, MAX_LISTED_NEEDS)
+        status = request.query_params.get("status") or ""
+        status = status if status in {s.value for s in NeedStatus} else ""
+        pager = Pager(page_number(request.query_params.get("page")), 0, {"status": status})
+        rows, total = await needs.list_own(verified_org, status or None, pager.offset, pager.per_page)
         return render(
             request,
             "needs/list.html",
             needs=rows,
             total=total,
+            pager=pager.with_total(total),
+            status=status,
+            statuses=[s.value for s in NeedStatus],
             progress=await targets.progress(verified_org, today().year),
             percent=percent,
             limit=limit,

@@ -15,6 +15,7 @@ from service.config import Settings
 from service.identity.deps import staff_only
 from service.lib.deps import provide_service
 from service.lib.errors import ValidationFailed
+from service.lib.pager import Pager, page_number
 from service.lib.pages import redirect, render
 from service.notify.dispatcher import mailbox_path
 from service.notify.dispatcher import message_id as header_message_id
@@ -43,11 +44,14 @@ class MailPages(Controller):
                 chosen = OutboxStatus(status)
             except ValueError:
                 raise ValidationFailed.single("status", "unknown status") from None
+        pager = Pager(page_number(request.query_params.get("page")), 0, {"status": status or ""})
+        messages, total = await outbox.latest(chosen, pager.offset, pager.per_page)
         return render(
             request,
             "notify/queue.html",
             counts=await outbox.counts(),
-            messages=await outbox.latest(chosen),
+            messages=messages,
+            pager=pager.with_total(total),
             chosen=chosen.value if chosen else "",
             statuses=[s.value for s in OutboxStatus],
             local_mailbox=not settings.smtp.configured,

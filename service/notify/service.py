@@ -233,11 +233,14 @@ class OutboxService:
             counts[OutboxStatus(status).value] = int(count)
         return counts
 
-    async def latest(self, status: OutboxStatus | None = None, limit: int = 100) -> Sequence[OutboxMessage]:
-        query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id).limit(limit)
-        if status is not None:
-            query = query.where(OutboxMessage.status == status)
-        return (await self.session.scalars(query)).all()
+    async def latest(
+        self, status: OutboxStatus | None = None, offset: int = 0, limit: int = 50
+    ) -> tuple[Sequence[OutboxMessage], int]:
+        """A page of messages, newest first, and how many there are (of `status` when given)."""
+        conditions = [OutboxMessage.status == status] if status is not None else []
+        query = select(OutboxMessage).where(*conditions).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id)
+        total = await self.session.scalar(select(func.count()).select_from(OutboxMessage).where(*conditions)) or 0
+        return (await self.session.scalars(query.offset(offset).limit(limit))).all(), total
 
     async def troubled(self, limit: int = 10) -> tuple[list[OutboxMessage], int]:
         """Mails that failed, or are queued again after a failed attempt (retrying), newest first, and their number."""

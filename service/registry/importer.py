@@ -24,6 +24,7 @@ from service.lib.tabular import MAX_COLUMNS, TabularFileError
 from service.registry.districts import BY_CODE
 from service.registry.models import AgencyType, FirmType, OrganizationKind
 from service.registry.schemas import OrganizationIn
+from service.registry.taxonomy import category_code
 from service.registry.validation import clean_profile
 
 # Firm columns: (Korean header, OrganizationIn field, required, example), in template order.
@@ -222,7 +223,7 @@ def _cell_value(fname: str, raw: str) -> Any:
         if fname == "firm_types":
             return [FIRM_TYPE_NAMES.get(_normalise(p), p) for p in parts]
         if fname == "category_codes":
-            return [p.upper() for p in parts]
+            return [category_code(p) for p in parts]
         return parts
     if fname in INT_FIELDS:
         return int(raw.replace(",", "").replace("원", "").strip())

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.config import Settings
 from service.identity.deps import staff_only
 from service.identity.principal import Principal
 from service.lib.clock import today
@@ -28,7 +29,8 @@ from service.registry.imports import ImportService
 from service.registry.models import FirmType, OrganizationKind
 from service.registry.schemas import PendingChangeOut, organization_out, pending_change_out
 from service.registry.service import OrganizationService, shows_contact
-from service.registry.taxonomy import category_name
+from service.registry.taxonomy import GROUPS, LEAVES, category_name
+from service.registry.uploads import UploadStore
 
 
 class VerificationPages(Controller):
@@ -224,8 +226,10 @@ class ImportPages(Controller):
         request: Request[Any, Any, Any],
         staff: NamedDependency[Principal],
         imports: NamedDependency[ImportService],
+        settings: NamedDependency[Settings],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
+        """Check or import a file; a checked file is kept (a token on the page) so the import needs no second pick."""
         form = await request.form()
         kind = import_kind(str(form.get("kind") or "firm"))
         options = ImportOptions(
@@ -234,18 +238,39 @@ class ImportPages(Controller):
             on_duplicate="update" if form.get("on_duplicate") == "update" else "report",
             verify=form.get("verify") == "on",
         )
-        upload = form.get("file")
+        store = UploadStore(settings.app.data_dir)
+        kept = {"upload_token": str(form.get("upload_token") or ""), "upload_name": str(form.get("upload_name") or "")}
+        # htmx swaps only 2xx answers: a refused file is shown with its error behind a 200 there
+        refused_status = 200 if request.headers.get("hx-request") else None
 
         async def run() -> Response[Any]:
-            if upload is None or isinstance(upload, str) or not upload.filename:
-                raise ValidationFailed.single("file", "Choose a CSV or XLSX file.")
-            content = await upload.read()
-            outcome = await imports.import_organizations(staff, kind, content, upload.filename, options)
-            return import_page(request, kind, options, outcome=outcome)
+            content, filename = await chosen_file(form.get("file"), kept["upload_token"], store)
+            outcome = await imports.import_organizations(staff, kind, content, filename, options)
+            store.forget(kept["upload_token"])
+            kept.update(upload_token="", upload_name="")
+            if not outcome.written:
+                kept.update(upload_token=store.keep(content, filename), upload_name=filename)
+            return import_page(request, kind, options, outcome=outcome, **kept)
 
         return await form_action(
-            db_session, run, lambda error: import_page(request, kind, options, error=error, status_code=error.status)
+            db_session,
+            run,
+            lambda error: import_page(
+                request, kind, options, error=error, status_code=refused_status or error.status, **kept
+            ),
         )
+
+
+async def chosen_file(upload: Any, token: str, store: UploadStore) -> tuple[bytes, str]:
+    """The file sent with the form, else the one kept from the dry run under `token`."""
+    if upload is not None and not isinstance(upload, str) and upload.filename:
+        return await upload.read(), upload.filename
+    if token:
+        kept = store.load(token)
+        if kept is None:
+            raise ValidationFailed.single("file", "The checked file is no longer kept; choose it again.")
+        return kept
+    raise ValidationFailed.single("file", "Choose a CSV or XLSX file.")
 
 
 def import_page(
@@ -254,7 +279,10 @@ def import_page(
     """The import form for `kind`, with the outcome of the last run or its error when there is one."""
     context.setdefault("outcome", None)
     context.setdefault("error", None)
-    return render(request, "registry/import.html", kind=kind.value, spec=SPECS[kind], options=options, **context)
+    return render(
+        request, "registry/import.html", kind=kind.value, spec=SPECS[kind], options=options,
+        category_groups=[(g, [c for c in LEAVES if c.parent_code == g.code]) for g in GROUPS], **context,
+    )  # fmt: skip
 
 
 def import_kind(value: str) -> OrganizationKind:

@@ -229,3 +229,25 @@ def category_name(code: str, locale: str = "ko") -> str:
     if category is None:
         return code
     return category.name_ko if locale == "ko" else category.name_en
+
+
+def name_key(name: str) -> str:
+    """A category name as typed in a spreadsheet, compared without spaces, middle dots or case."""
+    return name.replace(" ", "").replace("·", "").replace("ㆍ", "").replace(".", "").lower()
+
+
+def _codes_by_name() -> dict[str, str]:
+    """Korean and English names (and codes) of every category → its code; a name two categories share is left out."""
+    seen: dict[str, set[str]] = {}
+    for c in CATEGORIES:
+        for name in (c.name_ko, c.name_en, c.code):
+            seen.setdefault(name_key(name), set()).add(c.code)
+    return {key: next(iter(codes)) for key, codes in seen.items() if len(codes) == 1}
+
+
+CODE_BY_NAME: dict[str, str] = _codes_by_name()
+
+
+def category_code(value: str) -> str:
+    """The code of a category given by its code or its Korean or English name; unknown values unchanged (upper case)."""
+    return CODE_BY_NAME.get(name_key(value), value.upper())

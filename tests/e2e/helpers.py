@@ -168,10 +168,12 @@ def create_fair(journey: Journey, name: str, mode: str, *, day: datetime | None 
 
 
 def add_participants(journey: Journey, *names: str) -> None:
-    """On the fair setup page, tick organizations by name and add them."""
+    """On the fair setup page, find organizations by name in the picker, tick them and add them."""
     page = journey.page
     for name in names:
-        page.get_by_label(name, exact=False).check()
+        with page.expect_response(lambda r: r.request.method == "GET" and "q=" in r.url):
+            page.locator("#organization_id-q").fill(name)
+        page.locator("#organization_id-results label", has_text=name).first.locator("input").check()
     page.get_by_role("button", name="선택한 곳 추가").click()
     page.wait_for_url("**?done=added")
     for name in names:

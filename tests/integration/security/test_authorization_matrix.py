@@ -417,6 +417,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # -- pages
     ("GET", "/"): Rule("page", [Case(everyone(200))]),
     ("GET", "/firms"): Rule("page", [Case(signed_in(200, anonymous=303))]),
+    ("GET", "/organizations/search"): Rule("page", [Case(signed_in(200, anonymous=303))]),
     ("GET", "/firms/{organization_id:uuid}"): Rule("page", [Case(signed_in(200, anonymous=303), org_of("firm_a"))]),
     ("GET", "/agencies/{organization_id:uuid}"): Rule(
         "page", [Case(signed_in(200, anonymous=303), org_of("agency_x"))]
