@@ -1,0 +1,32 @@
+"""Problem details and field messages read in Korean on Korean pages (the API keeps English)."""
+
+from service.lib.amounts import money
+from service.lib.i18n import field_label, gettext
+
+
+def test_a_problem_detail_is_translated_field_by_field():
+    assert gettext("reason: a reason is required", "ko") == "사유: 사유를 입력해 주세요"
+    assert gettext("id: required; amount: must be a whole number", "ko") == "기관: 필수 항목입니다; 금액: 정수로 입력해 주세요"
+
+
+def test_messages_with_numbers_match_their_pattern():
+    assert gettext("at most 7 days", "ko") == "최대 7일"
+    assert gettext("days: at most 7 days", "ko") == "일정: 최대 7일"
+    assert gettext("must be between 1 and 200", "ko") == "1 이상 200 이하여야 합니다"
+
+
+def test_english_and_unknown_text_stay_as_they_are():
+    assert gettext("reason: a reason is required", "en") == "reason: a reason is required"
+    assert gettext("테스트협동조합", "ko") == "테스트협동조합"
+    assert gettext("Something nobody translated", "ko") == "Something nobody translated"
+
+
+def test_field_labels_drop_list_positions():
+    assert field_label("days[0].date", "ko") == "날짜"
+    assert field_label("reason", "ko") == "사유"
+
+
+def test_money_has_one_exact_unit_per_language():
+    assert money(787_076_000, "ko") == "787,076천원"
+    assert money(184_700_000_000, "ko") == "184,700,000천원"  # never 1,847억원 beside 천원 in one column
+    assert money(787_076_000, "en") == "₩787,076 thousand"
