@@ -6,7 +6,8 @@ from service.lib.i18n import field_label, gettext
 
 def test_a_problem_detail_is_translated_field_by_field():
     assert gettext("reason: a reason is required", "ko") == "사유: 사유를 입력해 주세요"
-    assert gettext("id: required; amount: must be a whole number", "ko") == "기관: 필수 항목입니다; 금액: 정수로 입력해 주세요"
+    both = gettext("id: required; amount: must be a whole number", "ko")
+    assert both == "기관: 필수 항목입니다; 금액: 정수로 입력해 주세요"
 
 
 def test_messages_with_numbers_match_their_pattern():
