@@ -76,7 +76,7 @@ def field_label(field: str, locale: str | None = None) -> str:
     """A form field's name for people: `days[0].date` → 날짜 (ko), the catalog's `field:<name>` entry."""
     loc = locale or current_locale()
     base = re.sub(r"\[\d+\]", "", field).rsplit(".", 1)[-1]
-    return catalog(loc).get(f"field:{base}") or catalog(loc).get(base) or base.replace("_", " ")
+    return catalog(loc).get(f"field:{base}") or base.replace("_", " ").capitalize()
 
 
 def _pattern(text: str, loc: str) -> str:
