@@ -20,7 +20,7 @@ from service.contracts.purchases import PurchaseService
 from service.contracts.repository import OrganizationLookup
 from service.contracts.schemas import ContractIn, ContractPatch, ImportResult, PurchaseIn
 from service.contracts.service import ContractService, can_confirm
-from service.contracts.targets import TargetService
+from service.contracts.targets import TargetService, report_year
 from service.fairs.booking import BookingService
 from service.fairs.models import Meeting
 from service.identity.deps import staff_only
@@ -284,6 +284,7 @@ class PurchasePages(Controller):
     ) -> Template:
         return render(
             request, "contracts/purchases.html", status_code=status_code, year=year,
+            years=sorted({*report_year(year, await targets.data_years(staff))[1], today().year + 1}, reverse=True),
             targets=await targets.targets(staff, year), agencies=await organizations.choices(OrganizationKind.AGENCY),
             money=money, nav_items=nav(staff), **context,
         )  # fmt: skip
@@ -297,7 +298,8 @@ class PurchasePages(Controller):
         organizations: NamedDependency[OrganizationLookup],
         year: FromQuery[int | None] = None,
     ) -> Template:
-        return await self._page(request, staff, targets, organizations, year or today().year)
+        chosen, _years = report_year(year, await targets.data_years(staff))
+        return await self._page(request, staff, targets, organizations, chosen)
 
     @post("/{action:str}")
     async def purchases_action(
