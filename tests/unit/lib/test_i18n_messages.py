@@ -31,3 +31,9 @@ def test_money_has_one_exact_unit_per_language():
     assert money(787_076_000, "ko") == "787,076천원"
     assert money(184_700_000_000, "ko") == "184,700,000천원"  # never 1,847억원 beside 천원 in one column
     assert money(787_076_000, "en") == "₩787,076 thousand"
+
+
+def test_import_row_reasons_read_in_korean():
+    assert gettext("duplicate of row 3 in this file", "ko") == "이 파일의 3행과 중복됩니다"
+    assert gettext("unknown category code(s): X-1, Y-2", "ko") == "알 수 없는 품목분류 코드: X-1, Y-2"
+    assert gettext("not an email address", "ko") == "이메일 주소 형식이 아닙니다"
