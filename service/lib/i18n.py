@@ -126,6 +126,8 @@ def format_number(value: int | float, locale: str | None = None) -> str:
 # 10:00; Babel's "short" Korean pattern gives 26. 12. 15. 오전 10:00 instead.
 KO_DAY = "y. M. d.(E)"
 KO_MOMENT = "y. M. d.(E) HH:mm"
+# English keeps the four-digit year and the 24-hour clock too (Babel's "short" gives 12/15/26, 10:00 AM)
+EN_MOMENT = "MMM d, y, HH:mm"
 
 
 def format_day(value: date, locale: str | None = None) -> str:
@@ -135,25 +137,24 @@ def format_day(value: date, locale: str | None = None) -> str:
 
 
 def format_moment(value: datetime, tz: str = "Asia/Seoul", locale: str | None = None) -> str:
-    """2026. 12. 15.(화) 10:00 (ko) / 12/15/26, 10:00 AM (en), in `tz`."""
+    """2026. 12. 15.(화) 10:00 (ko) / Dec 15, 2026, 10:00 (en), in `tz`."""
     loc = locale or current_locale()
-    return format_datetime(value, format=KO_MOMENT if loc == "ko" else "short", tzinfo=_zone(tz), locale=loc)
+    return format_datetime(value, format=KO_MOMENT if loc == "ko" else EN_MOMENT, tzinfo=_zone(tz), locale=loc)
 
 
 def format_slot(value: datetime, end: datetime | None = None, tz: str = "Asia/Seoul", locale: str | None = None) -> str:
-    """A slot's start, or its range with `end`: 12. 15.(화) 10:00~10:30 (ko) / 12-15 10:00–10:30 (en)."""
+    """A slot's start, or its range with `end`: 12. 15.(화) 10:00–10:30 (ko) / 12-15 10:00–10:30 (en)."""
     loc = locale or current_locale()
     local = value.astimezone(_zone(tz))
     if loc == "ko":
         start = format_datetime(local, format="M. d.(E) HH:mm", tzinfo=_zone(tz), locale=loc)
-        return start + (f"~{end.astimezone(_zone(tz)):%H:%M}" if end else "")
+        return start + (f"–{end.astimezone(_zone(tz)):%H:%M}" if end else "")
     return f"{local:%m-%d %H:%M}" + (f"–{end.astimezone(_zone(tz)):%H:%M}" if end else "")
 
 
 def format_time_range(start: datetime, end: datetime, tz: str = "Asia/Seoul", locale: str | None = None) -> str:
-    """10:00~10:30 (ko) / 10:00–10:30 (en)."""
-    dash = "~" if (locale or current_locale()) == "ko" else "–"
-    return f"{start.astimezone(_zone(tz)):%H:%M}{dash}{end.astimezone(_zone(tz)):%H:%M}"
+    """10:00–10:30 in both languages (an en dash, as issue 14 asks for ranges)."""
+    return f"{start.astimezone(_zone(tz)):%H:%M}–{end.astimezone(_zone(tz)):%H:%M}"
 
 
 @lru_cache(maxsize=4)

@@ -37,3 +37,15 @@ def test_import_row_reasons_read_in_korean():
     assert gettext("duplicate of row 3 in this file", "ko") == "이 파일의 3행과 중복됩니다"
     assert gettext("unknown category code(s): X-1, Y-2", "ko") == "알 수 없는 품목분류 코드: X-1, Y-2"
     assert gettext("not an email address", "ko") == "이메일 주소 형식이 아닙니다"
+
+
+def test_one_date_style_with_four_digit_years_and_24_hours():
+    from datetime import UTC, datetime
+
+    from service.lib.i18n import format_moment, format_time_range
+
+    start = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
+    end = datetime(2026, 12, 15, 1, 30, tzinfo=UTC)
+    assert format_moment(start, locale="ko") == "2026. 12. 15.(화) 10:00"
+    assert format_moment(start, locale="en") == "Dec 15, 2026, 10:00"
+    assert format_time_range(start, end, locale="ko") == "10:00–10:30"
