@@ -63,3 +63,16 @@ def test_error_page_and_translated_form_error(journey: Journey, seeder: Seeder, 
         journey.shot(f"reject without reason {width}")
     journey.check_a11y()
     expect(page.locator("body")).not_to_contain_text("a reason is required")
+
+
+def test_report_pages_offer_a_year_list(journey: Journey, seeder: Seeder, staff_login: tuple[str, str]) -> None:
+    """/reports and /staff/purchases with the year list (shot at both widths, axe-audited)."""
+    page = journey.page
+    journey.sign_in(*staff_login)
+    for path, name in (("/reports", "staff figures"), ("/staff/purchases", "targets and purchases")):
+        journey.go(path)
+        expect(page.locator("select#year")).to_have_count(1)
+        for width, height in ((1366, 900), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            journey.shot(f"{name} {width}")
+        journey.check_a11y()
