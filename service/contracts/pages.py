@@ -21,7 +21,7 @@ from service.contracts.purchases import PurchaseService
 from service.contracts.repository import OrganizationLookup
 from service.contracts.schemas import ContractIn, ContractPatch, ImportResult, PurchaseIn
 from service.contracts.service import ContractService, can_confirm
-from service.contracts.targets import TargetService
+from service.contracts.targets import TargetService, report_year
 from service.fairs.booking import BookingService
 from service.fairs.models import Meeting
 from service.identity.deps import staff_only
@@ -340,6 +340,7 @@ class PurchasePages(Controller):
     ) -> Template:
         return render(
             request, "contracts/purchases.html", status_code=status_code, year=year,
+            years=sorted({*report_year(year, await targets.data_years(staff))[1], today().year + 1}, reverse=True),
             targets=await targets.targets(staff, year), pickers=await _agency_pickers(request, organizations, context),
             money=money, nav_items=nav(staff), **context,
         )  # fmt: skip
@@ -353,7 +354,8 @@ class PurchasePages(Controller):
         organizations: NamedDependency[OrganizationPicker],
         year: FromQuery[int | None] = None,
     ) -> Template:
-        return await self._page(request, staff, targets, organizations, year or today().year)
+        chosen, _years = report_year(year, await targets.data_years(staff))
+        return await self._page(request, staff, targets, organizations, chosen)
 
     @post("/{action:str}")
     async def purchases_action(

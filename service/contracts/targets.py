@@ -107,6 +107,14 @@ async def target_rows(
     return list((await session.execute(text(sql), params)).all())
 
 
+def report_year(year: int | None, years: list[int]) -> tuple[int, list[int]]:
+    """The year a report shows (the one asked for, else the latest with figures, else this year) and
+    the years its selector offers (those with figures, this year and the one shown), newest first."""
+    chosen = year if year is not None else (years[0] if years else today().year)
+    check_year(chosen)
+    return chosen, sorted({*years, today().year, chosen}, reverse=True)
+
+
 class TargetService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -130,6 +138,19 @@ class TargetService:
             for r in raw
         ]
         return TargetReport(year=year, rows=rows, total=target_totals(rows))
+
+    async def data_years(self, viewer: Principal) -> list[int]:
+        """The years the viewer has figures for (its confirmed contracts, and for agencies and staff
+        targets and recorded purchases), newest first; the reports open on the first."""
+        own = None if viewer.is_staff else viewer.organization_id
+        side = "firm_id" if viewer.is_firm else "agency_id"
+        scope = "" if own is None else f" AND {side} = :own"
+        sql = f"SELECT EXTRACT(YEAR FROM contract_date)::int AS year FROM contracts WHERE status = 'confirmed'{scope}"
+        if not viewer.is_firm:
+            where = "" if own is None else " WHERE agency_id = :own"
+            sql += f" UNION SELECT year FROM purchase_targets{where} UNION SELECT year FROM purchase_records{where}"
+        rows = await self.session.execute(text(f"SELECT year FROM ({sql}) y ORDER BY year DESC"), {"own": own})
+        return [int(r.year) for r in rows]
 
     async def progress(self, actor: Principal, year: int) -> TargetProgress | None:
         """The agency's yearly priority-purchase target beside its needs: bought so far, still open.

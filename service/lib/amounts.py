@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from service.lib.i18n import current_locale
+
 CHEONWON = 1_000
 BAEKMAN = 1_000_000
 EOK = 100_000_000
@@ -54,9 +56,9 @@ def format_units(amount_krw: int, unit: int, suffix: str, places: int = 0) -> st
     return f"{in_units(amount_krw, unit, places):,}{suffix}"
 
 
-def money(amount_krw: int, locale: str = "ko") -> str:
-    """Amounts for people: 억원 (one decimal) from 1억, else 천원; English uses the same units."""
-    if amount_krw >= EOK:
-        text = format_units(amount_krw, EOK, "억원", 1)
-        return text.replace(".0억원", "억원")
+def money(amount_krw: int, locale: str | None = None) -> str:
+    """Amounts for people, in one unit wherever they are compared (a column, a chart): exact 천원,
+    never rounded to 0.1억 (787,076,000 → '787,076천원'); English '₩787,076 thousand'."""
+    if (locale or current_locale()) == "en":
+        return f"₩{in_units(amount_krw, CHEONWON):,} thousand"
     return format_units(amount_krw, CHEONWON, "천원")

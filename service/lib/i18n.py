@@ -6,6 +6,7 @@ its own catalog file so that they never collide; all files of a locale are merge
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import lru_cache
@@ -45,7 +46,60 @@ def catalog(locale: str) -> dict[str, str]:
 
 
 def gettext(message: str, locale: str | None = None) -> str:
-    return catalog(locale or current_locale()).get(message, message)
+    """The message in `locale`; a message not in the catalog as it stands is read as a problem's detail
+    (`field: message; field: message`) or matched against the catalog's patterns (`at most {n} days`)."""
+    loc = locale or current_locale()
+    found = catalog(loc).get(message)
+    if found is not None:
+        return found
+    if loc == "en" or not message:
+        return message
+    return _composite(message, loc)
+
+
+# a field name as the API reports it: reason, days[0].date, weights.category
+_FIELD = re.compile(r"[a-z_][a-z0-9_]*(?:\[\d+\])?(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])?)*")
+
+
+def _composite(message: str, loc: str) -> str:
+    parts = []
+    for part in message.split("; "):
+        field, sep, text = part.partition(": ")
+        if sep and _FIELD.fullmatch(field):
+            parts.append(f"{field_label(field, loc)}: {_pattern(text, loc)}")
+        else:
+            parts.append(_pattern(part, loc))
+    return "; ".join(parts)
+
+
+def field_label(field: str, locale: str | None = None) -> str:
+    """A form field's name for people: `days[0].date` → 날짜 (ko), the catalog's `field:<name>` entry."""
+    loc = locale or current_locale()
+    base = re.sub(r"\[\d+\]", "", field).rsplit(".", 1)[-1]
+    return catalog(loc).get(f"field:{base}") or base.replace("_", " ").capitalize()
+
+
+def _pattern(text: str, loc: str) -> str:
+    found = catalog(loc).get(text)
+    if found is not None:
+        return found
+    for regex, template in patterns(loc):
+        match = regex.fullmatch(text)
+        if match:
+            return template.format(**match.groupdict())
+    return text
+
+
+@lru_cache(maxsize=8)
+def patterns(locale: str) -> list[tuple[re.Pattern[str], str]]:
+    """Catalog entries with `{name}` placeholders, as regular expressions (longest first)."""
+    out = []
+    for msgid, msgstr in catalog(locale).items():
+        if re.search(r"\{[a-z]+\}", msgid):
+            regex = re.escape(msgid)
+            regex = re.sub(r"\\\{([a-z]+)\\\}", r"(?P<\1>.+?)", regex)
+            out.append((re.compile(regex), msgstr))
+    return sorted(out, key=lambda item: -len(item[0].pattern))
 
 
 def ngettext(singular: str, plural: str, n: int, locale: str | None = None) -> str:
@@ -72,6 +126,8 @@ def format_number(value: int | float, locale: str | None = None) -> str:
 # 10:00; Babel's "short" Korean pattern gives 26. 12. 15. 오전 10:00 instead.
 KO_DAY = "y. M. d.(E)"
 KO_MOMENT = "y. M. d.(E) HH:mm"
+# English keeps the four-digit year and the 24-hour clock too (Babel's "short" gives 12/15/26, 10:00 AM)
+EN_MOMENT = "MMM d, y, HH:mm"
 
 
 def format_day(value: date, locale: str | None = None) -> str:
@@ -81,25 +137,24 @@ def format_day(value: date, locale: str | None = None) -> str:
 
 
 def format_moment(value: datetime, tz: str = "Asia/Seoul", locale: str | None = None) -> str:
-    """2026. 12. 15.(화) 10:00 (ko) / 12/15/26, 10:00 AM (en), in `tz`."""
+    """2026. 12. 15.(화) 10:00 (ko) / Dec 15, 2026, 10:00 (en), in `tz`."""
     loc = locale or current_locale()
-    return format_datetime(value, format=KO_MOMENT if loc == "ko" else "short", tzinfo=_zone(tz), locale=loc)
+    return format_datetime(value, format=KO_MOMENT if loc == "ko" else EN_MOMENT, tzinfo=_zone(tz), locale=loc)
 
 
 def format_slot(value: datetime, end: datetime | None = None, tz: str = "Asia/Seoul", locale: str | None = None) -> str:
-    """A slot's start, or its range with `end`: 12. 15.(화) 10:00~10:30 (ko) / 12-15 10:00–10:30 (en)."""
+    """A slot's start, or its range with `end`: 12. 15.(화) 10:00–10:30 (ko) / 12-15 10:00–10:30 (en)."""
     loc = locale or current_locale()
     local = value.astimezone(_zone(tz))
     if loc == "ko":
         start = format_datetime(local, format="M. d.(E) HH:mm", tzinfo=_zone(tz), locale=loc)
-        return start + (f"~{end.astimezone(_zone(tz)):%H:%M}" if end else "")
+        return start + (f"–{end.astimezone(_zone(tz)):%H:%M}" if end else "")
     return f"{local:%m-%d %H:%M}" + (f"–{end.astimezone(_zone(tz)):%H:%M}" if end else "")
 
 
 def format_time_range(start: datetime, end: datetime, tz: str = "Asia/Seoul", locale: str | None = None) -> str:
-    """10:00~10:30 (ko) / 10:00–10:30 (en)."""
-    dash = "~" if (locale or current_locale()) == "ko" else "–"
-    return f"{start.astimezone(_zone(tz)):%H:%M}{dash}{end.astimezone(_zone(tz)):%H:%M}"
+    """10:00–10:30 in both languages (an en dash, as issue 14 asks for ranges)."""
+    return f"{start.astimezone(_zone(tz)):%H:%M}–{end.astimezone(_zone(tz)):%H:%M}"
 
 
 @lru_cache(maxsize=4)

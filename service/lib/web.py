@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import MediaType, Request, Response
@@ -18,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service.lib.errors import DomainError, FieldError, ServiceUnavailable, Unauthorized, ValidationFailed
-from service.lib.i18n import current_locale
+from service.lib.i18n import current_locale, set_locale
 
 log = logging.getLogger("service.web")
 PROBLEM_JSON = "application/problem+json"
@@ -45,13 +46,35 @@ def _html_error(request: Request[Any, Any, Any], error: DomainError) -> Response
     if isinstance(error, Unauthorized):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(path="/login", query_params={"next": target}, status_code=303)
+    if "user" not in request.scope:  # answered by the router (no such path): the middleware did not run
+        set_locale(request.cookies.get("lang") or current_locale())
     return Template(
         template_name="error.html",
         # the same frame as every page: the caller's menu and the page's language (<html lang>)
-        context={"error": error, "principal": request.scope.get("user"), "locale": current_locale()},
+        context={
+            "error": error,
+            "principal": request.scope.get("user"),
+            "locale": current_locale(),
+            "back": came_from(request),
+        },
         status_code=error.status,
         headers=error.headers,
     )
+
+
+def came_from(request: Request[Any, Any, Any]) -> str | None:
+    """The same-site page the user came from (its path and query), unless it is this very page."""
+    referer = request.headers.get("referer")
+    if not referer:
+        return None
+    parsed = urlsplit(referer)
+    if parsed.scheme not in ("http", "https") or parsed.netloc not in (request.url.netloc, request.headers.get("host")):
+        return None
+    target = (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else "")
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if target == here or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 def to_domain_error(exc: Exception) -> DomainError:

@@ -18,12 +18,14 @@ from service.identity.principal import Principal
 from service.lib.clock import today
 from service.lib.deps import provide_service
 from service.lib.errors import DomainError, ValidationFailed
+from service.lib.i18n import current_locale
 from service.lib.pages import form_action, redirect, render
 from service.lib.tabular import MAX_IMPORT_BODY_BYTES
 from service.registry import taxonomy
 from service.registry.api import directory_query
 from service.registry.directory import DirectoryQuery, DirectoryService
 from service.registry.districts import OTHER, SEOUL_DISTRICTS, district_name
+from service.registry.history import readable_history
 from service.registry.importer import SPECS, ImportOptions
 from service.registry.imports import ImportService
 from service.registry.models import FirmType, OrganizationKind
@@ -203,7 +205,7 @@ async def profile_page(
         "registry/profile.html",
         org=org,
         profile=organization_out(org, today=today(), show_contact=shows_contact(viewer, org)),
-        history=await organizations.history_for(viewer, org.id),
+        history=readable_history(await organizations.history_for(viewer, org.id), current_locale()),
         district_name=district_name,
         category_name=category_name,
     )

@@ -74,7 +74,7 @@ class _ProfileCheck:
         if self.has("district", required=True):
             district = self.given["district"]
             if district not in BY_CODE:
-                self.fail("district", "unknown district code (one of Seoul's 25 자치구 or 'other')")
+                self.fail("district", "unknown district code (one of Seoul's 25 districts or 'other')")
             self.out["district"] = district
             self.out["region_name"] = None
             if district == OTHER.code:

@@ -13,13 +13,14 @@ import io
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import xlsxwriter
 
-from service.contracts.targets import TargetReport
+from service.contracts.targets import TargetReport, TargetRow
 from service.lib.clock import SEOUL, now
 from service.registry.districts import district_name
 from service.registry.taxonomy import category_name
@@ -69,6 +70,7 @@ HEADERS: dict[str, dict[str, tuple[str, str]]] = {
         "purchases_krw": ("기타구매실적(원)", "purchases_krw"),
         "actual_krw": ("구매실적(원)", "actual_krw"),
         "achievement_rate": ("달성률", "achievement_rate"),
+        "achievement_percent": ("달성률(%)", "achievement_percent"),
     },
     "contracts": {
         "id": ("계약ID", "contract_id"),
@@ -111,13 +113,23 @@ def fair_rows(report: FairSummaryReport, lang: str) -> Iterator[list[Any]]:
     yield ["", label, "", t.agencies, t.firms, t.meetings, t.linked_contracts, t.linked_sales_krw]
 
 
+def percent_value(row: TargetRow) -> Decimal | str:
+    """actual ÷ target in percent, rounded once (184,700 ÷ 170,000 → 108.6), for the 달성률(%) column
+    beside the ratio; no target → empty."""
+    if row.target_krw <= 0:
+        return ""
+    return (Decimal(row.actual_krw) * 100 / Decimal(row.target_krw)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 def target_rows(report: TargetReport, lang: str) -> Iterator[list[Any]]:
     for r in report.rows:
         rate = "" if r.achievement_rate is None else r.achievement_rate
-        yield [r.agency_id, r.name, r.target_krw, r.contracts_krw, r.purchases_krw, r.actual_krw, rate]
+        yield [r.agency_id, r.name, r.target_krw, r.contracts_krw, r.purchases_krw, r.actual_krw, rate,
+               percent_value(r)]  # fmt: skip
     t = report.total
     rate = "" if t.achievement_rate is None else t.achievement_rate
-    yield ["", TOTAL_LABEL[lang], t.target_krw, t.contracts_krw, t.purchases_krw, t.actual_krw, rate]
+    yield ["", TOTAL_LABEL[lang], t.target_krw, t.contracts_krw, t.purchases_krw, t.actual_krw, rate,
+           percent_value(t)]  # fmt: skip
 
 
 # -- CSV ------------------------------------------------------------------------------------
@@ -349,14 +361,20 @@ def targets_xlsx(report: TargetReport, path: Path, lang: str) -> None:
         lang=lang,
     )
     percent = book.add_format({"num_format": "0.0%"})
+    points = book.add_format({"num_format": "0.0"})
     for r in report.rows:
-        sheet.write([r.agency_id, r.name, r.target_krw, r.contracts_krw, r.purchases_krw, r.actual_krw, ""])
-        if r.achievement_rate is not None:
-            sheet.sheet.write_number(sheet.row - 1, sheet.out_col[6], r.achievement_rate, percent)
+        sheet.write([r.agency_id, r.name, r.target_krw, r.contracts_krw, r.purchases_krw, r.actual_krw, "", ""])
+        write_rate(sheet, r, percent, points)
     sheet.write_totals(label_column=1)
-    if report.total.achievement_rate is not None:
-        sheet.sheet.write_number(sheet.row - 1, sheet.out_col[6], report.total.achievement_rate, percent)
+    write_rate(sheet, report.total, percent, points)
     book.close()
+
+
+def write_rate(sheet: XlsxSheetWriter, row: TargetRow, percent: Any, points: Any) -> None:
+    """The ratio (shown as 108.6%) and, beside it, the same as a number of percent (108.6)."""
+    if row.achievement_rate is not None:
+        sheet.sheet.write_number(sheet.row - 1, sheet.out_col[6], row.achievement_rate, percent)
+        sheet.sheet.write_number(sheet.row - 1, sheet.out_col[7], float(percent_value(row)), points)
 
 
 # -- OCDS -----------------------------------------------------------------------------------

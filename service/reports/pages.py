@@ -11,10 +11,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from service.contracts.nav import nav
+from service.contracts.targets import report_year
 from service.identity.deps import staff_only
 from service.identity.principal import Principal
 from service.lib.amounts import money, percent
-from service.lib.clock import today
 from service.lib.deps import provide_service
 from service.lib.errors import ValidationFailed
 from service.lib.i18n import current_locale, gettext
@@ -26,13 +26,6 @@ from service.reports.schemas import job_out
 from service.reports.service import ReportService
 
 EXPORT_KINDS = {"contracts_csv": ".csv", "contracts_xlsx": ".xlsx", "ocds": ".json"}
-
-
-def _year(year: int | None) -> int:
-    chosen = year or today().year
-    if not 2000 <= chosen <= 2100:
-        raise ValidationFailed.single("year", "must be between 2000 and 2100")
-    return chosen
 
 
 def _months(rows: list[Any], year: int) -> list[tuple[str, int]]:
@@ -55,7 +48,7 @@ class ReportPages(Controller):
         year: FromQuery[int | None] = None,
     ) -> Template:
         """Staff: linked sales by fair, monthly trend, firm and agency types, target achievement."""
-        chosen = _year(year)
+        chosen, years = report_year(year, await reports.data_years(staff))
         locale = current_locale()
         linked = SalesFilter(year=chosen, linked_only=True)
         everything = SalesFilter(year=chosen)
@@ -89,6 +82,7 @@ class ReportPages(Controller):
             request,
             "reports/dashboard.html",
             year=chosen,
+            years=years,
             by_fair=by_fair,
             by_month=by_month,
             by_firm_type=by_firm_type,
@@ -110,7 +104,7 @@ class ReportPages(Controller):
         year: FromQuery[int | None] = None,
     ) -> Template:
         """An agency's or a firm's own figures: by month, by fair, and (agencies) the target."""
-        chosen = _year(year)
+        chosen, years = report_year(year, await reports.data_years(viewer))
         locale = current_locale()
         by_month = await reports.sales(viewer, SalesFilter(year=chosen), "month")
         by_fair = await reports.sales(viewer, SalesFilter(year=chosen, linked_only=True), "fair")
@@ -127,6 +121,7 @@ class ReportPages(Controller):
             request,
             "reports/mine.html",
             year=chosen,
+            years=years,
             by_month=by_month,
             by_fair=by_fair,
             targets=targets,

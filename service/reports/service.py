@@ -154,3 +154,8 @@ class ReportService:
     async def targets(self, viewer: Principal, year: int) -> TargetReport:
         """Staff: every agency; an agency: its own row. Firms have no targets."""
         return await TargetService(self.session).targets(viewer, year)
+
+    async def data_years(self, viewer: Principal) -> list[int]:
+        """Years with figures for the viewer, newest first."""
+        viewer.require_verified()
+        return await TargetService(self.session).data_years(viewer)

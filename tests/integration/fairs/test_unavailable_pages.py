@@ -80,7 +80,7 @@ class TestMarkingSlots:
         assert page.status_code == 200
         assert boxes(page.text) == ALL and checked(page.text) == []
         assert page.text.count("<fieldset") == 1 and "<legend>" in page.text  # one fair day
-        assert "10:30~11:00" in page.text  # labels in Seoul time
+        assert "10:30–11:00" in page.text  # labels in Seoul time
 
         saved = await mark(client, w, csrf, SLOT1, SLOT4)
         assert saved.status_code == 303 and saved.headers["location"].endswith("/unavailable?done=saved")

@@ -56,6 +56,9 @@ async def test_agency_posts_a_need_and_shortlists_from_matches(client, sessionma
     assert "30,000,000원" in detail.text
     assert "은평방역협동조합" in detail.text and "세부품목 일치: 방역·소독" in detail.text
     assert "수의계약" in detail.text
+    # the order is explained in one line above the list
+    assert detail.text.index('id="match-order"') < detail.text.index('id="firm-')
+    assert "2점보다 더 높은 기업보다 앞서지는 않습니다" in detail.text
     shortlist = await client.post(
         created.headers["location"] + "/shortlist",
         data={"_csrf_token": csrf(detail.text), "firm_id": firm.organization_id, "invite": "contact"},

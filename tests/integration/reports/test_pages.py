@@ -61,6 +61,19 @@ class TestDashboards:
         assert mine.status_code == 200
         assert "5,001천원" in mine.text
 
+    async def test_reports_open_on_the_latest_year_with_figures(self, client: Client, small: Small) -> None:
+        selected = '<option value="2021" selected>2021</option>'
+        for account, paths in ((small.staff, ("/reports", "/staff/purchases")), (small.a1, ("/reports/mine",)),
+                               (small.f2, ("/reports/mine",))):  # fmt: skip
+            await sign_in(client, account)
+            for path in paths:
+                page = await client.get(path)
+                assert page.status_code == 200, path
+                assert selected in page.text, path  # 2021 holds the figures, whatever year it is now
+                assert '<select id="year" name="year">' in page.text
+        mine = await client.get("/reports/mine")
+        assert "5,001천원" in mine.text
+
     async def test_export_page_small_export_downloads_at_once(self, client: Client, small: Small) -> None:
         await sign_in(client, small.staff)
         response = await client.get("/reports/export?kind=contracts_csv&year=2021", follow_redirects=False)

@@ -10,8 +10,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from service.contracts.targets import TargetReport, TargetRow, target_totals
 from service.reports.arithmetic import GroupRow
-from service.reports.exports import BOM, csv_chunks, header, neutralise, sales_rows, sales_xlsx
+from service.reports.exports import (
+    BOM,
+    csv_chunks,
+    header,
+    neutralise,
+    sales_rows,
+    sales_xlsx,
+    target_rows,
+    targets_xlsx,
+)
 from service.reports.repository import SalesFilter
 from service.reports.service import SalesReport, SalesTotal
 
@@ -83,3 +93,25 @@ class TestXlsx:
         assert summary["참여기관"] == 65
         assert summary["참여기업"] == 116
         assert summary["금액"] == 788_577_499
+
+
+class TestAchievementAsPercent:
+    """달성률 in files: the ratio kept, and beside it the percentage (issue 14: 109%, also in CSV/XLSX)."""
+
+    def report(self) -> TargetReport:
+        rows = [TargetRow("a", "서울시청", 170_000_000_000, 80_000_000_000, 104_700_000_000)]
+        return TargetReport(year=2021, rows=rows, total=target_totals(rows))
+
+    def test_csv_has_a_percent_column(self) -> None:
+        head = header("targets", "ko")
+        assert head[-2:] == ["달성률", "달성률(%)"]
+        rows = list(target_rows(self.report(), "ko"))
+        assert str(rows[0][-1]) == "108.6" and str(rows[-1][-1]) == "108.6"
+
+    def test_xlsx_has_a_percent_column(self, tmp_path: Path) -> None:
+        path = tmp_path / "t.xlsx"
+        targets_xlsx(self.report(), path, "ko")
+        sheet = load_workbook(path).active
+        assert sheet.cell(1, 8).value == "달성률(%)"
+        assert sheet.cell(2, 8).value == 108.6
+        assert sheet.cell(2, 7).number_format == "0.0%"
