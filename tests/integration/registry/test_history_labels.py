@@ -10,8 +10,8 @@ async def test_history_shows_labels_not_keys(client, sessionmaker, settings):
     firm = await verified_firm(client, staff)
     client.cookies.clear()
     for lang, action, change in (
-        ("ko", "<td>승인</td>", "상태: 승인 대기 → 승인됨"),
-        ("en", "<td>Verified</td>", "Status: "),
+        ("ko", ">승인</td>", "상태: 승인 대기 → 승인됨"),
+        ("en", ">Verified</td>", "Status: "),
     ):
         page = await client.get(
             f"/firms/{firm.organization_id}", headers={"cookie": f"pm_session={staff.token}; lang={lang}"}
