@@ -71,6 +71,10 @@ class NeedResponseService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def agency_of(self, need: Need) -> Organization | None:
+        """The agency that posted `need` (its name and district head a firm's view of the need)."""
+        return await self.session.get(Organization, need.agency_id)
+
     async def own_live(self, actor: Principal, need: Need) -> NeedResponse | None:
         """The caller's firm's live response to `need`, if any."""
         if not actor.is_firm:
@@ -112,7 +116,12 @@ class NeedResponseService:
         return response
 
     async def edit(
-        self, actor: Principal, need: Need, data: ResponseIn, form_errors: FieldErrors | None = None
+        self,
+        actor: Principal,
+        need: Need,
+        data: ResponseIn,
+        form_errors: FieldErrors | None = None,
+        response_id: uuid.UUID | None = None,
     ) -> NeedResponse:
         """The firm changes its live response while the need is open."""
         errors = form_errors or FieldErrors()
@@ -120,18 +129,18 @@ class NeedResponseService:
         errors.raise_if_any()
         self._check_firm_may_answer(actor, need)
         response = await self.own_live(actor, need)
-        if response is None:
+        if response is None or response_id not in (None, response.id):
             raise NotFound("No such response.")
         for key, value in fields.items():
             setattr(response, key, value)
         await self.session.flush()
         return response
 
-    async def withdraw(self, actor: Principal, need: Need) -> NeedResponse:
+    async def withdraw(self, actor: Principal, need: Need, response_id: uuid.UUID | None = None) -> NeedResponse:
         """The firm withdraws its live response while the need is open; it may respond again later."""
         self._check_firm_may_answer(actor, need)
         response = await self.own_live(actor, need)
-        if response is None:
+        if response is None or response_id not in (None, response.id):
             raise NotFound("No such response.")
         response.withdrawn_at = now()
         await self.session.flush()
