@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -157,6 +157,20 @@ class NeedResponseService:
             .order_by(NeedResponse.created_at.desc(), NeedResponse.id)
         )
         return [ResponseRow(r, o) for r, o in rows.tuples()]
+
+    async def counts(self, need_ids: list[uuid.UUID], since: datetime | None = None) -> dict[uuid.UUID, int]:
+        """How many live responses each need has (those newer than `since` only, when given); for the
+        agency's home."""
+        if not need_ids:
+            return {}
+        statement = (
+            select(NeedResponse.need_id, func.count())
+            .where(NeedResponse.need_id.in_(need_ids), NeedResponse.withdrawn_at.is_(None))
+            .group_by(NeedResponse.need_id)
+        )
+        if since is not None:
+            statement = statement.where(NeedResponse.created_at > since)
+        return {need_id: int(n) for need_id, n in await self.session.execute(statement)}
 
     async def reply(self, actor: Principal, need: Need, response_id: uuid.UUID, data: ReplyIn) -> NeedResponse:
         """The need's agency (or staff) replies to a live response; the firm is mailed."""

@@ -15,6 +15,7 @@ from service.lib.clock import now
 from service.matching.models import Shortlist, StaffTask
 from service.matching.tasks import StaffTaskService
 from service.needs.models import NeedResponse
+from service.needs.responses import NeedResponseService
 from service.notify.service import render_stored
 from tests.factories import create_staff, verified_agency, verified_firm
 from tests.factories_notify import organization, outbox
@@ -40,6 +41,23 @@ async def world(client, sessionmaker, settings):
     created = await client.post("/api/v1/needs", json=NEED, headers=agency.headers)
     assert created.status_code == 201, created.text
     return staff, agency, other_agency, firm, other_firm, created.json()["id"]
+
+
+async def mails_both_ways(sessionmaker, need_id: str, rid: str, firm_email: str) -> None:
+    """The response was mailed to the agency (linking to it on the need's page), the reply to the firm."""
+    async with sessionmaker() as session:
+        counts = await NeedResponseService(session).counts([uuid.UUID(need_id)])
+        assert counts == {uuid.UUID(need_id): 1}
+        assert await NeedResponseService(session).counts([uuid.UUID(need_id)], since=now()) == {}
+        [to_agency] = await outbox(session, "need-response:")
+        assert to_agency.template == "need_response_received"
+        mail = render_stored(to_agency.template, to_agency.locale, to_agency.context or {})
+        assert "은평방역협동조합" in mail.subject and "연 4회 방역 경험" in mail.text
+        assert f"/needs/{need_id}#response-{rid}" in mail.text and "brochure.pdf" in mail.text
+        [to_firm] = await outbox(session, "need-reply:")
+        assert to_firm.recipient == firm_email
+        reply_mail = render_stored(to_firm.template, to_firm.locale, to_firm.context or {})
+        assert "다음 주 화요일에 통화해요" in reply_mail.text and "서울특별시 은평구청" in reply_mail.subject
 
 
 async def test_a_firm_responds_the_agency_reads_and_replies_by_mail(client, sessionmaker, settings):
@@ -88,16 +106,7 @@ async def test_a_firm_responds_the_agency_reads_and_replies_by_mail(client, sess
     replied = await client.post(reply_url, json={"message": "다음 주 화요일에 통화해요"}, headers=agency.headers)
     assert replied.status_code == 200 and replied.json()["reply"] == "다음 주 화요일에 통화해요"
 
-    async with sessionmaker() as session:
-        [to_agency] = await outbox(session, "need-response:")
-        assert to_agency.template == "need_response_received"
-        mail = render_stored(to_agency.template, to_agency.locale, to_agency.context or {})
-        assert "은평방역협동조합" in mail.subject and "연 4회 방역 경험" in mail.text
-        assert f"/needs/{need_id}#response-{rid}" in mail.text and "brochure.pdf" in mail.text
-        [to_firm] = await outbox(session, "need-reply:")
-        assert to_firm.recipient == firm.email
-        reply_mail = render_stored(to_firm.template, to_firm.locale, to_firm.context or {})
-        assert "다음 주 화요일에 통화해요" in reply_mail.text and "서울특별시 은평구청" in reply_mail.subject
+    await mails_both_ways(sessionmaker, need_id, rid, firm.email)
 
     # the firm edits, then withdraws, then may respond again
     edited = await client.patch(f"{url}/{rid}", json={"message": "수정한 제안"}, headers=firm.headers)
