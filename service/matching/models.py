@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,3 +57,35 @@ class Shortlist(UUIDPrimaryKey, Timestamps, Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
     )
+
+
+class StaffTask(UUIDPrimaryKey, Timestamps, Base):
+    """Work asked of the support center, e.g. reach a firm that has no user account yet (kind "reach_firm")
+    because an agency wants to get in touch about a need. Open until `done_at` is set."""
+
+    __tablename__ = "staff_tasks"
+    __table_args__ = (
+        Index("ix_staff_tasks_open", "created_at", postgresql_where=text("done_at IS NULL")),
+        Index(
+            "uq_staff_tasks_open_reach",
+            "kind",
+            "organization_id",
+            "need_id",
+            unique=True,
+            postgresql_where=text("done_at IS NULL"),
+        ),
+    )
+
+    kind: Mapped[str] = mapped_column(String(20))
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    need_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("needs.id", ondelete="CASCADE"))
+    requested_by_org: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -5,7 +5,10 @@ staff page of the matching weights. Their URLs stay under /needs."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -22,12 +25,84 @@ from service.lib.deps import provide_service
 from service.lib.errors import DomainError, FieldErrors, ValidationFailed
 from service.lib.i18n import current_locale
 from service.lib.pager import Pager, page_number
-from service.lib.pages import FormReader, field_errors, form_action, redirect, render
+from service.lib.pages import FormReader, field_errors, form_action, form_values, redirect, render
 from service.matching.scoring import FACTORS
 from service.matching.service import MatchingService
-from service.needs.models import NeedStatus
+from service.matching.tasks import StaffTaskService
+from service.needs.models import Need, NeedStatus
 from service.needs.pages import need_choices
+from service.needs.responses import NeedResponseService, ReplyIn, ResponseIn
 from service.needs.service import NeedService
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def response_from_form(reader: FormReader) -> ResponseIn:
+    """The response form; the proposed time is a `datetime-local` value in Seoul time."""
+    raw = reader.text("proposed_at")
+    proposed_at = None
+    if raw is not None:
+        try:
+            proposed_at = datetime.fromisoformat(raw)
+        except ValueError:
+            reader.errors.add("proposed_at", "must be a date and time")
+        else:
+            proposed_at = proposed_at if proposed_at.tzinfo else proposed_at.replace(tzinfo=SEOUL)
+    return ResponseIn(message=reader.text("message"), file_url=reader.text("file_url"), proposed_at=proposed_at)
+
+
+@dataclass(frozen=True)
+class NeedPageParts:
+    """Who looks at which need, and the services that fill its page."""
+
+    viewer: Principal
+    need: Need
+    matching: MatchingService
+    responses: NeedResponseService
+    tasks: StaffTaskService
+
+
+async def need_page(
+    request: Request[Any, Any, Any], parts: NeedPageParts, *, status_code: int = 200, **extra: Any
+) -> Template:
+    """A need's page: to a firm the agency and its own response form; to the agency and staff the matching
+    firms (marking those without a user account), the shortlist and the responses, newest first."""
+    viewer, need = parts.viewer, parts.need
+    matches, shortlisted = await parts.matching.for_need_page(viewer, need, current_locale())
+    manages = viewer.is_staff or viewer.owns(need.agency_id)
+    rows = await parts.responses.for_need(viewer, need) if manages else []
+    firm_ids = [firm.id for firm, _ in matches] + [row.firm.id for row in rows]
+    mine = await parts.responses.own_live(viewer, need)
+    context: dict[str, Any] = {
+        "values": {},
+        "errors": {},
+        "reply_errors": {},
+        "reply_values": {},
+        "need": need,
+        "agency": await parts.responses.agency_of(need),
+        "matches": matches,
+        "shortlisted": shortlisted,
+        "responses": rows,
+        "mine": mine,
+        "no_account": await parts.tasks.without_account(firm_ids) if manages else set(),
+        "staff_asked": await parts.tasks.asked_for(need) if manages else set(),
+        "limit": (await parts.matching.settings()).direct_contract_limit_krw,
+        "seoul_input": seoul_input,
+        **need_choices(),
+        **extra,
+    }
+    if mine is not None and not context["values"]:
+        context["values"] = {
+            "message": mine.message,
+            "file_url": mine.file_url or "",
+            "proposed_at": seoul_input(mine.proposed_at),
+        }
+    return render(request, "needs/detail.html", status_code=status_code, **context)
+
+
+def seoul_input(moment: datetime | None) -> str:
+    """A moment as a `datetime-local` input's value in Seoul time ("" for none)."""
+    return moment.astimezone(SEOUL).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
 class NeedMatchPages(Controller):
@@ -38,6 +113,8 @@ class NeedMatchPages(Controller):
         "needs": provide_service(NeedService),
         "matching": provide_service(MatchingService),
         "targets": provide_service(TargetService),
+        "responses": provide_service(NeedResponseService),
+        "tasks": provide_service(StaffTaskService),
     }
 
     @get("/")
@@ -85,18 +162,91 @@ class NeedMatchPages(Controller):
         viewer: NamedDependency[Principal],
         needs: NamedDependency[NeedService],
         matching: NamedDependency[MatchingService],
+        responses: NamedDependency[NeedResponseService],
+        tasks: NamedDependency[StaffTaskService],
     ) -> Template:
         need = await needs.get_for(viewer, need_id)
-        matches, shortlisted = await matching.for_need_page(viewer, need, current_locale())
-        return render(
-            request,
-            "needs/detail.html",
-            need=need,
-            matches=matches,
-            shortlisted=shortlisted,
-            limit=(await matching.settings()).direct_contract_limit_krw,
-            **need_choices(),
-        )
+        return await need_page(request, NeedPageParts(viewer, need, matching, responses, tasks))
+
+    @post("/{need_id:uuid}/response")
+    async def respond_page(
+        self,
+        request: Request[Any, Any, Any],
+        need_id: FromPath[uuid.UUID],
+        viewer: NamedDependency[Principal],
+        needs: NamedDependency[NeedService],
+        matching: NamedDependency[MatchingService],
+        responses: NamedDependency[NeedResponseService],
+        tasks: NamedDependency[StaffTaskService],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """The firm's response form: a first response, or an edit of its live one."""
+        need = await needs.get_for(viewer, need_id)
+        form = await request.form()
+        errors = FieldErrors()
+        data = response_from_form(FormReader(form, errors))
+        editing = await responses.own_live(viewer, need) is not None
+
+        async def save() -> Response[Any]:
+            if editing:
+                await responses.edit(viewer, need, data, form_errors=errors)
+            else:
+                await responses.respond(viewer, need, data, form_errors=errors)
+            return redirect(f"/needs/{need.id}?responded=1#my-response")
+
+        async def rerender(error: DomainError) -> Response[Any]:
+            parts = NeedPageParts(viewer, need, matching, responses, tasks)
+            return await need_page(
+                request, parts, status_code=error.status, values=form_values(form), errors=field_errors(error)
+            )
+
+        return await form_action(db_session, save, rerender)
+
+    @post("/{need_id:uuid}/response/withdraw")
+    async def withdraw_response_page(
+        self,
+        need_id: FromPath[uuid.UUID],
+        viewer: NamedDependency[Principal],
+        needs: NamedDependency[NeedService],
+        responses: NamedDependency[NeedResponseService],
+    ) -> Response[Any]:
+        need = await needs.get_for(viewer, need_id)
+        await responses.withdraw(viewer, need)
+        return redirect(f"/needs/{need.id}?withdrawn=1")
+
+    @post("/{need_id:uuid}/responses/{response_id:uuid}/reply")
+    async def reply_page(
+        self,
+        request: Request[Any, Any, Any],
+        need_id: FromPath[uuid.UUID],
+        response_id: FromPath[uuid.UUID],
+        viewer: NamedDependency[Principal],
+        needs: NamedDependency[NeedService],
+        matching: NamedDependency[MatchingService],
+        responses: NamedDependency[NeedResponseService],
+        tasks: NamedDependency[StaffTaskService],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        """The agency's reply to one response, mailed to the firm."""
+        need = await needs.get_own(viewer, need_id)
+        form = await request.form()
+        message = str(form.get("message") or "")
+
+        async def send() -> Response[Any]:
+            await responses.reply(viewer, need, response_id, ReplyIn(message=message))
+            return redirect(f"/needs/{need.id}?replied=1#response-{response_id}")
+
+        async def rerender(error: DomainError) -> Response[Any]:
+            parts = NeedPageParts(viewer, need, matching, responses, tasks)
+            return await need_page(
+                request,
+                parts,
+                status_code=error.status,
+                reply_errors={response_id: field_errors(error)},
+                reply_values={response_id: message},
+            )
+
+        return await form_action(db_session, send, rerender)
 
     @post("/{need_id:uuid}/shortlist")
     async def shortlist_page(

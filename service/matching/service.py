@@ -26,6 +26,7 @@ from service.matching.scoring import (
     fair_order,
     score,
 )
+from service.matching.tasks import StaffTaskService
 from service.needs.models import Need, NeedStatus
 from service.registry import taxonomy
 from service.registry.directory import counts_as_any_sql
@@ -68,6 +69,18 @@ def firm_facts(firm: Organization) -> FirmFacts:
         confirmed_contracts=firm.confirmed_contracts,
         certified_until=firm.certified_until,
     )
+
+
+def check_shortlist(invite: str | None, fair_id: uuid.UUID | None, message: str) -> None:
+    """A shortlist entry's invitation fields, every error at once (422)."""
+    errors = FieldErrors()
+    if invite not in (None, "contact", "fair"):
+        errors.add("invite", "must be 'contact' or 'fair'")
+    if invite == "fair" and fair_id is None:
+        errors.add("fair_id", "required when inviting to a fair")
+    if len(message) > 2000:
+        errors.add("message", "must be at most 2,000 characters")
+    errors.raise_if_any()
 
 
 class MatchingService:
@@ -246,17 +259,14 @@ class MatchingService:
     ) -> Shortlist:
         if not actor.owns(need.agency_id) and not actor.is_staff:
             raise NotFound("No such need.")
-        errors = FieldErrors()
-        if invite not in (None, "contact", "fair"):
-            errors.add("invite", "must be 'contact' or 'fair'")
-        if invite == "fair" and fair_id is None:
-            errors.add("fair_id", "required when inviting to a fair")
-        if len(message) > 2000:
-            errors.add("message", "must be at most 2,000 characters")
-        errors.raise_if_any()
+        check_shortlist(invite, fair_id, message)
         firm = await self.session.get(Organization, firm_id)
         if firm is None or firm.kind != OrganizationKind.FIRM or firm.status != OrganizationStatus.VERIFIED:
             raise NotFound("No such firm.")
+        if invite and await StaffTaskService(self.session).without_account([firm_id]):
+            # nobody at the firm would read an invitation: the support center is asked to reach it instead
+            await StaffTaskService(self.session).ask_to_reach(actor, firm_id, need, message)
+            invite = None
         entry = await self.session.scalar(
             select(Shortlist).where(Shortlist.need_id == need.id, Shortlist.firm_id == firm_id)
         )

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,4 +62,43 @@ class Need(UUIDPrimaryKey, Timestamps, Base):
     )
     awarded_firm_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+
+
+MAX_RESPONSE_MESSAGE = 1000
+MAX_REPLY_MESSAGE = 1000
+
+
+class NeedResponse(UUIDPrimaryKey, Timestamps, Base):
+    """A firm's interest in a need (관심 표명): a short message, optionally a file link and a proposed meeting
+    time; at most one live (not withdrawn) response per need and firm. The agency's latest reply is kept."""
+
+    __tablename__ = "need_responses"
+    __table_args__ = (
+        CheckConstraint(f"char_length(message) <= {MAX_RESPONSE_MESSAGE}", name="message_length"),
+        CheckConstraint("file_url IS NULL OR file_url LIKE 'https://%'", name="file_url_https"),
+        Index(
+            "uq_need_responses_live",
+            "need_id",
+            "firm_id",
+            unique=True,
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
+        Index("ix_need_responses_need_created", "need_id", "created_at"),
+        Index("ix_need_responses_firm_id", "firm_id"),
+    )
+
+    need_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("needs.id", ondelete="CASCADE"))
+    firm_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
+    message: Mapped[str] = mapped_column(Text)
+    file_url: Mapped[str | None] = mapped_column(String(500))
+    proposed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replied_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -41,6 +41,7 @@ from service.fairs.models import (
 from service.lib.clock import now, today
 from service.lib.events import subscribe
 from service.matching.events import ShortlistInvited
+from service.needs.events import NeedResponded, NeedResponseReplied
 from service.notify.models import OutboxMessage, OutboxStatus
 from service.notify.service import Attachment, Mail, cancel_pending, enqueue_many
 from service.registry.events import OrganizationRejected, OrganizationVerified
@@ -394,6 +395,50 @@ async def on_shortlist_invited(session: AsyncSession, event: ShortlistInvited, s
         needed_by=need.needed_by,
         message=invitation.message or "",
         item_url=f"{settings.app.base_url}/needs/{need.id}",
+    )
+
+
+@subscribe(NeedResponded)
+async def on_need_responded(session: AsyncSession, event: NeedResponded, settings: Settings) -> None:
+    """A firm responded to a need (관심 표명): its agency's users get the message and a link to the need."""
+    response, need = event.response, event.need
+    agency = await session.get(Organization, need.agency_id)
+    firm = await session.get(Organization, response.firm_id)
+    if agency is None or firm is None:
+        return
+    await mail_organization(
+        session,
+        settings,
+        agency,
+        "need_response_received",
+        f"need-response:{response.id.hex}",
+        other_name=firm.name,
+        need_title=need.title,
+        need_url=f"{settings.app.base_url}/needs/{need.id}#response-{response.id}",
+        message=response.message,
+        file_url=response.file_url or "",
+        proposed_at=response.proposed_at,
+    )
+
+
+@subscribe(NeedResponseReplied)
+async def on_need_response_replied(session: AsyncSession, event: NeedResponseReplied, settings: Settings) -> None:
+    """The agency replied to a firm's response: the firm's users get the reply (each reply once)."""
+    response, need = event.response, event.need
+    agency = await session.get(Organization, need.agency_id)
+    firm = await session.get(Organization, response.firm_id)
+    if agency is None or firm is None:
+        return
+    await mail_organization(
+        session,
+        settings,
+        firm,
+        "need_response_replied",
+        f"need-reply:{response.id.hex}:{_stamp(response.replied_at)}",
+        other_name=agency.name,
+        need_title=need.title,
+        need_url=f"{settings.app.base_url}/needs/{need.id}",
+        message=response.reply or "",
     )
 
 

@@ -205,6 +205,7 @@ async def profile_page(
         "registry/profile.html",
         org=org,
         profile=organization_out(org, today=today(), show_contact=shows_contact(viewer, org)),
+        contact_visible=shows_contact(viewer, org),
         history=readable_history(await organizations.history_for(viewer, org.id), current_locale()),
         district_name=district_name,
         category_name=category_name,

@@ -170,6 +170,46 @@ def need_of_x(body: Callable[[World], Any] | None = None) -> Prepare:
     return prepare
 
 
+def response_of_a(form: bool = False) -> Prepare:
+    """A fresh need of agency X with firm A's response to it; the body (JSON, or form data) is a short message."""
+
+    async def prepare(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+        call = await need_of_x()(client, world, actor)
+        response = await client.post(
+            f"/api/v1/needs/{call.values['need_id']}/responses",
+            json={"message": "관심 있습니다"},
+            headers=world.firm_a.headers,
+        )
+        assert response.status_code == 201, response.text
+        client.cookies.clear()
+        call.values["response_id"] = response.json()["id"]
+        if form:
+            call.data = {"message": "답장"}
+        else:
+            call.json = {"message": "답장"}
+        return call
+
+    return prepare
+
+
+async def response_form_of_x(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    call = await need_of_x()(client, world, actor)
+    call.data = {"message": "관심 있습니다"}
+    return call
+
+
+# firms answer a need of X; its agency and staff read and reply
+RESPONDERS: Expect = {
+    "anonymous": 401,
+    "firm_a": 201,
+    "firm_b": 201,
+    "agency_x": 403,
+    "agency_y": 404,
+    "staff": 403,
+}
+RESPONSE_OWNER: Expect = {**RESPONDERS, "firm_a": 200, "firm_b": 404}
+
+
 # -- fairs, meetings and contracts (real objects) -----------------------------------------------------
 def _sessionmaker(world: World) -> Any:
     assert world.sessionmaker is not None
@@ -410,6 +450,21 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/needs/{need_id:uuid}/shortlist"): Rule(
         "api",
         [Case(owner_or_staff("agency_x", 201), need_of_x(lambda w: {"firm_id": w.firm_a.organization_id}))],
+    ),
+    ("POST", "/api/v1/needs/{need_id:uuid}/responses"): Rule(
+        "api", [Case(RESPONDERS, need_of_x(lambda w: {"message": "관심 있습니다"}))]
+    ),
+    ("GET", "/api/v1/needs/{need_id:uuid}/responses"): Rule(
+        "api", [Case(owner_or_staff("agency_x", 200), need_of_x())]
+    ),
+    ("PATCH", "/api/v1/needs/{need_id:uuid}/responses/{response_id:uuid}"): Rule(
+        "api", [Case(RESPONSE_OWNER, response_of_a())]
+    ),
+    ("DELETE", "/api/v1/needs/{need_id:uuid}/responses/{response_id:uuid}"): Rule(
+        "api", [Case(RESPONSE_OWNER, response_of_a())]
+    ),
+    ("POST", "/api/v1/needs/{need_id:uuid}/responses/{response_id:uuid}/reply"): Rule(
+        "api", [Case(owner_or_staff("agency_x", 200), response_of_a())]
     ),
     ("GET", "/api/v1/me/invitations"): Rule("api", [Case(signed_in(200))]),
     ("GET", "/api/v1/matching/settings"): Rule("api", [Case(staff_only(200))]),
@@ -697,6 +752,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/needs/{need_id:uuid}/shortlist"): Rule(
         "page", [Case(owner_or_staff("agency_x", 303, anonymous=303), need_form_of_x, "with firm A")]
+    ),
+    ("POST", "/needs/{need_id:uuid}/response"): Rule(
+        "page", [Case({**RESPONDERS, "firm_a": 303, "firm_b": 303, "anonymous": 303}, response_form_of_x)]
+    ),
+    ("POST", "/needs/{need_id:uuid}/response/withdraw"): Rule(
+        "page", [Case({**RESPONSE_OWNER, "firm_a": 303, "anonymous": 303}, response_of_a(form=True))]
+    ),
+    ("POST", "/needs/{need_id:uuid}/responses/{response_id:uuid}/reply"): Rule(
+        "page", [Case(owner_or_staff("agency_x", 303, anonymous=303), response_of_a(form=True))]
     ),
     ("GET", "/contracts"): Rule("page", [Case(signed_in(200, anonymous=303))]),
     ("GET", "/contracts/new"): Rule("page", [Case(signed_in(200, anonymous=303))]),

@@ -214,6 +214,7 @@ class TestCoverage:
         "/api/v1/register",
         "/api/v1/needs",
         "/api/v1/needs/{need_id}/shortlist",
+        "/api/v1/needs/{need_id}/responses",
         "/api/v1/fairs",
         "/api/v1/fairs/{fair_id}/participants",
         "/api/v1/fairs/{fair_id}/meetings",

@@ -1,0 +1,24 @@
+"""What the needs domain announces (published with `service.lib.events.publish`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.lib.events import DomainEvent
+from service.needs.models import Need, NeedResponse
+
+
+@dataclass(frozen=True)
+class NeedResponded(DomainEvent):
+    """A firm expressed interest in `need` (관심 표명); its agency is told."""
+
+    response: NeedResponse
+    need: Need
+
+
+@dataclass(frozen=True)
+class NeedResponseReplied(DomainEvent):
+    """The need's agency replied to a firm's response (`response.reply`); the firm is told."""
+
+    response: NeedResponse
+    need: Need
