@@ -23,7 +23,9 @@ from service.fairs.service import FairService
 from service.identity.principal import Principal
 from service.lib.clock import now, today
 from service.matching.service import MatchingService
+from service.matching.tasks import OpenTask, StaffTaskService
 from service.needs.models import Need
+from service.needs.responses import NeedResponseService
 from service.needs.service import NeedService
 from service.notify.models import OutboxMessage
 from service.notify.service import OutboxService
@@ -65,6 +67,7 @@ class NeedItem:
     need: Need
     matches: int = 0
     is_new: bool = False
+    responses: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class StaffHome:
     stale_total: int
     totals: TargetRow
     year: int
+    tasks: list[OpenTask]
 
 
 class HomeService:
@@ -113,11 +117,14 @@ class HomeService:
         self.targets = TargetService(session)
         self.outbox = OutboxService(session)
         self.organizations = OrganizationService(session)
+        self.responses = NeedResponseService(session)
+        self.tasks = StaffTaskService(session)
 
     async def agency(self, viewer: Principal) -> AgencyHome:
         assert viewer.organization_id is not None
         needs, needs_total = await self.needs.list_own(viewer, "open", 0, LISTED)
         counts = await self.matching.match_counts(needs)
+        responses = await self.responses.counts([n.id for n in needs])
         waiting = [
             r
             for r in await self.requests.inbox(viewer)
@@ -125,7 +132,7 @@ class HomeService:
         ]
         waiting.sort(key=lambda r: r.created_at)
         return AgencyHome(
-            needs=[NeedItem(n, counts.get(n.id, 0)) for n in needs],
+            needs=[NeedItem(n, counts.get(n.id, 0), responses=responses.get(n.id, 0)) for n in needs],
             needs_total=needs_total,
             requests=await self._request_items(waiting[:LISTED], lambda r: r.firm_id),
             meetings=await self._upcoming(viewer),
@@ -168,6 +175,7 @@ class HomeService:
             stale_total=stale_total,
             totals=(await self.targets.targets(viewer, year)).total,
             year=year,
+            tasks=await self.tasks.open_tasks(viewer, LISTED),
         )
 
     async def _upcoming(self, viewer: Principal) -> list[MeetingItem]:
