@@ -130,9 +130,11 @@ KO_MOMENT = "y. M. d.(E) HH:mm"
 EN_MOMENT = "MMM d, y, HH:mm"
 
 
-def format_day(value: date, locale: str | None = None) -> str:
-    """2026. 12. 15.(화) (ko) / Dec 15, 2026 (en)."""
+def format_day(value: date | str, locale: str | None = None) -> str:
+    """2026. 12. 15.(화) (ko) / Dec 15, 2026 (en); an ISO date string (a fair day as stored) too."""
     loc = locale or current_locale()
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     return format_date(value, format=KO_DAY if loc == "ko" else "medium", locale=loc)
 
 

@@ -49,3 +49,11 @@ def test_one_date_style_with_four_digit_years_and_24_hours():
     assert format_moment(start, locale="ko") == "2026. 12. 15.(화) 10:00"
     assert format_moment(start, locale="en") == "Dec 15, 2026, 10:00"
     assert format_time_range(start, end, locale="ko") == "10:00–10:30"
+
+
+def test_a_fair_day_stored_as_text_reads_like_any_date() -> None:
+    from datetime import date
+
+    from service.lib.i18n import format_day
+
+    assert format_day("2026-12-15", "ko") == format_day(date(2026, 12, 15), "ko") == "2026. 12. 15.(화)"
