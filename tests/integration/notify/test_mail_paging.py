@@ -12,7 +12,7 @@ from tests.integration.notify.test_dispatcher import queue
 
 
 def mail_rows(html: str) -> int:
-    return len(re.findall(r'<tr id="mail-', html))
+    return len(re.findall(r'<tr [^>]*id="mail-', html))
 
 
 class TestMailPaging:
