@@ -35,6 +35,7 @@ def test_error_page_and_translated_form_error(journey: Journey, seeder: Seeder, 
     expect(page.locator("header form[action='/logout']")).to_have_count(1)  # still signed in
     expect(page.locator("main a[href='/needs']")).to_have_text("이전 페이지로 돌아가기")
     korean_page(journey, "forbidden error page", "지원센터 직원만 할 수 있는 일입니다", "로그인되어 있지만")
+    page.set_viewport_size({"width": 1366, "height": 900})  # the header's links unfolded (no 전체메뉴)
     page.locator("header a[hreflang='en']").click()  # the language switch keeps the page
     page.wait_for_url("**/reports")
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -43,6 +44,7 @@ def test_error_page_and_translated_form_error(journey: Journey, seeder: Seeder, 
         page.set_viewport_size({"width": width, "height": height})
         journey.shot(f"forbidden error page english {width}")
     journey.check_a11y()
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.locator("header a[hreflang='ko']").click()
     page.wait_for_url("**/reports")
     journey.sign_out()
