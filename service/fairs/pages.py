@@ -844,6 +844,15 @@ class FairPages(Controller):
         return await _agenda_page(request, viewer, await fairs.get(fair_id), fairs, booking)
 
 
+def _move_start(raw: str | None) -> datetime:
+    """The slot a move goes to (`start`, Seoul time when naive); 422 naming `start` when missing or malformed."""
+    errors = FieldErrors()
+    start = _local(raw, errors, "start")
+    errors.raise_if_any()
+    assert start is not None
+    return start
+
+
 class MeetingPages(Controller):
     path = "/meetings"
     tags = ["pages"]
@@ -893,10 +902,7 @@ class MeetingPages(Controller):
     ) -> Template:
         """The confirmation step of a move to the slot picked on the agenda (`?start=`)."""
         meeting = await booking.allowed(viewer, meeting_id, "move")
-        errors = FieldErrors()
-        start = _local(request.query_params.get("start"), errors, "start")
-        errors.raise_if_any()
-        assert start is not None
+        start = _move_start(request.query_params.get("start"))
         names = await fairs.organization_names({meeting.agency_id, meeting.firm_id})
         values = {
             "when": format_slot(meeting.starts_at),
@@ -921,10 +927,7 @@ class MeetingPages(Controller):
         viewer: NamedDependency[Principal],
         booking: NamedDependency[BookingService],
     ) -> Response[Any]:
-        errors = FieldErrors()
-        start = _local(FormReader(await request.form(), errors).text("start"), errors, "start")
-        errors.raise_if_any()
-        assert start is not None
+        start = _move_start(FormReader(await request.form(), FieldErrors()).text("start"))
         meeting = await booking.move(viewer, meeting_id, start)
         return redirect(f"/fairs/{meeting.fair_id}/agenda?done=moved&meeting={meeting.id}#meeting-{meeting.id}")
 

@@ -398,14 +398,23 @@ async def on_shortlist_invited(session: AsyncSession, event: ShortlistInvited, s
     )
 
 
+async def _need_parties(
+    session: AsyncSession, event: NeedResponded | NeedResponseReplied
+) -> tuple[Organization, Organization] | None:
+    """The need's agency and the responding firm (None when either is gone)."""
+    agency = await session.get(Organization, event.need.agency_id)
+    firm = await session.get(Organization, event.response.firm_id)
+    return (agency, firm) if agency is not None and firm is not None else None
+
+
 @subscribe(NeedResponded)
 async def on_need_responded(session: AsyncSession, event: NeedResponded, settings: Settings) -> None:
     """A firm responded to a need (관심 표명): its agency's users get the message and a link to the need."""
     response, need = event.response, event.need
-    agency = await session.get(Organization, need.agency_id)
-    firm = await session.get(Organization, response.firm_id)
-    if agency is None or firm is None:
+    parties = await _need_parties(session, event)
+    if parties is None:
         return
+    agency, firm = parties
     await mail_organization(
         session,
         settings,
@@ -425,10 +434,10 @@ async def on_need_responded(session: AsyncSession, event: NeedResponded, setting
 async def on_need_response_replied(session: AsyncSession, event: NeedResponseReplied, settings: Settings) -> None:
     """The agency replied to a firm's response: the firm's users get the reply (each reply once)."""
     response, need = event.response, event.need
-    agency = await session.get(Organization, need.agency_id)
-    firm = await session.get(Organization, response.firm_id)
-    if agency is None or firm is None:
+    parties = await _need_parties(session, event)
+    if parties is None:
         return
+    agency, firm = parties
     await mail_organization(
         session,
         settings,
