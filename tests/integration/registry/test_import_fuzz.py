@@ -110,23 +110,32 @@ BOMBS = {
 
 async def upload_while_probing(app, client, staff, content: bytes, filename: str):
     """In the app's own event loop (the test client would run each request to completion, one at
-    a time): a dry-run firm import of `content`, and /health asked every 20 ms meanwhile.
-    Returns the import's response, its duration and the /health latencies."""
+    a time): a dry-run firm import of `content`, and meanwhile a 20 ms ticker and /health, asked
+    over and over.
+    Returns the import's response, its duration and how late each probe woke up.
+
+    The lag is measured from when a tick is due to when the loop ran it: a parse on the event
+    loop delays every wake-up behind it. /health's own round trip is not part of the figure: it
+    waits on PostgreSQL, which the other test worker keeps busy (a 770 ms `SELECT` under load
+    once failed this test while the loop itself was free)."""
 
     async def scenario() -> tuple[httpx.Response, float, list[float]]:
-        latencies: list[float] = []
+        lags: list[float] = []
         done = asyncio.Event()
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as c:
 
-            async def probe() -> None:
-                # Measured from when the probe is due: a blocked loop delays the wake-up too.
+            async def tick() -> None:
                 while not done.is_set():
                     due = time.perf_counter() + 0.02
                     await asyncio.sleep(0.02)
-                    assert (await c.get("/health")).status_code == 200
-                    latencies.append(time.perf_counter() - due)
+                    lags.append(time.perf_counter() - due)
 
-            prober = asyncio.create_task(probe())
+            async def health() -> None:
+                while not done.is_set():
+                    assert (await c.get("/health")).status_code == 200
+                    await asyncio.sleep(0.02)
+
+            prober = asyncio.gather(tick(), health())
             await asyncio.sleep(0.05)
             start = time.perf_counter()
             response = await c.post(
@@ -138,7 +147,7 @@ async def upload_while_probing(app, client, staff, content: bytes, filename: str
             elapsed = time.perf_counter() - start
             done.set()
             await prober
-        return response, elapsed, latencies
+        return response, elapsed, lags
 
     return client.blocking_portal.call(scenario)
 
@@ -148,10 +157,10 @@ async def test_an_xlsx_bomb_is_refused_fast_while_health_keeps_answering(app, cl
     content = BOMBS[bomb]()
     assert len(content) < 500_000
     before = await organizations(sessionmaker)
-    response, elapsed, latencies = await upload_while_probing(app, client, staff, content, "bomb.xlsx")
-    print(f"{bomb}: {len(content):,} bytes refused in {elapsed:.2f} s; /health max {max(latencies) * 1000:.0f} ms")
+    response, elapsed, lags = await upload_while_probing(app, client, staff, content, "bomb.xlsx")
+    print(f"{bomb}: {len(content):,} bytes refused in {elapsed:.2f} s; loop lag max {max(lags) * 1000:.0f} ms")
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "file"
     assert elapsed < 5
-    assert latencies and max(latencies) < 0.5
+    assert lags and max(lags) < 0.5
     assert await organizations(sessionmaker) == before
