@@ -70,6 +70,7 @@ def jinja_environment() -> Environment:
     )
     env.globals.update(
         krw=i18n.format_krw,
+        krw_range=i18n.format_krw_range,
         number=i18n.format_number,
         day=i18n.format_day,
         moment=i18n.format_moment,

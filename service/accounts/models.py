@@ -33,8 +33,10 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     )
     locale: Mapped[str] = mapped_column(String(5), default="ko", server_default="ko")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
-    # When the user last opened their home (`/`), which marks the needs posted since as new.
+    # When the user last opened their home (`/`), and the moment the current visit marks needs against
+    # (the visit before it): a refresh within a visit keeps the marks (accounts.service.record_home_visit).
     last_home_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    home_new_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
 

@@ -7,7 +7,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -198,8 +198,25 @@ def expires_iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
+# Home views closer together than this are one visit: a refresh keeps what the visit marked as new.
+HOME_VISIT_GAP = timedelta(minutes=30)
+
+
 async def record_home_visit(session: AsyncSession, user_id: uuid.UUID) -> datetime | None:
-    """Note that the user opened their home now; returns when they opened it before (None: never)."""
-    previous = await session.scalar(select(User.last_home_visit_at).where(User.id == user_id))
-    await session.execute(update(User).where(User.id == user_id).values(last_home_visit_at=now()))
-    return previous
+    """Note that the user opened their home now; returns the moment to mark news against (None: all is new).
+
+    A view more than `HOME_VISIT_GAP` after the previous one starts a new visit, marked against that previous
+    view; a view within the gap (a refresh, coming back from a need) keeps the current visit's moment. One
+    UPDATE reads the old values (PostgreSQL's SET sees the row as it was), so two tabs cannot interleave."""
+    moment = now()
+    new_visit = or_(User.last_home_visit_at.is_(None), User.last_home_visit_at < moment - HOME_VISIT_GAP)
+    since: datetime | None = await session.scalar(
+        update(User)
+        .where(User.id == user_id)
+        .values(
+            home_new_since=case((new_visit, User.last_home_visit_at), else_=User.home_new_since),
+            last_home_visit_at=moment,
+        )
+        .returning(User.home_new_since)
+    )
+    return since

@@ -107,6 +107,9 @@ class FieldErrors:
     def __bool__(self) -> bool:
         return bool(self.items)
 
+    def has(self, field: str) -> bool:
+        return any(e.field == field for e in self.items)
+
     def raise_if_any(self) -> None:
         if self.items:
             detail = "; ".join(f"{e.field}: {e.message}" for e in self.items)

@@ -118,6 +118,17 @@ def format_krw(amount: int | None, locale: str | None = None) -> str:
     return f"{number}원" if loc == "ko" else f"₩{number}"
 
 
+def format_krw_range(low: int | None, high: int | None, locale: str | None = None) -> str:
+    """10,000,000–20,000,000원 (ko) / ₩10,000,000–₩20,000,000 (en): one unit for the range; a single
+    amount when there is no lower bound or both bounds are equal."""
+    if low is None or low == high:
+        return format_krw(high, locale)
+    loc = locale or current_locale()
+    if loc == "ko":
+        return f"{format_decimal(low, locale=loc)}–{format_krw(high, loc)}"
+    return f"{format_krw(low, loc)}–{format_krw(high, loc)}"
+
+
 def format_number(value: int | float, locale: str | None = None) -> str:
     return format_decimal(value, locale=locale or current_locale())
 

@@ -84,6 +84,7 @@ async def need_page(
         "shortlisted": shortlisted,
         "responses": rows,
         "mine": mine,
+        "my_replies": (await parts.responses.replies([mine.id])).get(mine.id, []) if mine else [],
         "no_account": await parts.tasks.without_account(firm_ids) if manages else set(),
         "staff_asked": await parts.tasks.asked_for(need) if manages else set(),
         "limit": (await parts.matching.settings()).direct_contract_limit_krw,
@@ -125,13 +126,16 @@ class NeedMatchPages(Controller):
         needs: NamedDependency[NeedService],
         matching: NamedDependency[MatchingService],
         targets: NamedDependency[TargetService],
+        responses: NamedDependency[NeedResponseService],
     ) -> Template:
         limit = (await matching.settings()).direct_contract_limit_krw
         if verified_org.is_firm:
+            ranked = await matching.needs_for_firm(verified_org, current_locale())
             return render(
                 request,
                 "needs/for_firm.html",
-                ranked=await matching.needs_for_firm(verified_org, current_locale()),
+                ranked=ranked,
+                answered=await responses.answered(verified_org, [n.id for n, _ in ranked]),
                 invitations=await matching.invitations(verified_org),
                 limit=limit,
                 **need_choices(),

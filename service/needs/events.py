@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.lib.events import DomainEvent
-from service.needs.models import Need, NeedResponse
+from service.needs.models import Need, NeedResponse, NeedResponseReply
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,8 @@ class NeedResponded(DomainEvent):
 
 @dataclass(frozen=True)
 class NeedResponseReplied(DomainEvent):
-    """The need's agency replied to a firm's response (`response.reply`); the firm is told."""
+    """The need's agency replied to a firm's response; the firm is told of each `reply`."""
 
     response: NeedResponse
     need: Need
+    reply: NeedResponseReply

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -36,6 +37,9 @@ class Need(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "needs"
     __table_args__ = (
         CheckConstraint("budget_krw >= 0 AND budget_krw <= 10000000000000", name="budget_range"),
+        CheckConstraint(
+            "budget_min_krw IS NULL OR (budget_min_krw >= 0 AND budget_min_krw <= budget_krw)", name="budget_min_range"
+        ),
         CheckConstraint("quantity IS NULL OR quantity > 0", name="quantity_positive"),
         Index("ix_needs_agency_status", "agency_id", "status"),
         Index("ix_needs_category_codes", "category_codes", postgresql_using="gin"),
@@ -48,7 +52,9 @@ class Need(UUIDPrimaryKey, Timestamps, Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     category_codes: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list, server_default=text("'{}'"))
+    # The budget's upper bound; `budget_min_krw`, when given, its lower bound (a range 1,000만–2,000만원).
     budget_krw: Mapped[int] = mapped_column(BigInteger)
+    budget_min_krw: Mapped[int | None] = mapped_column(BigInteger)
     quantity: Mapped[int | None] = mapped_column(Integer)
     needed_by: Mapped[date] = mapped_column(Date)
     delivery_district: Mapped[str | None] = mapped_column(String(40))
@@ -71,7 +77,8 @@ MAX_REPLY_MESSAGE = 1000
 
 class NeedResponse(UUIDPrimaryKey, Timestamps, Base):
     """A firm's interest in a need (관심 표명): a short message, optionally a file link and a proposed meeting
-    time; at most one live (not withdrawn) response per need and firm. The agency's latest reply is kept."""
+    time; at most one live (not withdrawn) response per need and firm. The agency's latest reply is on the
+    response (the API's `reply`); every reply is a `NeedResponseReply`."""
 
     __tablename__ = "need_responses"
     __table_args__ = (
@@ -102,3 +109,22 @@ class NeedResponse(UUIDPrimaryKey, Timestamps, Base):
     replied_by: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
     )
+
+
+class NeedResponseReply(UUIDPrimaryKey, Base):
+    """One reply of the need's agency (or staff) to a response; each is mailed to the firm."""
+
+    __tablename__ = "need_response_replies"
+    __table_args__ = (
+        CheckConstraint(f"char_length(message) <= {MAX_REPLY_MESSAGE}", name="message_length"),
+        Index("ix_need_response_replies_response_created", "response_id", "created_at"),
+    )
+
+    response_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("need_responses.id", ondelete="CASCADE")
+    )
+    message: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -42,6 +42,7 @@ def need_from_form(reader: FormReader) -> NeedIn:
         description=reader.text("description") or "",
         category_codes=reader.many("category_codes"),
         budget_krw=reader.integer("budget_krw"),
+        budget_min_krw=reader.integer("budget_min_krw"),
         quantity=reader.integer("quantity"),
         needed_by=reader.day("needed_by"),
         delivery_district=reader.text("delivery_district"),

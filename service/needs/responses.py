@@ -6,7 +6,7 @@ withdraws it while the need is open."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import msgspec
@@ -19,7 +19,14 @@ from service.lib.clock import now
 from service.lib.errors import Conflict, FieldErrors, Forbidden, NotFound
 from service.lib.events import publish
 from service.needs.events import NeedResponded, NeedResponseReplied
-from service.needs.models import MAX_REPLY_MESSAGE, MAX_RESPONSE_MESSAGE, Need, NeedResponse, NeedStatus
+from service.needs.models import (
+    MAX_REPLY_MESSAGE,
+    MAX_RESPONSE_MESSAGE,
+    Need,
+    NeedResponse,
+    NeedResponseReply,
+    NeedStatus,
+)
 from service.registry.models import Organization
 
 MAX_FILE_URL = 500
@@ -42,6 +49,7 @@ class ResponseRow:
 
     response: NeedResponse
     firm: Organization
+    replies: list[NeedResponseReply] = field(default_factory=list)
 
 
 def clean_response(data: ResponseIn, errors: FieldErrors) -> dict[str, object]:
@@ -87,6 +95,20 @@ class NeedResponseService:
             )
         )
         return response
+
+    async def answered(self, actor: Principal, need_ids: list[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+        """Which of `need_ids` the caller's firm has a live response to, and since when (its needs list
+        marks them)."""
+        if not actor.is_firm or not need_ids:
+            return {}
+        rows = await self.session.execute(
+            select(NeedResponse.need_id, NeedResponse.created_at).where(
+                NeedResponse.need_id.in_(need_ids),
+                NeedResponse.firm_id == actor.organization_id,
+                NeedResponse.withdrawn_at.is_(None),
+            )
+        )
+        return dict(list(rows.tuples()))  # a Result has .keys(): dict() would read it as a mapping
 
     def _check_firm_may_answer(self, actor: Principal, need: Need) -> None:
         if not actor.is_firm:
@@ -156,7 +178,22 @@ class NeedResponseService:
             .where(NeedResponse.need_id == need.id, NeedResponse.withdrawn_at.is_(None))
             .order_by(NeedResponse.created_at.desc(), NeedResponse.id)
         )
-        return [ResponseRow(r, o) for r, o in rows.tuples()]
+        pairs = list(rows.tuples())
+        replies = await self.replies([r.id for r, _ in pairs])
+        return [ResponseRow(r, o, replies.get(r.id, [])) for r, o in pairs]
+
+    async def replies(self, response_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[NeedResponseReply]]:
+        """Every agency reply to each of `response_ids`, oldest first (the conversation as it went)."""
+        if not response_ids:
+            return {}
+        out: dict[uuid.UUID, list[NeedResponseReply]] = {}
+        for reply in await self.session.scalars(
+            select(NeedResponseReply)
+            .where(NeedResponseReply.response_id.in_(response_ids))
+            .order_by(NeedResponseReply.created_at, NeedResponseReply.id)
+        ):
+            out.setdefault(reply.response_id, []).append(reply)
+        return out
 
     async def counts(self, need_ids: list[uuid.UUID], since: datetime | None = None) -> dict[uuid.UUID, int]:
         """How many live responses each need has (those newer than `since` only, when given); for the
@@ -189,6 +226,10 @@ class NeedResponseService:
         response.reply = message
         response.replied_at = now()
         response.replied_by = actor.user_id
+        reply = NeedResponseReply(
+            response_id=response.id, message=message, created_by=actor.user_id, created_at=response.replied_at
+        )
+        self.session.add(reply)
         await self.session.flush()
-        await publish(self.session, NeedResponseReplied(response, need))
+        await publish(self.session, NeedResponseReplied(response, need, reply))
         return response

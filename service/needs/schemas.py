@@ -16,6 +16,7 @@ class NeedIn(msgspec.Struct, kw_only=True):
     description: str | None = None
     category_codes: BoundedList[str] | None = None
     budget_krw: int | None = None
+    budget_min_krw: int | None = None
     quantity: int | None = None
     needed_by: date | None = None
     delivery_district: str | None = None
@@ -39,6 +40,7 @@ class NeedOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     description: str
     category_codes: list[str]
     budget_krw: int
+    budget_min_krw: int | None
     quantity: int | None
     needed_by: date
     delivery_district: str | None
@@ -59,6 +61,7 @@ def need_out(need: Need, direct_contract_limit_krw: int) -> NeedOut:
         description=need.description,
         category_codes=list(need.category_codes),
         budget_krw=need.budget_krw,
+        budget_min_krw=need.budget_min_krw,
         quantity=need.quantity,
         needed_by=need.needed_by,
         delivery_district=need.delivery_district,

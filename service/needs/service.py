@@ -58,6 +58,16 @@ def _budget(value: int) -> tuple[int, str | None]:
     return value, None if 0 < value <= MAX_KRW else "must be a positive amount up to 10,000,000,000,000 원"
 
 
+def _budget_min(value: int) -> tuple[int, str | None]:
+    return value, None if 0 <= value <= MAX_KRW else "must be an amount from 0 to 10,000,000,000,000 원"
+
+
+def check_budget_range(low: int | None, high: int | None, errors: FieldErrors) -> None:
+    """A budget range's lower bound may not exceed its upper bound (`budget_krw`)."""
+    if low is not None and high is not None and low > high and not errors.has("budget_min_krw"):
+        errors.add("budget_min_krw", "must not be more than the budget's upper amount")
+
+
 def _quantity(value: int) -> tuple[int, str | None]:
     return value, None if value > 0 else "must be positive"
 
@@ -79,6 +89,7 @@ NEED_FIELD_RULES: tuple[tuple[str, Callable[[Any], tuple[Any, str | None]]], ...
     ("title", _title),
     ("description", _description),
     ("category_codes", _category_codes),
+    ("budget_min_krw", _budget_min),
     ("budget_krw", _budget),
     ("quantity", _quantity),
     ("needed_by", _needed_by),
@@ -95,13 +106,15 @@ class NeedService:
         """A verified agency posts a need; `form_errors` (what a form could not read) are reported together
         with every rule's error."""
         if form_errors:
-            clean_need(data, form_errors, partial=False)
+            fields = clean_need(data, form_errors, partial=False)
+            check_budget_range(fields.get("budget_min_krw"), fields.get("budget_krw"), form_errors)
             form_errors.raise_if_any()
         if not actor.is_agency:
             raise Forbidden("Only agencies post purchase needs.")
         actor.require_verified()
         errors = FieldErrors()
         fields = clean_need(data, errors, partial=False)
+        check_budget_range(fields.get("budget_min_krw"), fields.get("budget_krw"), errors)
         errors.raise_if_any()
         need = Need(agency_id=actor.organization_id, created_by=actor.user_id, **fields)
         self.session.add(need)
@@ -134,6 +147,9 @@ class NeedService:
             raise Conflict("Only open needs can be edited.")
         errors = FieldErrors()
         fields = clean_need(data, errors, partial=True)
+        check_budget_range(
+            fields.get("budget_min_krw", need.budget_min_krw), fields.get("budget_krw", need.budget_krw), errors
+        )
         errors.raise_if_any()
         for key, value in fields.items():
             setattr(need, key, value)

@@ -443,11 +443,11 @@ async def on_need_response_replied(session: AsyncSession, event: NeedResponseRep
         settings,
         firm,
         "need_response_replied",
-        f"need-reply:{response.id.hex}:{_stamp(response.replied_at)}",
+        f"need-reply:{response.id.hex}:{event.reply.id.hex}",
         other_name=agency.name,
         need_title=need.title,
         need_url=f"{settings.app.base_url}/needs/{need.id}",
-        message=response.reply or "",
+        message=event.reply.message,
     )
 
 

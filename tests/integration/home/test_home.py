@@ -11,9 +11,11 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.accounts.models import User
 from service.config import Settings
 from service.contracts.models import Contract
 from service.fairs.models import Meeting, MeetingRating, MeetingRequest, MeetingStatus, RequestStatus
+from service.needs.models import Need
 from service.notify.models import OutboxMessage, OutboxStatus
 from tests.factories import PASSWORD, Account, agency_payload, create_staff, register, verified_agency, verified_firm
 from tests.factories_contracts import confirmed_contract, join, make_fair, make_meeting, report_contract
@@ -91,6 +93,16 @@ async def add_request(
         return request.id
 
 
+async def leave_home_for(sessionmaker: Maker, account: Account, minutes: int) -> None:
+    """As if the account's last home view were `minutes` ago."""
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(User)
+            .where(User.id == uuid.UUID(account.user_id))
+            .values(last_home_visit_at=User.last_home_visit_at - timedelta(minutes=minutes))
+        )
+
+
 class TestSignIn:
     async def test_an_organization_awaiting_verification_sees_the_welcome_page(self, client: Client) -> None:
         account = await register(client, agency_payload())
@@ -154,16 +166,26 @@ class TestFirmHome:
         staff = await create_staff(client, sessionmaker, settings)
         agency = await verified_agency(client, staff)
         firm = await verified_firm(client, staff)
-        await post_need(client, agency, title="첫 번째 방역 수요")
+        posted = await post_need(client, agency, title="첫 번째 방역 수요")
+        async with sessionmaker.begin() as session:  # posted before the visits below
+            await session.execute(
+                update(Need)
+                .where(Need.id == uuid.UUID(posted["id"]))
+                .values(created_at=Need.created_at - timedelta(hours=2))
+            )
         first = await home_of(client, firm)
         assert "첫 번째 방역 수요" in first and first.count('class="tag"') == 1
-        again = (await client.get("/")).text
-        assert "첫 번째 방역 수요" in again and 'class="tag"' not in again
+        again = (await client.get("/")).text  # a refresh within the visit keeps the marks
+        assert again.count('class="tag"') == 1
+        await leave_home_for(sessionmaker, firm, minutes=31)  # the next visit marks against this one
+        quiet = (await client.get("/")).text
+        assert "첫 번째 방역 수요" in quiet and 'class="tag"' not in quiet
         second = await post_need(client, agency, title="두 번째 방역 수요")
         latest = (await client.get("/")).text
         assert latest.index("두 번째 방역 수요") < latest.index("첫 번째 방역 수요")  # newest first
         assert latest.count('class="tag"') == 1
         assert f'<span class="tag">새 수요</span> <a href="/needs/{second["id"]}">' in latest
+        assert (await client.get("/")).text.count('class="tag"') == 1
 
     async def test_shows_requests_meetings_ratings_contracts_and_certification(
         self, client: Client, sessionmaker: Maker, settings: Settings
@@ -222,6 +244,18 @@ class TestFirmHome:
 
 
 class TestStaffHome:
+    async def test_an_empty_review_queue_says_so_without_links_to_nothing(
+        self, client: Client, sessionmaker: Maker, settings: Settings
+    ) -> None:
+        staff = await create_staff(client, sessionmaker, settings)
+        page = await home_of(client, staff)
+        assert "검토를 기다리는 기관과 정보 변경이 없습니다." in page
+        assert 'href="/staff/organizations#changes"' not in page and "0곳" not in page
+        await register(client, agency_payload(name="대기중구청"))
+        page = await home_of(client, staff)
+        assert "인증을 기다리는 기관·기업 1곳" in page
+        assert 'href="/staff/organizations#changes"' not in page  # no change waits: no link to an empty list
+
     async def test_shows_queues_fairs_mails_stale_contracts_and_totals(
         self, client: Client, sessionmaker: Maker, settings: Settings
     ) -> None:
