@@ -19,7 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from service.accounts.auth import AuthMiddleware
+from service.accounts.auth import AuthMiddleware, RouterMissCaller
 from service.config import Settings, get_settings
 from service.db.engine import make_engine, make_reader_sessionmaker, make_sessionmaker, resolve_database_url
 from service.domains import domain_modules
@@ -126,6 +126,10 @@ class AppPlugin(InitPluginProtocol):
         )
         app_config.dependencies = {**DEPENDENCIES, **CALLER_DEPENDENCIES, **app_config.dependencies}
         app_config.exception_handlers = {Exception: exception_handler, **app_config.exception_handlers}
+        app_config.after_exception = [
+            *app_config.after_exception,
+            RouterMissCaller(make_reader_sessionmaker(engine), settings),
+        ]
         app_config.route_handlers.extend(domain_routes())
         app_config.route_handlers.append(MetricsController)
         app_config.route_handlers.append(

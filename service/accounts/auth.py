@@ -89,3 +89,27 @@ class AuthMiddleware(ASGIMiddleware):
         state: Any = scope.setdefault("state", {})
         state["locale"] = locale or self.settings.app.default_locale
         await next_app(scope, receive, send)
+
+
+class RouterMissCaller:
+    """An `after_exception` hook: a path no route matches is answered by the router before the
+    middleware runs, so its 404/405 page would show a signed-out header to a signed-in user. For page
+    requests (GET/HEAD with the session cookie) this looks the caller up, as AuthMiddleware would, and
+    puts them in the scope the error page reads. Bearer calls get problem+json, which shows no caller."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+
+    async def __call__(self, exc: Exception, scope: Scope) -> None:
+        if "user" in scope or scope.get("type") != "http" or scope.get("method") not in ("GET", "HEAD"):
+            return
+        raw = _cookies(scope).get(SESSION_COOKIE)
+        if not raw or scope["path"].startswith("/api/"):
+            return
+        try:
+            async with self.sessionmaker() as session:
+                principal = await AccountService(session, self.settings.auth).principal_for_token(raw)
+        except Exception:  # the page is an error page already; it shows the signed-out header instead
+            return
+        scope["user"] = principal

@@ -26,7 +26,7 @@ from service.contracts.schemas import (
     revision_out,
     target_out,
 )
-from service.contracts.service import ContractService
+from service.contracts.service import ContractParties, ContractService
 from service.identity.deps import staff_only
 from service.identity.principal import Principal
 from service.lib.deps import provide_service
@@ -62,8 +62,12 @@ class ContractController(Controller):
         awaiting_me: FromQuery[bool] = False,
         page: FromQuery[int] = 1,
         page_size: FromQuery[int] = 50,
+        fair_id: FromQuery[uuid.UUID | None] = None,
+        agency_id: FromQuery[uuid.UUID | None] = None,
+        firm_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[ContractOut]:
-        """Contracts of the caller's organization (staff: all); `awaiting_me` lists those to confirm."""
+        """Contracts of the caller's organization (staff: all); `awaiting_me` lists those to confirm;
+        `fair_id`, `agency_id`, `firm_id` narrow the list."""
         offset, limit = check_page(page, page_size)
         wanted: ContractStatus | None = None
         if status is not None:
@@ -72,7 +76,13 @@ class ContractController(Controller):
             except ValueError:
                 raise ValidationFailed.single("status", "must be reported or confirmed") from None
         rows, total = await contracts.list_for(
-            viewer, status=wanted, year=year, awaiting_me=awaiting_me, offset=offset, limit=limit
+            viewer,
+            status=wanted,
+            year=year,
+            awaiting_me=awaiting_me,
+            offset=offset,
+            limit=limit,
+            parties=ContractParties(fair_id, agency_id, firm_id),
         )
         return Page(items=[contract_out(c) for c in rows], total=total, page=page, page_size=page_size)
 

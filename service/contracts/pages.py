@@ -20,7 +20,7 @@ from service.contracts.nav import nav
 from service.contracts.purchases import PurchaseService
 from service.contracts.repository import OrganizationLookup
 from service.contracts.schemas import ContractIn, ContractPatch, ImportResult, PurchaseIn
-from service.contracts.service import ContractService, can_confirm
+from service.contracts.service import ContractParties, ContractService, can_confirm
 from service.contracts.targets import TargetService, report_year
 from service.fairs.booking import BookingService
 from service.fairs.models import Meeting
@@ -40,6 +40,16 @@ FIRST_LIST_YEAR = 2019
 AWAITING_SHOWN = 10  # the rest are one click away: the list filtered to reported contracts
 
 
+MAX_PARTY_WORDS = 100
+
+
+def _uuid_text(raw: str | None) -> str:
+    try:
+        return str(uuid.UUID(raw)) if raw else ""
+    except ValueError:
+        return ""
+
+
 def list_filters(params: Any) -> dict[str, str]:
     """The list's filters as sent (unknown values dropped), kept in the page links."""
     year = params.get("year") or ""
@@ -49,15 +59,24 @@ def list_filters(params: Any) -> dict[str, str]:
         "year": year if year.isdigit() and FIRST_LIST_YEAR <= int(year) <= 2100 else "",
         "status": status if status in {s.value for s in ContractStatus} else "",
         "channel": channel if channel in {c.value for c in ContractChannel} else "",
+        "fair": _uuid_text(params.get("fair")),
+        "agency": _uuid_text(params.get("agency")),
+        "firm": _uuid_text(params.get("firm")),
+        "q": (params.get("q") or "").strip()[:MAX_PARTY_WORDS],
     }
 
 
 def contract_filters(filters: dict[str, str]) -> dict[str, Any]:
     """`list_filters` as the arguments of ContractService.list_for."""
+
+    def ident(key: str) -> uuid.UUID | None:
+        return uuid.UUID(filters[key]) if filters[key] else None
+
     return {
         "year": int(filters["year"]) if filters["year"] else None,
         "status": ContractStatus(filters["status"]) if filters["status"] else None,
         "channel": ContractChannel(filters["channel"]) if filters["channel"] else None,
+        "parties": ContractParties(ident("fair"), ident("agency"), ident("firm"), filters["q"]),
     }
 
 
@@ -169,13 +188,15 @@ class ContractPages(Controller):
         recent, total = await contracts.list_for(
             viewer, offset=pager.offset, limit=pager.per_page, **contract_filters(filters)
         )
+        chosen = {uuid.UUID(filters[k]) for k in ("agency", "firm") if filters[k]}
         names = await organizations.names(
-            {c.agency_id for c in recent + awaiting} | {c.firm_id for c in recent + awaiting}
+            {c.agency_id for c in recent + awaiting} | {c.firm_id for c in recent + awaiting} | chosen
         )
         return render(
             request, "contracts/list.html", awaiting=awaiting, recent=recent, total=total, names=names, money=money,
             channel_label=channel_label, nav_items=nav(viewer), filters=filters, pager=pager.with_total(total),
-            awaiting_total=awaiting_total,
+            awaiting_total=awaiting_total, fairs=await contracts.fairs_in_contracts(viewer),
+            chosen={k: names.get(uuid.UUID(filters[k]), "") for k in ("agency", "firm") if filters[k]},
             years=list(range(today().year, FIRST_LIST_YEAR - 1, -1)), channels=_channels(),
         )  # fmt: skip
 

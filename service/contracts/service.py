@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,7 @@ from service.contracts.models import (
     ReporterSide,
 )
 from service.contracts.schemas import ContractIn, ContractPatch
-from service.fairs.models import Meeting, MeetingStatus
+from service.fairs.models import Fair, Meeting, MeetingStatus
 from service.identity.audit import diff, record_audit
 from service.identity.principal import Principal
 from service.lib.clock import SEOUL, now, today
@@ -50,6 +50,42 @@ def side_of(actor: Principal) -> ReporterSide:
     if actor.is_staff:
         return ReporterSide.STAFF
     return ReporterSide.AGENCY if actor.is_agency else ReporterSide.FIRM
+
+
+def _visible(viewer: Principal) -> list[Any]:
+    """The contracts a viewer may see: staff all, an organization those it is a party to."""
+    if viewer.is_staff:
+        return []
+    return [or_(Contract.agency_id == viewer.organization_id, Contract.firm_id == viewer.organization_id)]
+
+
+@dataclass(frozen=True)
+class ContractParties:
+    """Who a contract list is narrowed to: a fair, an agency, a firm, and `party`, words of either party's
+    name or its business number."""
+
+    fair_id: uuid.UUID | None = None
+    agency_id: uuid.UUID | None = None
+    firm_id: uuid.UUID | None = None
+    party: str = ""
+
+    def conditions(self) -> list[Any]:
+        chosen = (
+            (Contract.fair_id, self.fair_id),
+            (Contract.agency_id, self.agency_id),
+            (Contract.firm_id, self.firm_id),
+        )
+        out: list[Any] = [column == value for column, value in chosen if value is not None]
+        words = self.party.strip()
+        if words:
+            digits = "".join(ch for ch in words if ch.isdigit())
+            like = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            match: ColumnElement[bool] = Organization.name.ilike(like)
+            if len(digits) >= 3 and len(digits) == len(words.replace("-", "")):
+                match = or_(match, Organization.business_number.like(f"%{digits}%"))
+            named = select(Organization.id).where(match)
+            out.append(or_(Contract.agency_id.in_(named), Contract.firm_id.in_(named)))
+        return out
 
 
 def can_see(viewer: Principal, contract: Contract) -> bool:
@@ -93,13 +129,11 @@ class ContractService:
         awaiting_me: bool = False,
         offset: int = 0,
         limit: int = 50,
+        parties: ContractParties | None = None,
     ) -> tuple[list[Contract], int]:
-        """Contracts the viewer may see, newest first; `awaiting_me`: those they can confirm."""
-        conditions: list[Any] = []
-        if not viewer.is_staff:
-            conditions.append(
-                or_(Contract.agency_id == viewer.organization_id, Contract.firm_id == viewer.organization_id)
-            )
+        """Contracts the viewer may see, newest first; `awaiting_me`: those they can confirm; `parties`
+        narrows to a fair, an agency, a firm or a party's name or business number."""
+        conditions = _visible(viewer) + (parties or ContractParties()).conditions()
         if status is not None:
             conditions.append(Contract.status == status)
         if channel is not None:
@@ -122,6 +156,15 @@ class ContractService:
             .limit(limit)
         )
         return list(rows), total
+
+    async def fairs_in_contracts(self, viewer: Principal) -> list[tuple[uuid.UUID, str]]:
+        """The fairs the viewer's visible contracts came from, newest first (the list's fair filter)."""
+        rows = await self.session.execute(
+            select(Fair.id, Fair.name)
+            .where(Fair.id.in_(select(Contract.fair_id).where(*_visible(viewer), Contract.fair_id.is_not(None))))
+            .order_by(Fair.created_at.desc())
+        )
+        return [(fair_id, name) for fair_id, name in rows.tuples()]
 
     async def unconfirmed_since(self, before: datetime, limit: int = 10) -> tuple[list[Contract], int]:
         """Staff: contracts reported before `before` and still unconfirmed, oldest first, and their number."""

@@ -45,6 +45,12 @@ class Pager:
             params["page"] = str(page)
         return "?" + urlencode(params) if params else "?"
 
+    def url_with(self, **changes: str) -> str:
+        """The query string of page 1 with some filters changed ("" drops one): a link that narrows
+        or widens the list."""
+        params = {k: v for k, v in {**self.filters, **changes}.items() if v}
+        return "?" + urlencode(params) if params else "?"
+
     def numbers(self) -> list[int]:
         """The page numbers to link: the first, the last and a window around the current one."""
         near = range(max(1, self.page - WINDOW), min(self.pages, self.page + WINDOW) + 1)

@@ -46,8 +46,9 @@ def _html_error(request: Request[Any, Any, Any], error: DomainError) -> Response
     if isinstance(error, Unauthorized):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(path="/login", query_params={"next": target}, status_code=303)
-    if "user" not in request.scope:  # answered by the router (no such path): the middleware did not run
-        set_locale(request.cookies.get("lang") or current_locale())
+    if "auth" not in request.scope:  # answered by the router (no such path): the middleware did not run
+        caller = request.scope.get("user")  # found by accounts.auth.RouterMissCaller, if signed in
+        set_locale(request.cookies.get("lang") or (caller.locale if caller else None) or current_locale())
     return Template(
         template_name="error.html",
         # the same frame as every page: the caller's menu and the page's language (<html lang>)
@@ -63,18 +64,27 @@ def _html_error(request: Request[Any, Any, Any], error: DomainError) -> Response
 
 
 def came_from(request: Request[Any, Any, Any]) -> str | None:
-    """The same-site page the user came from (its path and query), unless it is this very page."""
-    referer = request.headers.get("referer")
-    if not referer:
-        return None
-    parsed = urlsplit(referer)
-    if parsed.scheme not in ("http", "https") or parsed.netloc not in (request.url.netloc, request.headers.get("host")):
-        return None
-    target = (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else "")
+    """The same-site page the user came from (its path and query), unless it is this very page; after a
+    language switch on an error page, the `back` the switch link carried (its Referer is the page itself)."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if target == here or not target.startswith("/") or target.startswith("//"):
+    referer = request.headers.get("referer")
+    target: str | None = None
+    if referer:
+        parsed = urlsplit(referer)
+        if parsed.scheme in ("http", "https") and parsed.netloc in (request.url.netloc, request.headers.get("host")):
+            target = (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else "")
+    if target is None or _without_back(target) == _without_back(here):
+        target = request.query_params.get("back")
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
-    return target
+    return None if _without_back(target) == _without_back(here) else target
+
+
+def _without_back(path: str) -> str:
+    """A page's path and query without the `back` the language switch added."""
+    base, _, query = path.partition("?")
+    kept = [part for part in query.split("&") if part and not part.startswith("back=")]
+    return base + (f"?{'&'.join(kept)}" if kept else "")
 
 
 def to_domain_error(exc: Exception) -> DomainError:

@@ -40,6 +40,7 @@ def test_error_page_and_translated_form_error(journey: Journey, seeder: Seeder, 
     page.wait_for_url("**/reports")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text("Not allowed")
+    expect(page.locator("main a[href='/needs']")).to_have_text("Go back to the page you came from")
     for width, height in ((1366, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
         journey.shot(f"forbidden error page english {width}")
