@@ -19,6 +19,7 @@ from service.lib.clock import today
 from service.lib.deps import provide_service
 from service.lib.errors import DomainError, ValidationFailed
 from service.lib.i18n import current_locale
+from service.lib.pager import Pager, page_number
 from service.lib.pages import form_action, redirect, render
 from service.lib.tabular import MAX_IMPORT_BODY_BYTES
 from service.registry import taxonomy
@@ -116,12 +117,16 @@ async def held_changes(organizations: OrganizationService) -> list[PendingChange
 async def queue_page(
     request: Request[Any, Any, Any], organizations: OrganizationService, status_code: int = 200, **extra: Any
 ) -> Template:
-    """The verification queue: organizations awaiting verification and firms' held changes."""
+    """The verification queue, 50 a page (oldest first), and firms' held changes."""
+    pager = Pager(page_number(request.query_params.get("page")), 0)
+    pending, total = await organizations.pending_page(None, pager.offset, pager.per_page)
     return render(
         request,
         "registry/pending.html",
         status_code=status_code,
-        pending=await organizations.pending(),
+        pending=pending,
+        pending_total=total,
+        pager=pager.with_total(total),
         changes=await held_changes(organizations),
         today=today(),
         **extra,
@@ -144,11 +149,16 @@ class DirectoryPages(Controller):
         verified_org: NamedDependency[Principal],
         directory: NamedDependency[DirectoryService],
         filters: NamedDependency[DirectoryQuery],
-        page: FromQuery[int] = 1,
     ) -> Template:
-        page = max(page, 1)
+        wanted = {
+            "q": filters.q,
+            "category": filters.category,
+            "district": filters.district,
+            "firm_type": filters.firm_type,
+        }
+        pager = Pager(page_number(request.query_params.get("page")), 0, {k: v or "" for k, v in wanted.items()})
         try:
-            firms, total = await directory.search(filters, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+            firms, total = await directory.search(filters, pager.offset, pager.per_page)
             error = None
         except DomainError as exc:
             firms, total, error = [], 0, exc
@@ -158,8 +168,7 @@ class DirectoryPages(Controller):
             template,
             firms=firms,
             total=total,
-            page=page,
-            pages=max(1, -(-total // PAGE_SIZE)),
+            pager=pager.with_total(total),
             query=filters,
             error=error,
             groups=taxonomy.GROUPS,
@@ -293,5 +302,4 @@ def import_kind(value: str) -> OrganizationKind:
     return OrganizationKind.AGENCY if value == "agency" else OrganizationKind.FIRM
 
 
-PAGE_SIZE = 20
 ROUTES = [VerificationPages, DirectoryPages, ImportPages]

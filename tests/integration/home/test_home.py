@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.accounts.models import User
 from service.config import Settings
+from service.lib.clock import today as seoul_today
 from service.contracts.models import Contract
 from service.fairs.models import Meeting, MeetingRating, MeetingRequest, MeetingStatus, RequestStatus
 from service.needs.models import Need
@@ -236,7 +237,7 @@ class TestFirmHome:
             staff,
             firm_types=["social_enterprise"],
             certification_number="2020-78",
-            certified_until=str(date.today() + timedelta(days=61)),
+            certified_until=str(seoul_today() + timedelta(days=61)),  # the service counts days in Seoul
         )
         page = await home_of(client, firm)
         assert "인증이" not in page
