@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.accounts.models import User
 from service.config import Settings
-from service.lib.clock import today as seoul_today
 from service.contracts.models import Contract
 from service.fairs.models import Meeting, MeetingRating, MeetingRequest, MeetingStatus, RequestStatus
+from service.lib.clock import today as seoul_today
 from service.needs.models import Need
 from service.notify.models import OutboxMessage, OutboxStatus
 from tests.factories import PASSWORD, Account, agency_payload, create_staff, register, verified_agency, verified_firm
