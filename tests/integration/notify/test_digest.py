@@ -79,7 +79,7 @@ async def test_a_member_gets_the_new_fitting_needs_best_first_once_a_week(sessio
     [english] = smtp.inbox.to("d2@mapo.coop")
     assert smtp.inbox.to("d3@mapo.coop") == []
     assert korean["Subject"] == "[공공구매 상담·매칭] 이번 주 마포방역협동조합에 맞는 새 구매 수요 2건"
-    assert english["Subject"] == "[procure-match] 2 new purchase needs for 마포방역협동조합 this week"
+    assert english["Subject"] == "[procure-match] New purchase needs for 마포방역협동조합 this week: 2"
     text = korean.get_body(("plain",)).get_content()
     assert text.index("청사 방역 소독") < text.index("청사 청소 용역")  # best first
     assert f"/needs/{best}" in text and f"/needs/{weaker}" in text
