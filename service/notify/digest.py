@@ -33,6 +33,7 @@ from service.notify.models import FirmDigest
 from service.notify.service import Mail, enqueue_many
 from service.registry.models import Organization, OrganizationKind, OrganizationStatus
 
+DIGEST_LOCK = 1801  # advisory lock namespace (the migration's revision), keyed by the firm
 SENDS_FROM = time(9, 0)  # Monday, local time
 FIRST_LOOKBACK = timedelta(days=7)
 LISTED = 10  # needs shown in one mail; the rest are counted and linked
@@ -46,6 +47,11 @@ class Member:
     name: str
     locale: str
     organization_id: uuid.UUID
+
+
+def firm_lock_key(firm_id: uuid.UUID) -> int:
+    """A 32-bit key for the firm in the two-key advisory lock space."""
+    return int.from_bytes(firm_id.bytes[:4], "big", signed=True)
 
 
 def week_of(moment: datetime, tz: ZoneInfo) -> date:
@@ -196,6 +202,10 @@ async def send_digests(sessionmaker: async_sessionmaker[AsyncSession], settings:
     queued = 0
     for firm_id, firm_members in by_firm.items():
         async with sessionmaker.begin() as session:
+            # Another instance at work on this firm: leave it to that one (the unique row per member and
+            # week would stop a second mail anyway; this saves scoring the needs twice).
+            if not await session.scalar(select(func.pg_try_advisory_xact_lock(DIGEST_LOCK, firm_lock_key(firm_id)))):
+                continue
             firm = await session.get(Organization, firm_id)
             if firm is not None:
                 queued += await digest_firm(session, settings, firm, firm_members, week_start)

@@ -12,9 +12,10 @@ from sqlalchemy import func, select, update
 from service.accounts.models import User
 from service.lib import clock
 from service.needs.models import Need, NeedStatus
-from service.notify.digest import send_digests
+from service.notify.digest import digest_firm, due_members, send_digests
 from service.notify.dispatcher import drain
 from service.notify.models import FirmDigest
+from service.registry.models import Organization
 from tests.factories_notify import organization, outbox
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -128,3 +129,24 @@ async def test_a_digest_covers_what_came_since_the_members_last_one(sessionmaker
     assert len(bodies) == 2  # the dispatcher sends concurrently: arrival order is not the queue's
     [latest] = [body for body in bodies if "둘째 주 방역" in body]
     assert "첫 주 방역" not in latest
+
+
+async def test_the_unique_row_alone_stops_a_second_mail_when_two_transactions_race(sessionmaker, smtp_settings):
+    """Below the advisory lock: two transactions digesting the same members at once (each on its own
+    connection) queue each member's digest once; the loser's INSERT waits for the winner, then skips."""
+    firm_id, agency_id = await _world(sessionmaker)
+    clock.set_now(MONDAY)
+    await _need(sessionmaker, agency_id, "방역 소독 용역", ["CLN-DIS"], MONDAY - timedelta(days=1))
+    week = MONDAY.date()
+    async with sessionmaker() as session:
+        members = await due_members(session, week)
+    assert [m.email for m in members] == ["d1@mapo.coop", "d2@mapo.coop"]
+
+    async def one_run() -> int:
+        async with sessionmaker.begin() as session:
+            firm = await session.get(Organization, firm_id)
+            return await digest_firm(session, smtp_settings, firm, members, week)
+
+    assert sorted(await asyncio.gather(one_run(), one_run())) == [0, 2]
+    async with sessionmaker() as session:
+        assert len(await outbox(session, "digest:")) == 2
