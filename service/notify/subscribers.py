@@ -78,7 +78,8 @@ def _stamp(moment: datetime | None) -> str:
 async def mail_organization(
     session: AsyncSession, settings: Settings, organization: Organization, template: str, key: str, **values: Any
 ) -> int:
-    """Queue `template` to every active user of `organization`, once per `key` and user.
+    """Queue `template` to every active user of `organization`, once per `key` and user (an optional
+    kind of mail, see service.notify.preferences, skips the users who turned it off).
 
     Every such mail's context has the user's and the organization's names and the base URL,
     plus `values`. Returns how many mails were new.
