@@ -4,18 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from service.accounts.auth import session_cookie
-from service.accounts.schemas import LoginIn, LoginOut, MeOut, RegisterIn, RegisterOut, UserOut
+from service.accounts.preferences import MailPreferences, MailPreferenceService
+from service.accounts.schemas import (
+    LoginIn,
+    LoginOut,
+    MailPreferencesOut,
+    MeOut,
+    MePatchIn,
+    RegisterIn,
+    RegisterOut,
+    UserOut,
+)
 from service.accounts.service import AccountService, account_service
 from service.config import Settings
 from service.identity.principal import Principal
 from service.lib.clock import today
-from service.lib.deps import provide_configured_service
+from service.lib.deps import provide_configured_service, provide_service
 from service.registry.schemas import organization_out
+
+
+def preferences_out(user: Any) -> MailPreferencesOut:
+    return MailPreferencesOut(**MailPreferences.of(user).as_dict())
 
 
 def user_out(user: Any) -> UserOut:
@@ -27,6 +41,7 @@ def user_out(user: Any) -> UserOut:
         organization_id=user.organization_id,
         phone=user.phone,
         locale=user.locale,
+        mail_preferences=preferences_out(user),
     )
 
 
@@ -37,7 +52,10 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
 class AuthController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
-    dependencies = {"accounts": provide_configured_service(account_service)}
+    dependencies = {
+        "accounts": provide_configured_service(account_service),
+        "preferences": provide_service(MailPreferenceService),
+    }
 
     @post("/auth/login", status_code=200)
     async def login(
@@ -90,7 +108,20 @@ class AuthController(Controller):
             organization_id=user.organization_id,
             locale=user.locale,
             organization=organization_out(org, today=today()) if org else None,
+            mail_preferences=preferences_out(user),
         )
+
+    @patch("/me")
+    async def patch_me(
+        self,
+        data: JSONBody[MePatchIn],
+        viewer: NamedDependency[Principal],
+        preferences: NamedDependency[MailPreferenceService],
+    ) -> UserOut:
+        """Change the caller's own settings: `mail_preferences` switches the optional mails
+        (reminders, followups, digest); mails that carry obligations cannot be turned off."""
+        user = await preferences.apply(viewer.user_id, data.mail_preferences)
+        return user_out(user)
 
 
 ROUTES = [AuthController]

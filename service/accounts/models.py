@@ -37,6 +37,11 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     # (the visit before it): a refresh within a visit keeps the marks (accounts.service.record_home_visit).
     last_home_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     home_new_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Optional mails the user may turn off (service.notify.preferences); mails that carry an
+    # obligation (bookings, cancellations, invitations, password reset) have no switch.
+    mail_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    mail_followups: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    mail_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
 

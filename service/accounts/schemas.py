@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -29,6 +29,21 @@ class RegisterIn(msgspec.Struct, kw_only=True):
     organization: OrganizationIn
 
 
+class MailPreferencesOut(msgspec.Struct, kw_only=True):
+    """The optional mails a user receives (mails that carry obligations have no switch)."""
+
+    reminders: bool
+    followups: bool
+    digest: bool
+
+
+class MePatchIn(msgspec.Struct, kw_only=True):
+    """PATCH /me: `mail_preferences` is `{reminders?, followups?, digest?}` booleans (checked by
+    service.accounts.preferences.clean_preferences, which names every bad key)."""
+
+    mail_preferences: dict[str, Any] | None = None
+
+
 class UserOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     email: str
@@ -37,6 +52,7 @@ class UserOut(msgspec.Struct, kw_only=True):
     organization_id: uuid.UUID | None
     phone: str | None = None
     locale: str = "ko"
+    mail_preferences: MailPreferencesOut | None = None
 
 
 class LoginOut(msgspec.Struct, kw_only=True):
@@ -58,3 +74,4 @@ class MeOut(msgspec.Struct, kw_only=True):
     organization_id: uuid.UUID | None
     locale: str
     organization: OrganizationOut | None
+    mail_preferences: MailPreferencesOut | None = None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+import uuid
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Enum, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, Timestamps, UUIDPrimaryKey
@@ -59,3 +60,25 @@ class OutboxMessage(UUIDPrimaryKey, Timestamps, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FirmDigest(UUIDPrimaryKey, Base):
+    """One weekly digest mailed to one member of a firm: at most one per user and week (the unique
+    key is what makes two instances running the job at once send it once), and `covered_until`
+    is where the next digest of that user starts ("new since the last digest"). A member with nothing
+    new gets a row with `need_count` 0 and no mail (a digest is never empty)."""
+
+    __tablename__ = "firm_digests"
+    __table_args__ = (
+        UniqueConstraint("user_id", "week_start", name="uq_firm_digests_user_week"),
+        CheckConstraint("need_count >= 0", name="need_count_nonnegative"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"))
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    week_start: Mapped[date] = mapped_column(Date)  # the Monday (in the service's time zone) of its week
+    covered_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    need_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=sql_text("now()"))

@@ -1,4 +1,5 @@
-"""Staff pages of the outbox: counts by status, the latest messages, retry and cancel, one message."""
+"""Pages of mail: staff see the outbox (counts by status, the latest messages, retry and cancel, one
+message); every signed-in user chooses the optional mails they receive (`/me/notifications`)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.preferences import MailPreferences, MailPreferenceService
 from service.config import Settings
 from service.identity.deps import staff_only
+from service.identity.principal import Principal
 from service.lib.deps import provide_service
-from service.lib.errors import ValidationFailed
+from service.lib.errors import DomainError, ValidationFailed
 from service.lib.pager import Pager, page_number
-from service.lib.pages import redirect, render
+from service.lib.pages import field_errors, form_action, redirect, render
 from service.notify.dispatcher import mailbox_path
 from service.notify.dispatcher import message_id as header_message_id
 from service.notify.models import OutboxStatus
@@ -101,4 +105,65 @@ class MailPages(Controller):
         return redirect("/staff/mail?done=cancel")
 
 
-ROUTES = [MailPages]
+class NotificationPages(Controller):
+    """The signed-in user's choice of optional mails (reminders, follow-up questions, the weekly digest)."""
+
+    path = "/me/notifications"
+    tags = ["pages"]
+    include_in_schema = False
+    dependencies = {"preferences": provide_service(MailPreferenceService)}
+
+    @get("/")
+    async def notifications(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Principal],
+        preferences: NamedDependency[MailPreferenceService],
+    ) -> Template:
+        user = await preferences.user(viewer.user_id)
+        return notifications_page(request, viewer, MailPreferences.of(user))
+
+    @post("/")
+    async def save_notifications(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Principal],
+        preferences: NamedDependency[MailPreferenceService],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        form = await request.form()
+        # An unticked box is not sent: every kind shown on the form is off unless ticked. The digest
+        # is shown to firms only, so other users' digest switch stays as it is.
+        shown = [kind for kind in ("reminders", "followups", "digest") if kind != "digest" or viewer.is_firm]
+        changes = {kind: form.get(kind) is not None for kind in shown}
+
+        async def save() -> Response[Any]:
+            await preferences.apply(viewer.user_id, changes)
+            return redirect("/me/notifications?saved=1")
+
+        def refused(error: DomainError) -> Response[Any]:
+            values = MailPreferences(**{**MailPreferences().as_dict(), **changes})
+            return notifications_page(request, viewer, values, error.status, field_errors(error))
+
+        return await form_action(db_session, save, refused)
+
+
+def notifications_page(
+    request: Request[Any, Any, Any],
+    viewer: Principal,
+    values: MailPreferences,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+) -> Template:
+    kinds = ["reminders", "followups"] + (["digest"] if viewer.is_firm else [])
+    return render(
+        request,
+        "notify/notifications.html",
+        status_code=status_code,
+        kinds=kinds,
+        values=values.as_dict(),
+        errors=errors or {},
+    )
+
+
+ROUTES = [MailPages, NotificationPages]

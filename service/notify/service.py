@@ -29,6 +29,7 @@ from service.lib import i18n
 from service.lib.clock import now
 from service.lib.errors import Conflict, NotFound
 from service.notify.models import OutboxMessage, OutboxStatus
+from service.notify.preferences import kind_of, templates_of
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -176,18 +177,27 @@ class Mail:
             "context": {"values": encode_context(self.context), "tz": self.tz},
             "attachments": [a.as_json() for a in self.attachments],
             "due_at": due_at.isoformat(),
+            "kind": kind_of(self.template),
         }
 
 
 # All the mails of one event in one constant statement: one round trip however many there are,
 # compiled once per process (the PostgreSQL dialect's `insert().on_conflict_do_nothing()` is
 # never cached by SQLAlchemy 2.0, and compiling it per mail cost more than the mail).
+# An optional mail (`kind`, see service.notify.preferences) to a user who turned its kind off is
+# not queued at all.
 _ENQUEUE = sql_text(
     """
     INSERT INTO outbox_messages (id, dedupe_key, recipient, locale, template, context, attachments, due_at, status)
     SELECT r.id, r.dedupe_key, r.recipient, r.locale, r.template, r.context, r.attachments, r.due_at, 'queued'
       FROM jsonb_to_recordset(:rows) AS r(id uuid, dedupe_key text, recipient text, locale text, template text,
-                                          context jsonb, attachments jsonb, due_at timestamptz)
+                                          context jsonb, attachments jsonb, due_at timestamptz, kind text)
+     WHERE r.kind IS NULL
+        OR NOT EXISTS (SELECT 1 FROM users u
+                        WHERE u.email = r.recipient::citext
+                          AND ((r.kind = 'reminders' AND NOT u.mail_reminders)
+                            OR (r.kind = 'followups' AND NOT u.mail_followups)
+                            OR (r.kind = 'digest' AND NOT u.mail_digest)))
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id
     """
@@ -214,6 +224,24 @@ async def cancel_pending(session: AsyncSession, prefix: str) -> int:
         update(OutboxMessage)
         .where(OutboxMessage.dedupe_key.like(escaped + "%", escape="\\"))
         .where(OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.CANCELLED, updated_at=func.now())
+        .returning(OutboxMessage.id)
+    )
+    return len(result.all())
+
+
+async def cancel_optional(session: AsyncSession, recipient: str, kinds: Iterable[str]) -> int:
+    """Cancel the queued mails of optional `kinds` to `recipient` (who just turned them off)."""
+    templates = [t for kind in kinds for t in templates_of(kind)]
+    if not templates:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.template.in_(templates),
+            OutboxMessage.status == OutboxStatus.QUEUED,
+        )
         .values(status=OutboxStatus.CANCELLED, updated_at=func.now())
         .returning(OutboxMessage.id)
     )

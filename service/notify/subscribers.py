@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import String, and_, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.events import MailPreferencesChanged
 from service.accounts.models import User
 from service.config import Settings
 from service.contracts.events import ContractReported
@@ -43,7 +44,7 @@ from service.lib.events import subscribe
 from service.matching.events import ShortlistInvited
 from service.needs.events import NeedResponded, NeedResponseReplied
 from service.notify.models import OutboxMessage, OutboxStatus
-from service.notify.service import Attachment, Mail, cancel_pending, enqueue_many
+from service.notify.service import Attachment, Mail, cancel_optional, cancel_pending, enqueue_many
 from service.registry.events import OrganizationRejected, OrganizationVerified
 from service.registry.models import Organization
 
@@ -77,7 +78,8 @@ def _stamp(moment: datetime | None) -> str:
 async def mail_organization(
     session: AsyncSession, settings: Settings, organization: Organization, template: str, key: str, **values: Any
 ) -> int:
-    """Queue `template` to every active user of `organization`, once per `key` and user.
+    """Queue `template` to every active user of `organization`, once per `key` and user (an optional
+    kind of mail, see service.notify.preferences, skips the users who turned it off).
 
     Every such mail's context has the user's and the organization's names and the base URL,
     plus `values`. Returns how many mails were new.
@@ -532,3 +534,10 @@ async def on_fair_finalized(session: AsyncSession, event: FairFinalized, setting
         extra = {"provisional_starts_at": moved}
         mails = _meeting_mails(meeting, parties, settings, "meeting_confirmed", "final", extra)
         await enqueue_many(session, mails + _reminders(meeting, parties, settings))
+
+
+@subscribe(MailPreferencesChanged)
+async def on_mail_preferences_changed(session: AsyncSession, event: MailPreferencesChanged, settings: Settings) -> None:
+    """A user turned optional mails off: the ones already queued for them (reminders and follow-up
+    questions of booked meetings) are not sent either."""
+    await cancel_optional(session, event.email, event.turned_off)

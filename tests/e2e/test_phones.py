@@ -96,7 +96,16 @@ def build_state(server: LiveServer, seeder: Seeder) -> dict[str, Any]:
 def pages_of(role: str, s: dict[str, Any]) -> list[str]:
     fair, need, contract = s["fair"], s["need"], s["contract"]
     agency, firm = s["agency"].id, s["firm"].id
-    common = ["/", "/fairs", f"/fairs/{fair}", f"/fairs/{fair}/agenda", "/contracts", f"/contracts/{contract}", "/me"]
+    common = [
+        "/",
+        "/fairs",
+        f"/fairs/{fair}",
+        f"/fairs/{fair}/agenda",
+        "/contracts",
+        f"/contracts/{contract}",
+        "/me",
+        "/me/notifications",
+    ]
     if role == "staff":
         return [
             *common,

@@ -14,9 +14,13 @@ from service.scheduler import collect_jobs
 from tests.integration.notify.test_dispatcher import queue, rows
 
 
-def test_the_dispatcher_runs_every_three_seconds_and_the_sweep_every_ten_minutes():
-    assert {(job.id, job.seconds) for job in JOBS} == {("notify.dispatch", 3), ("notify.sweep", 600)}
-    assert {"notify.dispatch", "notify.sweep"} <= {j.id for j in collect_jobs()}
+def test_the_dispatcher_runs_every_three_seconds_and_the_sweep_and_digest_every_ten_minutes():
+    assert {(job.id, job.seconds) for job in JOBS} == {
+        ("notify.dispatch", 3),
+        ("notify.sweep", 600),
+        ("notify.digest", 600),
+    }
+    assert {"notify.dispatch", "notify.sweep", "notify.digest"} <= {j.id for j in collect_jobs()}
 
 
 async def test_the_app_scheduler_delivers_queued_mail(tmp_path, database_url, sessionmaker, smtp):

@@ -83,6 +83,14 @@ def owner_or_staff(owner: str, ok: int, others: int = 404, anonymous: int = 401)
 
 
 # -- call builders ----------------------------------------------------------------------------------
+async def digest_on(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    return Call(json={"mail_preferences": {"digest": True}})
+
+
+async def reminders_only_form(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    return Call(data={"reminders": "on"})
+
+
 async def pending_agency(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
     response = await client.post("/api/v1/register", json=agency_payload())
     assert response.status_code == 201, response.text
@@ -380,6 +388,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/auth/logout"): Rule("api", [Case(signed_in(204), fresh_token)]),
     ("POST", "/api/v1/register"): Rule("api", [Case(everyone(201), new_registration)]),
     ("GET", "/api/v1/me"): Rule("api", [Case(signed_in(200))]),
+    ("PATCH", "/api/v1/me"): Rule("api", [Case(signed_in(200), digest_on)]),
     # -- registry API
     ("POST", "/api/v1/organizations/{organization_id:uuid}/verify"): Rule(
         "api", [Case(staff_only(200), pending_agency), Case(staff_only(404), plain, "unknown id")]
@@ -486,6 +495,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/me/organization"): Rule(
         "page", [Case({**signed_in(422, anonymous=303), "staff": 303}, profile_form, "staff has no organization")]
     ),
+    ("GET", "/me/notifications"): Rule("page", [Case(signed_in(200, anonymous=303))]),
+    ("POST", "/me/notifications"): Rule("page", [Case(signed_in(303, anonymous=303), reminders_only_form)]),
     ("GET", "/lang/{code:str}"): Rule("page", [Case(everyone(303), values(code="en"))]),
     ("GET", "/staff/organizations"): Rule("page", [Case(staff_only(200, anonymous=303))]),
     ("POST", "/staff/organizations/{organization_id:uuid}/{action:str}"): Rule(
