@@ -1,7 +1,7 @@
 """mail preferences: which optional mails each user gets, and the firms' weekly digests sent
 
 Revision ID: 1801
-Revises: 9001
+Revises: 2201
 Create Date: 2026-11-30 15:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "1801"
-down_revision: str | Sequence[str] | None = "9001"
+down_revision: str | Sequence[str] | None = "2201"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
