@@ -61,8 +61,8 @@ def test_ranges_answered_needs_replies_and_party_filters(
             "/contracts",
             201,
             json={
-                "agency_id": agency.organization_id,
-                "firm_id": firm.organization_id,
+                "agency_id": agency.id,
+                "firm_id": firm.id,
                 "amount_krw": 12_500_000,
                 "contract_date": str(date.today()),
                 "title": f"{title} {tag}",
@@ -84,7 +84,7 @@ def test_ranges_answered_needs_replies_and_party_filters(
     agency_tab = tab(browser, journey, "agency", agency)
     agency_tab.go("/contracts")
     agency_tab.page.locator("#all-h ~ table a", has_text=firm.name).first.click()
-    agency_tab.page.wait_for_url(re.compile(f"/contracts\\?firm={firm.organization_id}$"))
+    agency_tab.page.wait_for_url(re.compile(f"/contracts\\?firm={firm.id}$"))
     expect(agency_tab.page.locator(".chips")).to_contain_text(firm.name)
     korean_page(agency_tab, "contracts narrowed to a firm", "모든 기업 보기", f"보건소 방역 계약 {tag}")
     agency_tab.page.locator(".chips a").click()
