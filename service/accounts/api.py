@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from service.accounts.auth import session_cookie
+from service.accounts.members_api import ROUTES as MEMBER_ROUTES
 from service.accounts.schemas import LoginIn, LoginOut, MeOut, RegisterIn, RegisterOut, UserOut
 from service.accounts.service import AccountService, account_service
 from service.config import Settings
@@ -93,4 +94,4 @@ class AuthController(Controller):
         )
 
 
-ROUTES = [AuthController]
+ROUTES = [AuthController, *MEMBER_ROUTES]

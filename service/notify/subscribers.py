@@ -532,3 +532,7 @@ async def on_fair_finalized(session: AsyncSession, event: FairFinalized, setting
         extra = {"provisional_starts_at": moved}
         mails = _meeting_mails(meeting, parties, settings, "meeting_confirmed", "final", extra)
         await enqueue_many(session, mails + _reminders(meeting, parties, settings))
+
+
+# The member invitations' mails live in their own module; importing it registers them.
+import service.notify.member_mails  # noqa: E402, F401
