@@ -124,6 +124,7 @@ class MemberPages(Controller):
             raise NotFound("No such action.")
 
         async def action(form: Any) -> None:
+            own_organization(viewer)  # the page manages the caller's own organization (staff: the API)
             if verb == "resend":
                 await members.resend(viewer, invitation_id)
             else:
