@@ -77,7 +77,7 @@ def test_admin_invites_a_colleague_who_accepts_from_the_mail_and_sees_the_needs(
     colleague.page.set_viewport_size({"width": 1366, "height": 900})
     colleague.page.get_by_label("이름").fill("김동료")
     colleague.page.get_by_label("비밀번호").fill("colleague-password-1")
-    colleague.page.get_by_role("button", name="은평구청 가입").click()
+    colleague.page.get_by_role("button", name="은평구청에 가입").click()
     colleague.page.wait_for_url(colleague.base_url + "/?joined=1")
     colleague.go("/needs")
     korean_page(colleague, "the agency's needs", "구청 청사 방역 소독 용역")
