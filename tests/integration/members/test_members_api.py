@@ -300,3 +300,28 @@ class TestRemoval:
         assert page.status_code == 200  # staff read it on the organization's page, in Korean
         for label in ("구성원 초대", "구성원 가입", "역할 변경", "구성원 제외", "구성원 → 관리자"):
             assert label in page.text, label
+
+
+class TestAcceptRace:
+    async def test_one_link_accepted_twice_at_once_creates_one_member(self, client, sessionmaker, smtp, smtp_settings):
+        admin = await register(client, agency_payload())
+        email = colleague_email()
+        await invite(client, admin, email)
+        token = await mailed_token(sessionmaker, smtp_settings, smtp, email)
+
+        async def accept_once(name):
+            async with sessionmaker() as session:
+                try:
+                    await MemberService(session).accept(token, name, PASSWORD)
+                    await asyncio.sleep(0.05)  # hold the invitation's row lock while the other waits
+                    await session.commit()
+                    return "joined"
+                except DomainError as exc:
+                    await session.rollback()
+                    return exc.status
+
+        outcomes = await asyncio.gather(accept_once("하나"), accept_once("둘"))
+        assert sorted(map(str, outcomes)) == ["410", "joined"], outcomes
+        async with sessionmaker() as session:
+            users = (await session.scalars(select(User).where(User.email == email))).all()
+        assert len(users) == 1
