@@ -39,6 +39,7 @@ async def organization(session: AsyncSession, kind: str, name: str, users: list[
                 name=f"{name} 담당",
                 role=Role(kind),
                 organization_id=org.id,
+                member_role="admin",
                 locale=locale,
             )
         )

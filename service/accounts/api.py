@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from service.accounts.auth import session_cookie
+from service.accounts.members_api import ROUTES as MEMBER_ROUTES
 from service.accounts.preferences import MailPreferences, MailPreferenceService
 from service.accounts.schemas import (
     LoginIn,
@@ -124,4 +125,4 @@ class AuthController(Controller):
         return user_out(user)
 
 
-ROUTES = [AuthController]
+ROUTES = [AuthController, *MEMBER_ROUTES]

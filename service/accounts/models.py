@@ -6,7 +6,8 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, LargeBinary, String, func
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Index, LargeBinary, String, func
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import CITEXT, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,8 +21,20 @@ class Role(enum.StrEnum):
     FIRM = "firm"
 
 
+class MemberRole(enum.StrEnum):
+    """A user's role in their organization: admins manage its members and its profile."""
+
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
 class User(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("member_role IS NULL OR member_role IN ('admin', 'member')", name="member_role_known"),
+        # A user with an organization has a role in it; one without (staff, a removed member) has none.
+        CheckConstraint("(organization_id IS NULL) = (member_role IS NULL)", name="member_role_with_organization"),
+    )
 
     email: Mapped[str] = mapped_column(CITEXT, unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
@@ -33,6 +46,10 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     )
     locale: Mapped[str] = mapped_column(String(5), default="ko", server_default="ko")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    # admin | member of `organization` (MemberRole); NULL without an organization.
+    member_role: Mapped[str | None] = mapped_column(String(10))
+    # When the user joined their organization (registered it or accepted an invitation).
+    joined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When the user last opened their home (`/`), and the moment the current visit marks needs against
     # (the visit before it): a refresh within a visit keeps the marks (accounts.service.record_home_visit).
     last_home_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -83,3 +100,44 @@ class RegistrationAttempt(UUIDPrimaryKey, Base):
 
     ip: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Invitation(UUIDPrimaryKey, Base):
+    """An invitation to join an organization, mailed as a one-time link; only the token's SHA-256 is stored.
+
+    Open while none of accepted_at / revoked_at is set and before expires_at; at most one open
+    invitation per organization and email (a resend replaces the token of the same row).
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'member')", name="role_known"),
+        Index(
+            "uq_invitations_open",
+            "organization_id",
+            "email",
+            unique=True,
+            postgresql_where=sql_text("accepted_at IS NULL AND revoked_at IS NULL"),
+        ),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(CITEXT)
+    role: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sends: Mapped[int] = mapped_column(default=1, server_default="1")
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.api import client_ip
 from service.accounts.auth import LANG_COOKIE, session_cookie
+from service.accounts.members_pages import ROUTES as MEMBER_PAGES
 from service.accounts.picker import OrganizationPicker, parse_ids, parse_kind
 from service.accounts.schemas import RegisterIn, UserIn
 from service.accounts.service import AccountService, account_service
@@ -304,4 +305,4 @@ class OrganizationSearchPages(Controller):
         )  # fmt: skip
 
 
-ROUTES = [AccountPages, OrganizationSearchPages]
+ROUTES = [AccountPages, OrganizationSearchPages, *MEMBER_PAGES]

@@ -11,7 +11,7 @@ from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.models import AuthToken, Role, User
+from service.accounts.models import AuthToken, MemberRole, Role, User
 from service.accounts.passwords import MIN_LENGTH, hash_password, verify_password
 from service.accounts.schemas import RegisterIn, UserIn
 from service.accounts.throttle import Throttle
@@ -87,6 +87,8 @@ class AccountService:
             phone=(data.user.phone or "").strip() or None,
             role=Role(data.kind),
             organization_id=organization.id,
+            member_role=MemberRole.ADMIN.value,  # the registering user is the organization's first admin
+            joined_at=now(),
             locale=data.user.locale or "ko",
         )
         await self._add_user(user)

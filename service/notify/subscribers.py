@@ -541,3 +541,7 @@ async def on_mail_preferences_changed(session: AsyncSession, event: MailPreferen
     """A user turned optional mails off: the ones already queued for them (reminders and follow-up
     questions of booked meetings) are not sent either."""
     await cancel_optional(session, event.email, event.turned_off)
+
+
+# The member invitations' mails live in their own module; importing it registers them.
+import service.notify.member_mails  # noqa: E402, F401

@@ -62,6 +62,8 @@ def code_text(field: str, value: str, locale: str) -> str:
         return gettext(f"status.{value}", locale)
     if field in ("firm_types", "agency_type"):
         return gettext(f"{field.removesuffix('s')}.{value}", locale)
+    if field == "member_role":
+        return gettext(f"member_role.{value}", locale)
     if field == "district":
         return district_name(value, locale)
     if field == "category_codes":

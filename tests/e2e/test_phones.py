@@ -133,8 +133,12 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
             f"/firms/{firm}",
             "/contracts/new",
             "/reports/mine",
+            "/organization/members",
         ]
-    return [*common, f"/fairs/{fair}/book", "/needs", f"/needs/{need}", "/contracts/new", "/reports/mine"]
+    return [
+        *common, f"/fairs/{fair}/book", "/needs", f"/needs/{need}", "/contracts/new", "/reports/mine",
+        "/organization/members",
+    ]  # fmt: skip
 
 
 def fits(tab: Journey, path: str) -> None:

@@ -206,6 +206,38 @@ async def response_form_of_x(client: AsyncTestClient[Litestar], world: World, ac
     return call
 
 
+# -- members and invitations (issue 15) -----------------------------------------------------------------
+def member_of_x(body: dict[str, Any] | None = None, form: bool = False) -> Prepare:
+    """Agency X's organization and its (sole admin) user; `body` as JSON, or as form data."""
+
+    async def prepare(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+        values = {"organization_id": str(world.agency_x.organization_id), "user_id": str(world.agency_x.user_id)}
+        return Call(values=values, data=body if form else None, json=None if form else body)
+
+    return prepare
+
+
+async def new_invitation_of_x(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    call = await org_of("agency_x")(client, world, actor)
+    call.json = {"email": f"invitee-{uuid.uuid4().hex[:8]}@example.go.kr", "role": "member"}
+    return call
+
+
+async def open_invitation_of_x(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    response = await client.post(
+        f"/api/v1/organizations/{world.agency_x.organization_id}/invitations",
+        json={"email": f"invitee-{uuid.uuid4().hex[:8]}@example.go.kr", "role": "member"},
+        headers=world.agency_x.headers,
+    )
+    assert response.status_code == 201, response.text
+    return Call(values={"invitation_id": response.json()["id"], "verb": "resend"})
+
+
+async def unknown_invitation_token(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    body = {"token": "no-such-token", "name": "동료", "password": "correct-horse-battery"}
+    return Call(json=body, data=body, params={"token": "no-such-token"})
+
+
 # firms answer a need of X; its agency and staff read and reply
 RESPONDERS: Expect = {
     "anonymous": 401,
@@ -389,6 +421,29 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/register"): Rule("api", [Case(everyone(201), new_registration)]),
     ("GET", "/api/v1/me"): Rule("api", [Case(signed_in(200))]),
     ("PATCH", "/api/v1/me"): Rule("api", [Case(signed_in(200), digest_on)]),
+    # -- members and invitations API
+    ("GET", "/api/v1/organizations/{organization_id:uuid}/members"): Rule(
+        "api", [Case(owner_or_staff("agency_x", 200), org_of("agency_x"))]
+    ),
+    ("PATCH", "/api/v1/organizations/{organization_id:uuid}/members/{user_id:uuid}"): Rule(
+        "api", [Case(owner_or_staff("agency_x", 200), member_of_x({"role": "admin"}), "already admin: no change")]
+    ),
+    ("DELETE", "/api/v1/organizations/{organization_id:uuid}/members/{user_id:uuid}"): Rule(
+        "api", [Case(owner_or_staff("agency_x", 409), member_of_x(), "the last admin stays")]
+    ),
+    ("POST", "/api/v1/organizations/{organization_id:uuid}/invitations"): Rule(
+        "api", [Case(owner_or_staff("agency_x", 201), new_invitation_of_x)]
+    ),
+    ("GET", "/api/v1/organizations/{organization_id:uuid}/invitations"): Rule(
+        "api", [Case(owner_or_staff("agency_x", 200), org_of("agency_x"))]
+    ),
+    ("DELETE", "/api/v1/invitations/{invitation_id:uuid}"): Rule(
+        "api", [Case(owner_or_staff("agency_x", 204), open_invitation_of_x)]
+    ),
+    ("POST", "/api/v1/invitations/{invitation_id:uuid}/resend"): Rule(
+        "api", [Case(owner_or_staff("agency_x", 200), open_invitation_of_x)]
+    ),
+    ("POST", "/api/v1/invitations/accept"): Rule("api", [Case(everyone(404), unknown_invitation_token)]),
     # -- registry API
     ("POST", "/api/v1/organizations/{organization_id:uuid}/verify"): Rule(
         "api", [Case(staff_only(200), pending_agency), Case(staff_only(404), plain, "unknown id")]
@@ -497,6 +552,25 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/me/notifications"): Rule("page", [Case(signed_in(200, anonymous=303))]),
     ("POST", "/me/notifications"): Rule("page", [Case(signed_in(303, anonymous=303), reminders_only_form)]),
+    ("GET", "/organization/members"): Rule(
+        "page", [Case({**signed_in(200, anonymous=303), "staff": 404}, plain, "staff has no organization")]
+    ),
+    ("POST", "/organization/members/invite"): Rule(
+        "page",
+        [Case({**signed_in(422, anonymous=303), "staff": 404}, member_of_x({"email": "", "role": "member"}, True))],
+    ),
+    ("POST", "/organization/members/{user_id:uuid}/role"): Rule(
+        "page",
+        [Case({**signed_in(404, anonymous=303), "agency_x": 303}, member_of_x({"role": "admin"}, True), "own only")],
+    ),
+    ("POST", "/organization/members/{user_id:uuid}/remove"): Rule(
+        "page", [Case({**signed_in(404, anonymous=303), "agency_x": 409}, member_of_x({}, True), "the last admin")]
+    ),
+    ("POST", "/organization/invitations/{invitation_id:uuid}/{verb:str}"): Rule(
+        "page", [Case({**signed_in(404, anonymous=303), "agency_x": 303}, open_invitation_of_x)]
+    ),
+    ("GET", "/invitations/accept"): Rule("page", [Case(everyone(404), unknown_invitation_token)]),
+    ("POST", "/invitations/accept"): Rule("page", [Case(everyone(404), unknown_invitation_token)]),
     ("GET", "/lang/{code:str}"): Rule("page", [Case(everyone(303), values(code="en"))]),
     ("GET", "/staff/organizations"): Rule("page", [Case(staff_only(200, anonymous=303))]),
     ("POST", "/staff/organizations/{organization_id:uuid}/{action:str}"): Rule(
