@@ -61,8 +61,10 @@ class ConsultationController(Controller):
         consultations: NamedDependency[ConsultationService],
     ) -> ConsultationOut:
         """A verified firm or agency asks for a consultation: `topic` (procedure, certification, bidding,
-        product_price, other), `message` (≤ 2,000 characters) and 1–5 future `preferred` times."""
-        return consultation_out(await consultations.request(verified_org, data), staff=False)
+        product_price, other), `message` (≤ 2,000 characters) and 1–5 future `preferred` times. Staff log
+        one already held by phone or at the desk: `organization_id`, `topic`, `message`, past `start` and
+        `end`, optional `mode`, `place`, `notes`, `outcome`, `follow_up_on` (201, status held)."""
+        return consultation_out(await consultations.request(verified_org, data), staff=verified_org.is_staff)
 
     @get("/")
     async def list_consultations(

@@ -19,9 +19,20 @@ class TimeRange(msgspec.Struct, kw_only=True):
 
 
 class ConsultationIn(msgspec.Struct, kw_only=True):
+    """A firm's or agency's request (topic, message, preferred); staff instead log one already held
+    (by phone or at the desk) for an organization: organization_id, topic, message, start, end."""
+
     topic: str | None = None
     message: str | None = None
     preferred: TimeList | None = None
+    organization_id: uuid.UUID | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    mode: str | None = None
+    place: str | None = None
+    notes: str | None = None
+    outcome: str | None = None
+    follow_up_on: date | None = None
 
 
 class ConsultationPatch(msgspec.Struct, kw_only=True):

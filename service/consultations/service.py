@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,8 +82,10 @@ def check_ranges(items: list[TimeRange] | None, field: str, errors: FieldErrors)
     return [{"start": r.start.isoformat(), "end": r.end.isoformat()} for r in items]
 
 
-def clean_request(data: ConsultationIn) -> tuple[ConsultationTopic, str, list[dict[str, str]]]:
-    errors = FieldErrors()
+def clean_request(
+    data: ConsultationIn, errors: FieldErrors | None = None, *, logged: bool = False
+) -> tuple[ConsultationTopic, str, list[dict[str, str]]]:
+    errors = errors if errors is not None else FieldErrors()
     topic = ConsultationTopic.OTHER
     try:
         topic = ConsultationTopic(data.topic or "")
@@ -93,7 +96,7 @@ def clean_request(data: ConsultationIn) -> tuple[ConsultationTopic, str, list[di
         errors.add("message", "required")
     elif len(message) > MAX_MESSAGE:
         errors.add("message", f"must be at most {MAX_MESSAGE:,} characters")
-    preferred = check_ranges(data.preferred, "preferred", errors)
+    preferred = [] if logged else check_ranges(data.preferred, "preferred", errors)
     errors.raise_if_any()
     return topic, message, preferred
 
@@ -158,7 +161,10 @@ class ConsultationService:
     # --- the requester -----------------------------------------------------------------------
 
     async def request(self, viewer: Principal, data: ConsultationIn) -> Consultation:
-        if viewer.is_staff or viewer.organization_id is None:
+        """A firm or agency asks (status requested); staff log one already held (see `log`)."""
+        if viewer.is_staff:
+            return await self.log(viewer, data)
+        if viewer.organization_id is None:
             raise Forbidden("Consultations are asked for by firms and agencies.")
         viewer.require_verified()
         topic, message, preferred = clean_request(data)
@@ -176,6 +182,38 @@ class ConsultationService:
         await self.session.refresh(consultation)
         await publish(self.session, ConsultationRequested(consultation))
         return consultation
+
+    async def log(self, staff: Principal, data: ConsultationIn) -> Consultation:
+        """Staff record a consultation already held by phone or at the desk (it counts as held); the
+        staff member's other consultations still may not overlap it."""
+        errors = FieldErrors()
+        organization = await self.session.get(Organization, data.organization_id) if data.organization_id else None
+        if organization is None or organization.status.value != "verified":
+            errors.add("organization_id", "must be a verified organization")
+        if data.start is None or data.end is None:
+            errors.add("start" if data.start is None else "end", "required")
+        elif data.start.tzinfo is None or data.end.tzinfo is None:
+            errors.add("start", "must include a time zone")
+        elif not MIN_LENGTH <= data.end - data.start <= MAX_LENGTH:
+            errors.add("end", "must last from 10 minutes to 4 hours")
+        elif data.start > now():
+            errors.add("start", "a logged consultation has taken place: not in the future")
+        topic, message, _ = clean_request(data, errors, logged=True)
+        assert organization is not None and data.start is not None and data.end is not None  # noqa: PT018
+        consultation = Consultation(
+            organization_id=organization.id,
+            requested_by=staff.user_id,
+            topic=topic,
+            message=message,
+            created_at=now(),
+        )
+        self.session.add(consultation)
+        patch = ConsultationPatch(
+            mode=data.mode, place=data.place, notes=data.notes, outcome=data.outcome, follow_up_on=data.follow_up_on
+        )
+        self._set_place(consultation, patch, None, "")
+        await self._fix_time(consultation, staff.user_id, data.start, data.end)
+        return await self.record(staff, consultation, msgspec.structs.replace(patch, status=ConsultationStatus.HELD))
 
     async def accept(self, viewer: Principal, consultation: Consultation, start: datetime | None) -> Consultation:
         """The requester takes one of the times staff proposed."""

@@ -72,7 +72,31 @@ async def test_bad_requests_name_every_field(client, sessionmaker, settings):
     staff_asks = await client.post(
         URL, json={"topic": "other", "message": "m", "preferred": [at(30)]}, headers=staff.headers
     )
-    assert staff_asks.status_code == 403
+    assert staff_asks.status_code == 422
+    assert {e["field"] for e in staff_asks.json()["errors"]} == {"organization_id", "start"}
+
+
+async def test_staff_log_a_consultation_held_by_phone(client, sessionmaker, settings):
+    clock.set_now(NOW)
+    staff = await create_staff(client, sessionmaker, settings)
+    firm = await verified_firm(client, staff)
+    body = {
+        "organization_id": firm.organization_id,
+        "topic": "bidding",
+        "message": "전화 문의: 수의계약 한도",
+        **at(-3),
+        "outcome": "한도 안내",
+    }
+    logged = await client.post(URL, json=body, headers=staff.headers)
+    assert logged.status_code == 201, logged.text
+    assert logged.json()["status"] == "held"
+    assert logged.json()["outcome"] == "한도 안내"
+    overlapping = await client.post(URL, json={**body, **at(-2.5)}, headers=staff.headers)
+    assert overlapping.status_code == 409
+    future = await client.post(URL, json={**body, **at(3)}, headers=staff.headers)
+    assert future.status_code == 422
+    seen = (await client.get(URL, headers=firm.headers)).json()["items"]
+    assert [(i["status"], "outcome" in i) for i in seen] == [("held", False)]
 
 
 async def test_staff_propose_and_the_requester_accepts_then_rates(client, sessionmaker, settings):

@@ -52,7 +52,7 @@ async def no_blocks(client: AsyncTestClient[Litestar], world: World, actor: str)
     return Call(json={"blocks": []})
 
 
-ORGANIZATIONS_ASK = {**dict.fromkeys(ACTORS, 201), "anonymous": 401, "staff": 403}
+ORGANIZATIONS_ASK = {**dict.fromkeys(ACTORS, 201), "anonymous": 401, "staff": 422}  # staff log: organization_id
 
 CONSULTATION_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/consultations"): Rule("api", [Case(ORGANIZATIONS_ASK, new_consultation)]),
