@@ -43,6 +43,11 @@ def waiting_text(waiting: timedelta) -> str:
     return gettext("%(m)s min") % {"m": mins}
 
 
+def hm(moment: datetime) -> str:
+    """A moment's Seoul wall-clock time, e.g. the end of "2026. 12. 3.(목) 10:00 – 11:00"."""
+    return moment.astimezone(SEOUL).strftime("%H:%M")
+
+
 def seoul_input(moment: datetime | None) -> str:
     return moment.astimezone(SEOUL).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
@@ -134,6 +139,7 @@ class ConsultationPages(Controller):
         return render(
             request,
             "consultations/list.html",
+            hm=hm,
             rows=rows,
             status=status,
             statuses=[s.value for s in ConsultationStatus],
@@ -167,6 +173,7 @@ class ConsultationPages(Controller):
         return render(
             request,
             "consultations/new.html",
+            hm=hm,
             status_code=status_code,
             values=values,
             errors=errors,
@@ -278,6 +285,7 @@ async def detail(
     return render(
         request,
         "consultations/detail.html",
+        hm=hm,
         status_code=status_code,
         c=consultation,
         organization=await consultations.organization_of(consultation),
@@ -430,6 +438,7 @@ async def hours_page(
     return render(
         request,
         "consultations/hours.html",
+        hm=hm,
         status_code=status_code,
         values=extra.pop("values", values),
         errors=extra.pop("errors", {}),

@@ -112,6 +112,8 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
             "/reports",
             "/staff/purchases",
             "/staff/mail",
+            "/consultations",
+            "/consultations/hours",
         ]
     if role == "agency":
         return [
@@ -124,8 +126,19 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
             f"/firms/{firm}",
             "/contracts/new",
             "/reports/mine",
+            "/consultations",
+            "/consultations/new",
         ]
-    return [*common, f"/fairs/{fair}/book", "/needs", f"/needs/{need}", "/contracts/new", "/reports/mine"]
+    return [
+        *common,
+        f"/fairs/{fair}/book",
+        "/needs",
+        f"/needs/{need}",
+        "/contracts/new",
+        "/reports/mine",
+        "/consultations",
+        "/consultations/new",
+    ]
 
 
 def fits(tab: Journey, path: str) -> None:

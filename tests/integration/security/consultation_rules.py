@@ -30,7 +30,8 @@ def consultation_of_a(body: dict[str, Any] | None = None) -> Any:
         response = await client.post("/api/v1/consultations", json=_ask_body(), headers=world.firm_a.headers)
         assert response.status_code == 201, response.text
         client.cookies.clear()
-        return Call(values={"consultation_id": response.json()["id"]}, json=body, data=body)
+        values = {"consultation_id": response.json()["id"], "action": "cancel"}
+        return Call(values=values, json=body, data=body)
 
     return prepare
 
@@ -52,6 +53,10 @@ async def no_blocks(client: AsyncTestClient[Litestar], world: World, actor: str)
     return Call(json={"blocks": []})
 
 
+def pages(ok: int | tuple[int, ...], staff: int | tuple[int, ...]) -> dict[str, int | tuple[int, ...]]:
+    return {**dict.fromkeys(ACTORS, ok), "anonymous": 303, "staff": staff}
+
+
 ORGANIZATIONS_ASK = {**dict.fromkeys(ACTORS, 201), "anonymous": 401, "staff": 422}  # staff log: organization_id
 
 CONSULTATION_RULES: dict[tuple[str, str], Rule] = {
@@ -70,5 +75,22 @@ CONSULTATION_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/consultation-hours/me/exceptions"): Rule("api", [Case(staff_only(201), closed_day)]),
     ("DELETE", "/api/v1/consultation-hours/me/exceptions/{exception_id:uuid}"): Rule(
         "api", [Case(staff_only(204), exception_of_staff)]
+    ),
+    ("GET", "/consultations"): Rule("page", [Case(pages(200, 200))]),
+    ("GET", "/consultations/new"): Rule("page", [Case(pages(200, 404))]),
+    ("POST", "/consultations/new"): Rule("page", [Case(pages(422, 404), label="empty form")]),
+    ("GET", "/consultations/{consultation_id:uuid}"): Rule(
+        "page", [Case(owner_or_staff("firm_a", 200, anonymous=303), consultation_of_a())]
+    ),
+    ("POST", "/consultations/{consultation_id:uuid}/{action:str}"): Rule(
+        "page", [Case(owner_or_staff("firm_a", 303, anonymous=303), consultation_of_a(), "cancel")]
+    ),
+    ("GET", "/consultations/hours"): Rule("page", [Case(staff_only(200, anonymous=303))]),
+    ("POST", "/consultations/hours"): Rule("page", [Case(staff_only(303, anonymous=303), label="no hours")]),
+    ("POST", "/consultations/hours/exceptions"): Rule(
+        "page", [Case(staff_only(422, anonymous=303), label="empty form")]
+    ),
+    ("POST", "/consultations/hours/exceptions/{exception_id:uuid}/delete"): Rule(
+        "page", [Case(staff_only(303, anonymous=303), exception_of_staff)]
     ),
 }
