@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.consultations.models import Consultation, ConsultationTopic
-from service.consultations.schemas import ConsultationIn
+from service.consultations.schemas import ConsultationIn, HoursBlock
 from service.consultations.service import ConsultationService
 from service.identity.principal import Principal
 from service.lib.clock import SEOUL
@@ -25,6 +25,15 @@ HELD_2020 = 200
 # Consultations held per month in 2020 (the first wave of COVID-19 slowed the spring).
 MONTHLY_2020 = (12, 14, 16, 18, 20, 18, 16, 14, 18, 20, 18, 16)
 HOURS = (10, 11, 14, 15, 16)
+# The staff member's weekly consultation hours (today's requests see them): mornings online, afternoons at the center.
+WEEKLY_HOURS = [
+    block
+    for weekday in range(5)
+    for block in (
+        HoursBlock(weekday=weekday, start=time(10), end=time(12), mode="online"),
+        HoursBlock(weekday=weekday, start=time(14), end=time(17), mode="in_person", place="지원센터 상담실"),
+    )
+]
 QUESTIONS: dict[ConsultationTopic, tuple[tuple[str, str], ...]] = {
     ConsultationTopic.PROCEDURE: (
         ("공공기관 우선구매 절차와 필요한 서류를 알고 싶습니다.", "우선구매 절차와 구비서류 안내"),
@@ -74,6 +83,8 @@ async def demo_2020(
         .select_from(Consultation)
         .where(Consultation.starts_at >= first, Consultation.starts_at < last)
     )
+    if not await service.hours.has_hours(staff.user_id):
+        await service.hours.set_weekly(staff.user_id, WEEKLY_HOURS)
     if not existing:
         for month, count in enumerate(MONTHLY_2020, start=1):
             for start in _slots(rng, month, count):

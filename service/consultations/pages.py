@@ -145,6 +145,7 @@ class ConsultationPages(Controller):
             statuses=[s.value for s in ConsultationStatus],
             open_statuses=OPEN_STATUSES,
             waiting_text=waiting_text,
+            today=today(),
             pager=pager.with_total(total),
         )
 

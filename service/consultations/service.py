@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import msgspec
 from sqlalchemy import func, select
@@ -398,7 +398,3 @@ class ConsultationService:
             ) from None
         await self.session.refresh(consultation)
 
-
-def follow_ups_due(rows: list[Consultation], day: date) -> list[Consultation]:
-    """Held consultations whose follow-up date is `day` or past (the staff queue flags them)."""
-    return [c for c in rows if c.follow_up_on is not None and c.follow_up_on <= day]

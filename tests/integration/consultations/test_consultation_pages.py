@@ -89,10 +89,17 @@ async def test_a_firm_asks_and_staff_confirm_through_the_pages(client, sessionma
     staff_csrf = await sign_in(client, staff)
     recorded = await client.post(
         f"{url}/record",
-        data={"_csrf_token": staff_csrf, "status": "held", "notes": "비공개 메모", "outcome": "인증 서류 안내"},
+        data={
+            "_csrf_token": staff_csrf,
+            "status": "held",
+            "notes": "비공개 메모",
+            "outcome": "인증 서류 안내",
+            "follow_up_on": "2026-12-16",
+        },
         follow_redirects=False,
     )
     assert recorded.status_code == 303, recorded.text
+    assert "후속 연락일 2026. 12. 16.(수)" in (await client.get("/consultations")).text
 
     await sign_in(client, firm)
     seen = await client.get(url)

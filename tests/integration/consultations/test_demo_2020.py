@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import date
 
 from sqlalchemy import func, select
 
 from service.consultations.demo import HELD_2020, MONTHLY_2020, demo_2020
+from service.consultations.hours import HoursService
 from service.consultations.models import Consultation, ConsultationStatus
 from service.consultations.results import held_per_month
 from service.identity.principal import Principal
@@ -47,6 +49,9 @@ async def test_demo_2020_holds_exactly_200_consultations(client, sessionmaker, s
             select(func.count()).select_from(Consultation).where(Consultation.status == ConsultationStatus.HELD)
         )
         assert held == 200
+        # Today's requests see the demo staff member's weekly hours: mornings online, afternoons at the center.
+        windows = await HoursService(session).windows([uuid.UUID(staff.user_id)], date(2026, 12, 7), 7)
+        assert len(windows) == 10
         # Once only: a second run adds nothing.
         assert await demo_2020(session, staff_principal(staff.user_id), organizations, random.Random(1)) == 200
         assert sum((await held_per_month(session, 2020)).values()) == 200
