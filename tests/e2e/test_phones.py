@@ -111,9 +111,9 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
             "/staff/matching",
             "/reports",
             "/staff/purchases",
-            "/staff/mail",
             "/consultations",
             "/consultations/hours",
+            "/staff/mail",  # last: the walk then opens one of its mails
         ]
     if role == "agency":
         return [

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from service.consultations.models import Consultation
 from service.lib import clock
-from tests.factories import create_staff, verified_firm
+from tests.factories import create_staff, verified_agency, verified_firm
 from tests.integration.fairs.test_pages import csrf_from, sign_in
 
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # Tuesday 09:00 in Seoul
@@ -110,3 +110,50 @@ async def test_a_firm_asks_and_staff_confirm_through_the_pages(client, sessionma
     )
     assert rated.status_code == 303
     assert "5점 만점에 5점" in (await client.get(url)).text
+
+
+async def test_staff_propose_times_and_the_agency_takes_one_on_the_page(client, sessionmaker, settings):
+    clock.set_now(NOW)
+    staff = await create_staff(client, sessionmaker, settings)
+    agency = await verified_agency(client, staff)
+    asked = await client.post(
+        "/api/v1/consultations",
+        json={
+            "topic": "procedure",
+            "message": "우선구매 절차 문의",
+            "preferred": [{"start": "2026-12-02T05:00:00Z", "end": "2026-12-02T06:00:00Z"}],
+        },
+        headers=agency.headers,
+    )
+    url = f"/consultations/{asked.json()['id']}"
+    csrf = await sign_in(client, staff)
+    none = await client.post(f"{url}/propose", data={"_csrf_token": csrf, "proposed_minutes": "60"})
+    assert none.status_code == 422 and 'id="e-proposed_1"' in none.text
+    proposed = await client.post(
+        f"{url}/propose",
+        data={
+            "_csrf_token": csrf,
+            "proposed_1": "2026-12-03T14:00",
+            "proposed_2": "2026-12-04T10:00",
+            "proposed_minutes": "30",
+        },
+        follow_redirects=False,
+    )
+    assert proposed.status_code == 303, proposed.text
+
+    await sign_in(client, agency)
+    page = await client.get(url)
+    assert "지원센터가 제안한 상담 시간" in page.text
+    assert "2026. 12. 4.(금) 10:00 선택" in page.text
+    taken = await client.post(
+        f"{url}/accept",
+        data={"_csrf_token": csrf_from(page.text), "start": "2026-12-04T10:00:00+09:00"},
+        follow_redirects=False,
+    )
+    assert taken.status_code == 303, taken.text
+    page = await client.get(url)
+    assert "2026. 12. 4.(금) 10:00 – 10:30" in page.text
+    cancelled = await client.post(f"{url}/cancel", data={"_csrf_token": csrf_from(page.text)}, follow_redirects=False)
+    assert cancelled.status_code == 303
+    assert "취소" in (await client.get(url)).text
+    assert (await client.post(f"{url}/explode", data={"_csrf_token": csrf_from(page.text)})).status_code == 404
