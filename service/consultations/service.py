@@ -397,4 +397,3 @@ class ConsultationService:
                 extra={"rule": "staff_busy"},
             ) from None
         await self.session.refresh(consultation)
-
