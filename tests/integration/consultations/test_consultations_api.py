@@ -210,3 +210,17 @@ async def test_confirmation_keeps_to_the_staff_members_hours(client, sessionmake
     )
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} == {"blocks[0].weekday", "blocks[0].end", "blocks[0].mode"}
+
+
+async def test_a_request_sent_twice_with_one_key_creates_one(client, sessionmaker, settings):
+    clock.set_now(NOW)
+    staff = await create_staff(client, sessionmaker, settings)
+    firm = await verified_firm(client, staff)
+    body = {"topic": "procedure", "message": "절차 문의", "preferred": [at(30)]}
+    headers = {**firm.headers, "Idempotency-Key": "ask-1"}
+    first = await client.post(URL, json=body, headers=headers)
+    again = await client.post(URL, json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert first.json()["id"] == again.json()["id"]
+    assert (await client.get(URL, headers=firm.headers)).json()["total"] == 1
