@@ -22,6 +22,7 @@ DOMAINS = (
     "fairs",
     "contracts",
     "matching",
+    "consultations",
     "reports",
     "notify",
     "health",

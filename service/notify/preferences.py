@@ -14,6 +14,7 @@ OPTIONAL_TEMPLATES: dict[str, str] = {
     "meeting_reminder_1h": "reminders",
     "meeting_request_unanswered": "reminders",
     "certification_expiring": "reminders",
+    "consultation_reminder": "reminders",
     "meeting_followup_rating": "followups",
     "meeting_followup_contract": "followups",
     "firm_digest": "digest",

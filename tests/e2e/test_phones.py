@@ -120,7 +120,9 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
             "/staff/matching",
             "/reports",
             "/staff/purchases",
-            "/staff/mail",
+            "/consultations",
+            "/consultations/hours",
+            "/staff/mail",  # last: the walk then opens one of its mails
         ]
     if role == "agency":
         return [
@@ -134,10 +136,12 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
             "/contracts/new",
             "/reports/mine",
             "/organization/members",
+            "/consultations",
+            "/consultations/new",
         ]
     return [
         *common, f"/fairs/{fair}/book", "/needs", f"/needs/{need}", "/contracts/new", "/reports/mine",
-        "/organization/members",
+        "/organization/members", "/consultations", "/consultations/new",
     ]  # fmt: skip
 
 

@@ -226,6 +226,8 @@ class TestCoverage:
         "/api/v1/imports/agencies",
         "/api/v1/organizations/{organization_id}/invitations",
         "/api/v1/invitations/accept",
+        "/api/v1/consultations",
+        "/api/v1/consultation-hours/me/exceptions",
     }
 
     async def test_openapi_documents_the_header_on_every_creating_post(self, client: Client) -> None:
