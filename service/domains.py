@@ -22,6 +22,7 @@ DOMAINS = (
     "fairs",
     "contracts",
     "matching",
+    "programs",
     "reports",
     "notify",
     "health",
