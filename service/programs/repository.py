@@ -121,8 +121,8 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1, tzinfo=SEOUL), datetime(year + 1, 1, 1, tzinfo=SEOUL)
 
 
-def _by_month(rows: list[tuple[object, object]]) -> dict[int, int]:
-    return {int(str(month)): int(str(n)) for month, n in rows}
+def _by_month(rows: list[tuple[Any, Any]]) -> dict[int, int]:
+    return {int(month): int(n) for month, n in rows}
 
 
 async def sessions_held(session: AsyncSession, year: int, moment: datetime) -> tuple[dict[int, int], int]:
