@@ -136,7 +136,7 @@ class ProgramReportService:
         for code in ProgramCode:
             months = [int(monthly[code.value].get(m, 0)) for m in range(1, 13)]
             detail = ""
-            if code == ProgramCode.BRIEFING:
+            if code == ProgramCode.BRIEFING and attendees:
                 detail = f"{format_number(attendees, locale)}명 참석" if locale == "ko" else f"{attendees} attended"
             rows.append(
                 ProgramRow(
