@@ -12,7 +12,6 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.contracts.nav import nav
 from service.contracts.targets import report_year
 from service.identity.deps import staff_only
 from service.identity.principal import Principal
@@ -24,20 +23,11 @@ from service.lib.pages import FormReader, field_errors, form_action, form_values
 from service.programs.charts import cumulative_rates, progress_chart
 from service.programs.labels import program_name
 from service.programs.models import ProgramCode
+from service.programs.nav import program_nav
 from service.programs.report import AMOUNT_ROWS, ProgramReportService, figure
+from service.programs.session_pages import ActivityPages, SessionPages
 
 YEARS_SHOWN = 2020
-
-
-def program_nav(principal: Principal) -> list[dict[str, str]]:
-    items = nav(principal)
-    if principal.is_staff:
-        items += [
-            {"href": "/reports/programs", "label": gettext("Program results")},
-            {"href": "/programs/sessions", "label": gettext("Briefings and training")},
-            {"href": "/programs/activities", "label": gettext("Cooperation")},
-        ]
-    return items
 
 
 def targets_from_form(read: FormReader) -> dict[str, int]:
@@ -135,4 +125,4 @@ class ProgramReportPages(Controller):
         return await form_action(db_session, save, rerender)
 
 
-ROUTES = [ProgramReportPages]
+ROUTES = [ProgramReportPages, SessionPages, ActivityPages]

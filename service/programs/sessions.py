@@ -202,6 +202,35 @@ class SessionService:
         await self.session.flush()
         return row
 
+    async def members(self, viewer: Principal) -> list[User]:
+        """The active users of the caller's organization (whom it may register)."""
+        if viewer.organization_id is None:
+            return []
+        rows = await self.session.scalars(
+            select(User)
+            .where(User.organization_id == viewer.organization_id, User.is_active.is_(True))
+            .order_by(User.name, User.email)
+        )
+        return list(rows)
+
+    async def record_attendance(self, staff: Principal, session_id: uuid.UUID, attended: set[uuid.UUID]) -> int:
+        """Staff: everyone registered attended if in `attended`, else not; returns how many attended."""
+        target = await self.get(staff, session_id)
+        if target.starts_at > now():
+            raise ValidationFailed.single("attended", "the session has not begun yet")
+        rows = await self.session.scalars(
+            select(SessionRegistration).where(
+                SessionRegistration.session_id == target.id,
+                SessionRegistration.status == RegistrationStatus.REGISTERED,
+            )
+        )
+        count = 0
+        for row in rows:
+            row.attended = row.id in attended
+            count += row.attended
+        await self.session.flush()
+        return count
+
     async def update(self, staff: Principal, session_id: uuid.UUID, patch: SessionPatch) -> ProgramSession:
         """Share the materials (mailed to everyone registered) or cancel the session."""
         target = await self.get(staff, session_id)
