@@ -68,7 +68,10 @@ def figure(code: str, value: int | None, locale: str) -> str:
     if code in AMOUNT_ROWS:
         eok = (Decimal(value) / EOK).quantize(Decimal("0.1"))
         shown = f"{eok:,}".removesuffix(".0")
-        return f"{shown}억원" if locale == "ko" else f"KRW {shown} 억 (100M)"
+        if locale == "ko":
+            return f"{shown}억원"
+        billions = (Decimal(value) / 10**9).quantize(Decimal("0.01"))
+        return f"KRW {billions:,} bn"
     ko, en = UNITS[code]
     return f"{format_number(value, locale)}{ko if locale == 'ko' else en}"
 

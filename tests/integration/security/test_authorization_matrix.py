@@ -859,3 +859,8 @@ class TestAuthorizationMatrix:
 def test_fill_path_uses_names_then_types():
     assert fill_path("/a/{organization_id:uuid}/{action:str}", {"action": "verify"}).endswith("/verify")
     uuid.UUID(fill_path("/{x:uuid}", {})[1:])
+
+
+from tests.integration.security.program_rules import PROGRAM_RULES  # noqa: E402
+
+RULES.update(PROGRAM_RULES)
