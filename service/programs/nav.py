@@ -9,10 +9,6 @@ from service.lib.i18n import gettext
 
 def program_nav(principal: Principal) -> list[dict[str, str]]:
     items = nav(principal)
+    # One header link; the program's pages link to each other (templates/programs/_subnav.html).
     items.append({"href": "/programs/sessions", "label": gettext("Briefings and training")})
-    if principal.is_staff:
-        items += [
-            {"href": "/programs/activities", "label": gettext("Cooperation")},
-            {"href": "/reports/programs", "label": gettext("Program results")},
-        ]
     return items

@@ -110,7 +110,7 @@ def test_staff_open_the_2020_program_table(journey: Journey, server: LiveServer,
     journey.who = "staff"
     journey.sign_in(STAFF_EMAIL, DEMO_PASSWORD)
     journey.go("/reports/programs?year=2020")
-    rows = page.locator("table.program-table tbody tr")
+    rows = page.locator("#program-table tbody tr")
     expect(rows).to_have_count(6)
     expected = [
         ("사회적경제 공공구매 교육 및 설명회", "20회", "32회", "160%"),
