@@ -74,7 +74,7 @@ async def _verified(session: AsyncSession, kind: OrganizationKind) -> list[Organ
     rows = await session.scalars(
         select(Organization)
         .where(Organization.kind == kind, Organization.status == OrganizationStatus.VERIFIED)
-        .order_by(Organization.created_at, Organization.id)
+        .order_by(Organization.name)  # names are unique; ids and creation times of one transaction are not ordered
     )
     return list(rows)
 
