@@ -112,6 +112,10 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
             "/reports",
             "/staff/purchases",
             "/staff/mail",
+            "/programs/sessions",
+            "/programs/sessions/new",
+            "/programs/activities",
+            "/reports/programs",
         ]
     if role == "agency":
         return [
@@ -124,8 +128,12 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
             f"/firms/{firm}",
             "/contracts/new",
             "/reports/mine",
+            "/programs/sessions",
         ]
-    return [*common, f"/fairs/{fair}/book", "/needs", f"/needs/{need}", "/contracts/new", "/reports/mine"]
+    return [
+        *common, f"/fairs/{fair}/book", "/needs", f"/needs/{need}", "/contracts/new", "/reports/mine",
+        "/programs/sessions",
+    ]  # fmt: skip
 
 
 def fits(tab: Journey, path: str) -> None:

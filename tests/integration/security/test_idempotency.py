@@ -224,6 +224,10 @@ class TestCoverage:
         "/api/v1/purchases/import",
         "/api/v1/imports/firms",
         "/api/v1/imports/agencies",
+        # programs
+        "/api/v1/sessions",
+        "/api/v1/sessions/{session_id}/registrations",
+        "/api/v1/activities",
     }
 
     async def test_openapi_documents_the_header_on_every_creating_post(self, client: Client) -> None:
