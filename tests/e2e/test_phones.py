@@ -111,11 +111,11 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
             "/staff/matching",
             "/reports",
             "/staff/purchases",
-            "/staff/mail",
             "/programs/sessions",
             "/programs/sessions/new",
             "/programs/activities",
             "/reports/programs",
+            "/staff/mail",  # last: the walk goes on to a mail it lists
         ]
     if role == "agency":
         return [
