@@ -12,6 +12,7 @@ from service.accounts.schemas import RegisterIn, UserIn
 from service.accounts.service import AccountService, principal_of
 from service.config import Settings
 from service.db.engine import make_engine, make_sessionmaker
+from service.programs.demo2020 import build_demo_2020
 from service.registry.schemas import OrganizationIn
 from service.registry.service import OrganizationService
 from service.reports.demo2021 import build_demo_2021
@@ -138,6 +139,8 @@ async def ensure_demo_data(database_url: str, settings: Settings) -> list[DemoAc
                     await organizations.change_status(staff, org, "verify")
             # The year the 2021 report describes: fairs, meetings, contracts, targets and purchases.
             await build_demo_2021(session, staff)
+            # The program table of 2020 (targets and results), beside the May 2020 fair built above.
+            await build_demo_2020(session, staff)
     finally:
         await engine.dispose()
     return rows

@@ -23,6 +23,7 @@ DOMAINS = (
     "contracts",
     "matching",
     "consultations",
+    "programs",
     "reports",
     "notify",
     "health",

@@ -43,7 +43,10 @@ from service.lib.clock import now, today
 from service.lib.events import subscribe
 from service.matching.events import ShortlistInvited
 from service.needs.events import NeedResponded, NeedResponseReplied
-from service.notify import consultation_mails  # noqa: F401  (registers the consultations' subscribers)
+from service.notify import (
+    consultation_mails,  # noqa: F401  (registers the consultations' subscribers)
+    program_mails,  # noqa: F401 (registers the session mails' handlers)
+)
 from service.notify.models import OutboxMessage, OutboxStatus
 from service.notify.service import Attachment, Mail, cancel_optional, cancel_pending, enqueue_many
 from service.registry.events import OrganizationRejected, OrganizationVerified

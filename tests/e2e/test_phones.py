@@ -122,7 +122,11 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
             "/staff/purchases",
             "/consultations",
             "/consultations/hours",
-            "/staff/mail",  # last: the walk then opens one of its mails
+            "/programs/sessions",
+            "/programs/sessions/new",
+            "/programs/activities",
+            "/reports/programs",
+            "/staff/mail",  # last: the walk goes on to a mail it lists
         ]
     if role == "agency":
         return [
@@ -138,10 +142,11 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
             "/organization/members",
             "/consultations",
             "/consultations/new",
+            "/programs/sessions",
         ]
     return [
         *common, f"/fairs/{fair}/book", "/needs", f"/needs/{need}", "/contracts/new", "/reports/mine",
-        "/organization/members", "/consultations", "/consultations/new",
+        "/organization/members", "/consultations", "/consultations/new", "/programs/sessions",
     ]  # fmt: skip
 
 

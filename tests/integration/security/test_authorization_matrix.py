@@ -949,3 +949,6 @@ def test_fill_path_uses_names_then_types():
 from tests.integration.security.consultation_rules import CONSULTATION_RULES  # noqa: E402
 
 RULES.update(CONSULTATION_RULES)
+from tests.integration.security.program_rules import PROGRAM_RULES  # noqa: E402
+
+RULES.update(PROGRAM_RULES)

@@ -228,6 +228,10 @@ class TestCoverage:
         "/api/v1/invitations/accept",
         "/api/v1/consultations",
         "/api/v1/consultation-hours/me/exceptions",
+        # programs
+        "/api/v1/sessions",
+        "/api/v1/sessions/{session_id}/registrations",
+        "/api/v1/activities",
     }
 
     async def test_openapi_documents_the_header_on_every_creating_post(self, client: Client) -> None:

@@ -1,0 +1,1 @@
+"""The support center's public-market program: briefings and training, cooperation, yearly targets."""
