@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Index, LargeBinary, String, func
 from sqlalchemy import text as sql_text
@@ -28,6 +29,10 @@ class MemberRole(enum.StrEnum):
     MEMBER = "member"
 
 
+def _default_member_role(context: Any) -> str | None:
+    return "admin" if context.get_current_parameters().get("organization_id") is not None else None
+
+
 class User(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "users"
     __table_args__ = (
@@ -46,8 +51,9 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     )
     locale: Mapped[str] = mapped_column(String(5), default="ko", server_default="ko")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
-    # admin | member of `organization` (MemberRole); NULL without an organization.
-    member_role: Mapped[str | None] = mapped_column(String(10))
+    # admin | member of `organization` (MemberRole); NULL without an organization. A user inserted with an
+    # organization and no role (the demo, fixtures) is its admin, as the registering user is.
+    member_role: Mapped[str | None] = mapped_column(String(10), default=_default_member_role)
     # When the user joined their organization (registered it or accepted an invitation).
     joined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When the user last opened their home (`/`), and the moment the current visit marks needs against
