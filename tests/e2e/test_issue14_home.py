@@ -129,7 +129,8 @@ class TestHomes:
         journey.shot("need from home")
         page.locator("header a.brand").click()
         page.wait_for_url(journey.base_url + "/")
-        expect(page.locator("main .tag", has_text="새 수요")).to_have_count(0)  # seen since
+        # coming back within the same visit keeps the marks (a visit ends after 30 minutes away)
+        expect(page.locator("main .tag", has_text="새 수요")).to_have_count(1)
         journey.shot("firm home after the visit")
         journey.sign_out()
 

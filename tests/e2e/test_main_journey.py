@@ -228,7 +228,7 @@ def agency_confirms_it(journey: Journey, agency_email: str) -> None:
     awaiting = page.locator("section[aria-labelledby=await-h] tbody tr", has_text="청사 방역 소독 연간 용역")
     expect(awaiting).to_have_count(1)
     journey.shot("awaiting confirmation")
-    awaiting.get_by_role("link").click()
+    awaiting.get_by_role("link", name="청사 방역 소독 연간 용역").click()
     page.get_by_role("button", name="이 계약 확인").click()
     page.wait_for_url("**/contracts/*?done=confirmed")
     expect(page.locator("main dl")).to_contain_text("확인됨")
