@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Literal
 
 import msgspec
@@ -58,3 +59,38 @@ class MeOut(msgspec.Struct, kw_only=True):
     organization_id: uuid.UUID | None
     locale: str
     organization: OrganizationOut | None
+
+
+class PasswordResetIn(msgspec.Struct, kw_only=True):
+    email: str
+
+
+class PasswordResetAccepted(msgspec.Struct, kw_only=True):
+    detail: str
+
+
+class PasswordResetConfirmIn(msgspec.Struct, kw_only=True):
+    token: str
+    password: str
+
+
+class PasswordResetDone(msgspec.Struct, kw_only=True):
+    sessions_ended: int
+
+
+class MePatchIn(msgspec.Struct, kw_only=True):
+    """Fields left out stay as they are; `phone: null` clears the phone."""
+
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    phone: str | msgspec.UnsetType | None = msgspec.UNSET
+    locale: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class SessionOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    device: str
+    user_agent: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    current: bool

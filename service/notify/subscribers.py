@@ -532,3 +532,8 @@ async def on_fair_finalized(session: AsyncSession, event: FairFinalized, setting
         extra = {"provisional_starts_at": moved}
         mails = _meeting_mails(meeting, parties, settings, "meeting_confirmed", "final", extra)
         await enqueue_many(session, mails + _reminders(meeting, parties, settings))
+
+
+# The account mails (password reset, email change and confirmation) live in their own module;
+# importing it here registers its handlers with the others.
+from service.notify import account_mails  # noqa: E402, F401
