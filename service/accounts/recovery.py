@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.events import PasswordChanged, PasswordResetRequested
-from service.accounts.links import link_gone, new_link, take_link
+from service.accounts.links import link_gone, new_link, peek_link, take_link
 from service.accounts.models import LinkPurpose, PasswordResetAttempt, User
 from service.accounts.passwords import hash_password
 from service.accounts.sessions import end_sessions
@@ -105,6 +105,10 @@ class PasswordRecovery:
                         token=raw,
                     ),
                 )
+
+    async def check(self, token: str) -> None:
+        """410 unless the reset link can still be used (the page that asks for the new password)."""
+        await peek_link(self.session, token, LinkPurpose.PASSWORD_RESET)
 
     async def confirm(self, token: str, password: str) -> tuple[User, int]:
         """Set the new password from a reset link (once); every session of the user ends and the
