@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.events import EmailChangeRequested, EmailConfirmationRequested
+from service.accounts.events import EmailChangeRequested
 from service.accounts.links import link_gone, new_link, take_link
 from service.accounts.models import LinkPurpose, User
 from service.accounts.passwords import hash_password, verify_password
 from service.accounts.recovery import password_changed
+from service.accounts.service import send_confirmation
 from service.accounts.sessions import SessionInfo, end_session, end_sessions, list_sessions
 from service.accounts.validation import clean_email, clean_locale, clean_name, clean_phone, validate_new_password
 from service.lib.clock import now
@@ -124,14 +125,8 @@ class MyAccount:
         return user
 
     async def send_confirmation(self, user: User) -> None:
-        """Mail a link confirming the user's address (registration; again on request)."""
-        link, raw = await new_link(self.session, user, LinkPurpose.EMAIL_CONFIRM, user.email)
-        await publish(
-            self.session,
-            EmailConfirmationRequested(
-                user_id=user.id, email=user.email, name=user.name, locale=user.locale, link_id=link.id, token=raw
-            ),
-        )
+        """Mail a new link confirming the user's address (earlier ones stop working)."""
+        await send_confirmation(self.session, user)
 
     async def confirm_email(self, token: str) -> User:
         """Mark the address confirmed from its link (once; 410 when used or expired, or when the

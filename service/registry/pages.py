@@ -116,12 +116,15 @@ async def held_changes(organizations: OrganizationService) -> list[PendingChange
 async def queue_page(
     request: Request[Any, Any, Any], organizations: OrganizationService, status_code: int = 200, **extra: Any
 ) -> Template:
-    """The verification queue: organizations awaiting verification and firms' held changes."""
+    """The verification queue: organizations awaiting verification (with whether their users
+    confirmed their addresses: it informs the decision, it does not block it) and firms' held changes."""
+    pending = await organizations.pending()
     return render(
         request,
         "registry/pending.html",
         status_code=status_code,
-        pending=await organizations.pending(),
+        pending=pending,
+        contacts=await organizations.contact_emails([org.id for org in pending]),
         changes=await held_changes(organizations),
         today=today(),
         **extra,

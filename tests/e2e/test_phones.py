@@ -97,6 +97,7 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
     fair, need, contract = s["fair"], s["need"], s["contract"]
     agency, firm = s["agency"].id, s["firm"].id
     common = ["/", "/fairs", f"/fairs/{fair}", f"/fairs/{fair}/agenda", "/contracts", f"/contracts/{contract}", "/me"]
+    common.append("/me/account")
     if role == "staff":
         return [
             *common,
@@ -203,7 +204,7 @@ def test_every_page_fits_a_phone(
     state = build_state(server, seeder)
     statuses: dict[str, int] = {}
     journey.who = "anon"
-    walk(journey, ["/login", "/register", "/no-such-page"], statuses)
+    walk(journey, ["/login", "/register", "/password-reset", "/no-such-page"], statuses)
     journey.page.context.clear_cookies()
 
     staff = second_tab(browser, journey, "staff")

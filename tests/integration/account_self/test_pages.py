@@ -7,7 +7,7 @@ import pytest
 
 from service.lib import clock
 from service.notify.dispatcher import drain
-from tests.factories import PASSWORD, firm_payload, login, register
+from tests.factories import PASSWORD, firm_payload, login
 from tests.integration.account_self.helpers import body, token_in
 from tests.integration.accounts.test_pages import csrf_from
 
@@ -33,9 +33,9 @@ async def post_form(client, page: str, action: str, data: dict[str, str]):
 
 
 class TestForgottenPassword:
-    async def test_from_the_sign_in_page_to_a_new_password(self, client, sessionmaker, settings, smtp):
+    async def test_from_the_sign_in_page_to_a_new_password(self, enroll, client, sessionmaker, settings, smtp):
         clock.set_now(clock.now())  # the answer's floor is not waited out for real
-        account = await register(client, firm_payload())
+        account = await enroll(firm_payload())
         login_page = (await client.get("/login")).text
         assert 'href="/password-reset"' in login_page and "비밀번호를 잊으셨나요?" in login_page
 
@@ -72,8 +72,8 @@ class TestForgottenPassword:
 
 
 class TestAccountSettings:
-    async def test_profile_and_language(self, client, settings, smtp):
-        account = await register(client, firm_payload())
+    async def test_profile_and_language(self, enroll, client, settings, smtp):
+        account = await enroll(firm_payload())
         await sign_in(client, account.email)
         page = await client.get("/me/account")
         assert page.status_code == 200 and "계정 설정" in page.text and 'href="/me/notifications"' in page.text
@@ -87,9 +87,9 @@ class TestAccountSettings:
         assert '<html lang="en">' in after.text and "김대표" in after.text
 
     async def test_password_change_needs_the_current_one_and_ends_the_other_sessions(
-        self, client, sessionmaker, settings, smtp
+        self, enroll, client, sessionmaker, settings, smtp
     ):
-        account = await register(client, firm_payload())
+        account = await enroll(firm_payload())
         await sign_in(client, account.email)
         wrong = await post_form(
             client,
@@ -109,9 +109,9 @@ class TestAccountSettings:
         assert "비밀번호가 변경되었습니다" in str(notice["Subject"])
 
     async def test_email_change_is_confirmed_by_the_new_address_and_told_to_the_old(
-        self, client, sessionmaker, settings, smtp
+        self, enroll, client, sessionmaker, settings, smtp
     ):
-        account = await register(client, firm_payload())
+        account = await enroll(firm_payload())
         await sign_in(client, account.email)
         new = "new-address@example.kr"
         asked = await post_form(client, "/me/account", "/me/account/email", {"email": new, "password": PASSWORD})
@@ -135,15 +135,15 @@ class TestAccountSettings:
         assert again.status_code == 410
         await login(client, new)
 
-    async def test_an_address_of_another_account_is_refused(self, client, settings, smtp):
-        one = await register(client, firm_payload())
-        two = await register(client, firm_payload())
+    async def test_an_address_of_another_account_is_refused(self, enroll, client, settings, smtp):
+        one = await enroll(firm_payload())
+        two = await enroll(firm_payload())
         await sign_in(client, one.email)
         taken = await post_form(client, "/me/account", "/me/account/email", {"email": two.email, "password": PASSWORD})
         assert taken.status_code == 409 and 'aria-invalid="true"' in taken.text
 
-    async def test_sign_out_everywhere_else(self, client, settings, smtp):
-        account = await register(client, firm_payload())
+    async def test_sign_out_everywhere_else(self, enroll, client, settings, smtp):
+        account = await enroll(firm_payload())
         other = await login(client, account.email)
         await sign_in(client, account.email)
         page = (await client.get("/me/account")).text

@@ -12,7 +12,7 @@ import pytest
 from service.accounts import recovery
 from service.lib import clock
 from service.notify.dispatcher import drain
-from tests.factories import PASSWORD, firm_payload, login, register
+from tests.factories import PASSWORD, firm_payload, login
 from tests.integration.account_self.helpers import body, token_in
 
 NEW_PASSWORD = "새 비밀번호는-충분히-깁니다"
@@ -36,9 +36,9 @@ async def reset_mail(client, sessionmaker, settings, smtp, email):
 
 class TestNoEnumeration:
     async def test_known_and_unknown_emails_get_the_same_answer_and_only_the_known_one_a_mail(
-        self, client, sessionmaker, settings, smtp
+        self, enroll, client, sessionmaker, settings, smtp
     ):
-        account = await register(client, firm_payload())
+        account = await enroll(firm_payload())
         known = await client.post(RESET, json={"email": account.email})
         unknown = await client.post(RESET, json={"email": "nobody-here@example.kr"})
         assert known.status_code == unknown.status_code == 202
@@ -51,8 +51,8 @@ class TestNoEnumeration:
         [message] = smtp.inbox.to(account.email)
         assert "/password-reset/confirm?token=" in body(message)
 
-    async def test_known_and_unknown_emails_take_the_same_time(self, client, settings, smtp):
-        account = await register(client, firm_payload())
+    async def test_known_and_unknown_emails_take_the_same_time(self, enroll, client, settings, smtp):
+        account = await enroll(firm_payload())
 
         async def timed(email: str) -> float:
             started = time.perf_counter()
@@ -76,8 +76,10 @@ class TestNoEnumeration:
 
 
 class TestTheLink:
-    async def test_it_works_once_ends_every_session_and_the_owner_is_told(self, client, sessionmaker, settings, smtp):
-        account = await register(client, firm_payload())
+    async def test_it_works_once_ends_every_session_and_the_owner_is_told(
+        self, enroll, client, sessionmaker, settings, smtp
+    ):
+        account = await enroll(firm_payload())
         second_token = await login(client, account.email)
         token = token_in(await reset_mail(client, sessionmaker, settings, smtp, account.email))
 
@@ -101,16 +103,16 @@ class TestTheLink:
         assert "비밀번호" in str(notice["Subject"])
         assert "/password-reset" in body(notice)
 
-    async def test_it_expires_after_an_hour(self, client, sessionmaker, settings, smtp):
-        account = await register(client, firm_payload())
+    async def test_it_expires_after_an_hour(self, enroll, client, sessionmaker, settings, smtp):
+        account = await enroll(firm_payload())
         token = token_in(await reset_mail(client, sessionmaker, settings, smtp, account.email))
         clock.advance(timedelta(hours=1, seconds=1))
         response = await client.post(CONFIRM, json={"token": token, "password": NEW_PASSWORD})
         assert response.status_code == 410
         await login(client, account.email, PASSWORD)
 
-    async def test_a_refused_password_leaves_the_link_usable(self, client, sessionmaker, settings, smtp):
-        account = await register(client, firm_payload())
+    async def test_a_refused_password_leaves_the_link_usable(self, enroll, client, sessionmaker, settings, smtp):
+        account = await enroll(firm_payload())
         token = token_in(await reset_mail(client, sessionmaker, settings, smtp, account.email))
         short = await client.post(CONFIRM, json={"token": token, "password": "short"})
         assert short.status_code == 422
@@ -119,8 +121,8 @@ class TestTheLink:
         await drain(sessionmaker, settings)
         smtp.inbox.to(account.email)  # the notice
 
-    async def test_a_newer_link_replaces_the_older_one(self, client, sessionmaker, settings, smtp):
-        account = await register(client, firm_payload())
+    async def test_a_newer_link_replaces_the_older_one(self, enroll, client, sessionmaker, settings, smtp):
+        account = await enroll(firm_payload())
         first = token_in(await reset_mail(client, sessionmaker, settings, smtp, account.email))
         second = token_in(await reset_mail(client, sessionmaker, settings, smtp, account.email))
         assert (await client.post(CONFIRM, json={"token": first, "password": NEW_PASSWORD})).status_code == 410
@@ -133,6 +135,8 @@ class TestTheLink:
         payload = firm_payload()
         assert (await one.post("/api/v1/register", json=payload)).status_code == 201
         email = payload["user"]["email"]
+        await drain(sessionmaker, settings)
+        smtp.inbox.clear()  # the address confirmation
         assert (await one.post(RESET, json={"email": email})).status_code == 202
         await drain(sessionmaker, settings)
         [message] = smtp.inbox.to(email)
@@ -152,9 +156,9 @@ class TestTheLink:
 
 class TestLimits:
     async def test_one_email_gets_at_most_three_mails_an_hour_with_the_same_answer(
-        self, client, sessionmaker, settings, smtp
+        self, enroll, client, sessionmaker, settings, smtp
     ):
-        account = await register(client, firm_payload())
+        account = await enroll(firm_payload())
         answers = [await client.post(RESET, json={"email": account.email}) for _ in range(recovery.LIMIT_PER_EMAIL + 1)]
         assert {a.status_code for a in answers} == {202}
         assert len({a.content for a in answers}) == 1
