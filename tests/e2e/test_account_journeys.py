@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import Journey, Mailbox
 from tests.e2e.helpers import Seeder, wait_for
+from tests.factories import firm_payload
 from tests.factories_ops import LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -106,3 +107,28 @@ class TestForgottenPassword:
         journey.go(link_in(box, firm.email, "/password-reset/confirm"))
         expect(page.locator("[role=alert]")).to_contain_text("이미 사용했거나 기한이 지난 링크")
         journey.shot("used link")
+
+
+class TestConfirmationInTheQueue:
+    def test_staff_see_whether_a_registering_address_is_confirmed(
+        self, journey: Journey, seeder: Seeder, server: LiveServer, staff_login: tuple[str, str],
+        mailbox: tuple[Mailbox, int],
+    ) -> None:  # fmt: skip
+        box, _ = mailbox
+        confirmed, unconfirmed = firm_payload(name="확인한협동조합"), firm_payload(name="미확인협동조합")
+        for payload in (confirmed, unconfirmed):
+            assert seeder.http.post("/register", json=payload).status_code == 201
+            seeder.http.cookies.clear()
+        page = journey.page
+        journey.who = "firm"
+        journey.go(link_in(box, confirmed["user"]["email"], "/confirm-email"))
+        page.get_by_role("button", name="확인").click()
+        expect(page.locator("[role=status]")).to_contain_text("확인되었습니다")
+        journey.shot("address confirmed")
+
+        journey.who = "staff"
+        journey.sign_in(*staff_login)
+        journey.go("/staff/organizations")
+        expect(page.locator("tr", has_text="확인한협동조합")).to_contain_text("이메일 확인됨")
+        expect(page.locator("tr", has_text="미확인협동조합")).to_contain_text("이메일 미확인")
+        both_widths(journey, "queue")

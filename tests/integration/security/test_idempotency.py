@@ -224,6 +224,7 @@ class TestCoverage:
         "/api/v1/purchases/import",
         "/api/v1/imports/firms",
         "/api/v1/imports/agencies",
+        "/api/v1/auth/password-reset",
     }
 
     async def test_openapi_documents_the_header_on_every_creating_post(self, client: Client) -> None:
