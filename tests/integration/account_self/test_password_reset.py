@@ -8,10 +8,13 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from service.accounts import recovery
 from service.lib import clock
 from service.notify.dispatcher import drain
+from service.notify.models import OutboxMessage
+from service.notify.service import OutboxService
 from tests.factories import PASSWORD, firm_payload, login
 from tests.integration.account_self.helpers import body, token_in
 
@@ -174,3 +177,17 @@ class TestLimits:
         assert refused.status_code == 429
         assert 0 < int(refused.headers["Retry-After"]) <= 3600
         assert (await other.post(RESET, json={"email": "x-last@example.kr"})).status_code == 202
+
+
+class TestStaffMailQueue:
+    async def test_staff_reading_a_reset_mail_do_not_see_its_secret(self, enroll, client, sessionmaker, settings, smtp):
+
+        account = await enroll(firm_payload())
+        token = token_in(await reset_mail(client, sessionmaker, settings, smtp, account.email))
+        async with sessionmaker() as session:
+            row = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.dedupe_key.startswith("password_reset:"))
+            )
+            shown = OutboxService.content(row)
+        assert token not in shown.text and token not in shown.html
+        assert "token=…" in shown.text
