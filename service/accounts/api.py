@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, get, patch, post
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from service.accounts.auth import session_cookie
+from service.accounts.me import UNCHANGED, MyAccount, ProfileChange
 from service.accounts.members_api import ROUTES as MEMBER_ROUTES
 from service.accounts.preferences import MailPreferences, MailPreferenceService
+from service.accounts.recovery import PasswordRecovery
 from service.accounts.schemas import (
     LoginIn,
     LoginOut,
     MailPreferencesOut,
     MeOut,
     MePatchIn,
+    PasswordResetAccepted,
+    PasswordResetConfirmIn,
+    PasswordResetDone,
+    PasswordResetIn,
     RegisterIn,
     RegisterOut,
+    SessionOut,
     UserOut,
 )
 from service.accounts.service import AccountService, account_service
@@ -56,6 +65,7 @@ class AuthController(Controller):
     dependencies = {
         "accounts": provide_configured_service(account_service),
         "preferences": provide_service(MailPreferenceService),
+        "mine": provide_service(MyAccount),
     }
 
     @post("/auth/login", status_code=200)
@@ -113,16 +123,73 @@ class AuthController(Controller):
         )
 
     @patch("/me")
-    async def patch_me(
+    async def update_me(
         self,
         data: JSONBody[MePatchIn],
         viewer: NamedDependency[Principal],
+        mine: NamedDependency[MyAccount],
         preferences: NamedDependency[MailPreferenceService],
     ) -> UserOut:
-        """Change the caller's own settings: `mail_preferences` switches the optional mails
-        (reminders, followups, digest); mails that carry obligations cannot be turned off."""
-        user = await preferences.apply(viewer.user_id, data.mail_preferences)
+        """Change the caller's name, phone or language (fields left out stay as they are) and
+        `mail_preferences`, the optional mails (reminders, followups, digest); mails that carry
+        obligations cannot be turned off. A refusal writes nothing (the request's transaction)."""
+        change = ProfileChange(name=given(data.name), phone=given(data.phone), locale=given(data.locale))
+        user = await mine.update_profile(viewer.user_id, change)
+        if data.mail_preferences is not None:
+            user = await preferences.apply(viewer.user_id, data.mail_preferences)
         return user_out(user)
 
 
-ROUTES = [AuthController, *MEMBER_ROUTES]
+RESET_ACCEPTED = "If an account uses this email, a link to reset its password is on its way."
+
+
+def given(value: object) -> object:
+    """A PATCH field as the account service reads it: left out means unchanged."""
+    return UNCHANGED if value is msgspec.UNSET else value
+
+
+class MyAccountController(Controller):
+    """Password reset (anyone), and what a signed-in user changes on their own account."""
+
+    path = "/api/v1"
+    tags = ["accounts"]
+    dependencies = {"recovery": provide_service(PasswordRecovery), "mine": provide_service(MyAccount)}
+
+    @post("/auth/password-reset", status_code=202, opt={"idempotent": True})
+    async def request_password_reset(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[PasswordResetIn],
+        recovery: NamedDependency[PasswordRecovery],
+    ) -> PasswordResetAccepted:
+        """Mail a one-time link (valid 1 h) if the email has an account: the same answer, in the same
+        time, either way. 429 beyond 10 requests an hour from one address."""
+        await recovery.request(data.email, client_ip(request))
+        return PasswordResetAccepted(detail=RESET_ACCEPTED)
+
+    @post("/auth/password-reset/confirm", status_code=200)
+    async def confirm_password_reset(
+        self, data: JSONBody[PasswordResetConfirmIn], recovery: NamedDependency[PasswordRecovery]
+    ) -> PasswordResetDone:
+        """Set the new password from the link's token (once); every session of the user ends.
+        410 when the link was used or expired."""
+        _, ended = await recovery.confirm(data.token, data.password)
+        return PasswordResetDone(sessions_ended=ended)
+
+    @get("/me/sessions")
+    async def my_sessions(
+        self, viewer: NamedDependency[Principal], mine: NamedDependency[MyAccount]
+    ) -> list[SessionOut]:
+        """The caller's live sessions (bearer tokens and browser sessions), the one in use first."""
+        sessions = await mine.sessions(viewer.user_id, viewer.token_id)
+        return [SessionOut(**vars(s)) for s in sessions]
+
+    @delete("/me/sessions/{session_id:uuid}", status_code=204)
+    async def end_my_session(
+        self, session_id: FromPath[uuid.UUID], viewer: NamedDependency[Principal], mine: NamedDependency[MyAccount]
+    ) -> None:
+        """End one of the caller's sessions (404 for another user's)."""
+        await mine.end_session(viewer.user_id, session_id)
+
+
+ROUTES = [AuthController, MyAccountController, *MEMBER_ROUTES]

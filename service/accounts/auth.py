@@ -10,6 +10,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.accounts.service import AccountService
+from service.accounts.sessions import touch
 from service.config import SUPPORTED_LOCALES, Settings
 from service.identity.principal import Principal
 from service.lib.i18n import set_locale
@@ -77,6 +78,8 @@ class AuthMiddleware(ASGIMiddleware):
             try:
                 async with self.sessionmaker() as session:
                     principal = await AccountService(session, self.settings.auth).principal_for_token(raw)
+                if principal is not None:
+                    await touch(self.sessionmaker, principal.token_id)  # "last seen" of the sessions list
             except Exception as exc:  # the database is down: answer 503, never a stack trace
                 response = bare_error_response(scope, to_domain_error(exc))
                 await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-"""Timed jobs of accounts: forget sign-in and registration attempts once no limit reads them."""
+"""Timed jobs of accounts: forget sign-in, registration and password reset attempts once no limit reads
+them, and one-time links a day after they expired."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.models import LoginAttempt, RegistrationAttempt
+from service.accounts.models import AccountLink, LoginAttempt, PasswordResetAttempt, RegistrationAttempt
 from service.config import Settings
 from service.lib.clock import now
 from service.lib.jobs import JobSpec
@@ -25,7 +26,10 @@ async def purge_attempts(sessionmaker: async_sessionmaker[AsyncSession], setting
         registrations = await session.execute(
             delete(RegistrationAttempt).where(RegistrationAttempt.attempted_at < cutoff)
         )
-    return int(getattr(logins, "rowcount", 0) or 0) + int(getattr(registrations, "rowcount", 0) or 0)
+        resets = await session.execute(delete(PasswordResetAttempt).where(PasswordResetAttempt.attempted_at < cutoff))
+        # One-time links past their expiry by a day (used or not) open nothing any more.
+        links = await session.execute(delete(AccountLink).where(AccountLink.expires_at < cutoff))
+    return sum(int(getattr(result, "rowcount", 0) or 0) for result in (logins, registrations, resets, links))
 
 
 JOBS = [JobSpec("accounts.purge_attempts", purge_attempts, 3600)]

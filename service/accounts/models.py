@@ -65,6 +65,9 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     mail_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     mail_followups: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     mail_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    # When the user opened the confirmation link mailed to this address (None: not yet). It only
+    # informs the support center's review; it blocks nothing.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
 
@@ -82,6 +85,8 @@ class AuthToken(UUIDPrimaryKey, Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    # Last request made with it, written at most every few minutes (accounts/sessions.py).
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LoginAttempt(UUIDPrimaryKey, Base):
@@ -147,3 +152,44 @@ class Invitation(UUIDPrimaryKey, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
+
+
+class LinkPurpose(enum.StrEnum):
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose, not a password)
+    EMAIL_CHANGE = "email_change"
+    EMAIL_CONFIRM = "email_confirm"
+
+
+class AccountLink(UUIDPrimaryKey, Base):
+    """A one-time link mailed to a user: password reset, a new address to confirm, the registration's
+    address to confirm. Only the SHA-256 of the secret is stored; `used_at` makes it one-time."""
+
+    __tablename__ = "account_links"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('password_reset', 'email_change', 'email_confirm')", name="purpose_known"),
+        Index("ix_account_links_user_purpose", "user_id", "purpose"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # The address the link was mailed to: for an email change, the new address it confirms.
+    email: Mapped[str] = mapped_column(CITEXT)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PasswordResetAttempt(UUIDPrimaryKey, Base):
+    """A password reset asked for `email` from a client address, known account or not (the limits
+    count both alike, so they tell nothing about which addresses have accounts)."""
+
+    __tablename__ = "password_reset_attempts"
+    __table_args__ = (
+        Index("ix_password_reset_attempts_email_at", "email", "attempted_at"),
+        Index("ix_password_reset_attempts_ip_at", "ip", "attempted_at"),
+    )
+
+    email: Mapped[str] = mapped_column(CITEXT)
+    ip: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

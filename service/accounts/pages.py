@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import FormMultiDict
+from litestar.datastructures import Cookie, FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -14,10 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.api import client_ip
 from service.accounts.auth import LANG_COOKIE, session_cookie
+from service.accounts.links import LinkGone
+from service.accounts.me import MyAccount, ProfileChange
 from service.accounts.members_pages import ROUTES as MEMBER_PAGES
 from service.accounts.picker import OrganizationPicker, parse_ids, parse_kind
+from service.accounts.recovery import PasswordRecovery
 from service.accounts.schemas import RegisterIn, UserIn
 from service.accounts.service import AccountService, account_service
+from service.accounts.sessions import device_label
 from service.config import SUPPORTED_LOCALES, Settings
 from service.identity.principal import Principal
 from service.lib.clock import today
@@ -79,6 +85,14 @@ def form_choices() -> dict[str, Any]:
         "groups": taxonomy.GROUPS,
         "leaves": taxonomy.LEAVES,
     }
+
+
+def language_cookie(code: str, settings: Settings) -> Cookie:
+    """The interface language the browser asks for (it wins over the account's, see accounts/auth.py)."""
+    return Cookie(
+        key=LANG_COOKIE, value=code, max_age=365 * 24 * 3600, samesite="lax", httponly=True,
+        secure=settings.app.secure_cookies, path="/",
+    )  # fmt: skip
 
 
 def registration_kind(value: Any) -> str:
@@ -256,14 +270,7 @@ class AccountPages(Controller):
     ) -> Redirect:
         response = redirect(safe_next(next_path))
         if code in SUPPORTED_LOCALES:
-            response.set_cookie(
-                key=LANG_COOKIE,
-                value=code,
-                max_age=365 * 24 * 3600,
-                samesite="lax",
-                httponly=True,
-                secure=settings.app.secure_cookies,
-            )
+            response.set_cookie(language_cookie(code, settings))
         return response
 
 
@@ -305,4 +312,285 @@ class OrganizationSearchPages(Controller):
         )  # fmt: skip
 
 
-ROUTES = [AccountPages, OrganizationSearchPages, *MEMBER_PAGES]
+# -- password reset and account settings (issue 15, items 4-6) ------------------------------------
+TokenParam = Annotated[str, QueryParameter(name="token", required=False)]
+SETTINGS_NOTICES = {
+    "profile": "Saved.",
+    "password": "Your password was changed; your other sessions were signed out.",
+    "email": "A confirmation link is on its way to the new address. The address changes once it is opened.",
+    "sessions": "Your other sessions were signed out.",
+    "session": "The session was signed out.",
+    "confirmation": "A new confirmation link is on its way.",
+    "email_changed": "Your email address was changed.",
+}
+
+
+async def account_page(
+    request: Request[Any, Any, Any],
+    viewer: Principal,
+    mine: MyAccount,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """The settings page: profile, password, email, sessions, with the form in error (if any)."""
+    user = await mine.user(viewer.user_id)
+    notice = SETTINGS_NOTICES.get(request.query_params.get("done") or "")
+    context.setdefault("values", {})
+    return render(
+        request,
+        "accounts/account.html",
+        status_code=status_code,
+        user=user,
+        sessions=await mine.sessions(viewer.user_id, viewer.token_id),
+        device_label=device_label,
+        notice=notice,
+        locales=SUPPORTED_LOCALES,
+        **context,
+    )
+
+
+class PasswordResetPages(Controller):
+    """Forgotten password: ask for a link, then set a new password from it (anyone)."""
+
+    path = "/password-reset"
+    tags = ["pages"]
+    include_in_schema = False
+    dependencies = {"recovery": provide_service(PasswordRecovery)}
+
+    @get("/")
+    async def reset_form(self, request: Request[Any, Any, Any]) -> Template:
+        return render(request, "accounts/password_reset.html", values={})
+
+    @post("/")
+    async def request_reset(
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[PasswordRecovery]
+    ) -> Template:
+        form = await request.form()
+        email = str(form.get("email") or "")
+        try:
+            await recovery.request(email, client_ip(request))
+        except DomainError as exc:
+            return refusal_page(
+                request, "accounts/password_reset.html", exc, values={"email": email},
+                errors=field_errors(exc), error_message=reset_wait_message(exc),
+            )  # fmt: skip
+        return render(request, "accounts/password_reset.html", sent=True, values={"email": email.strip()})
+
+    @get("/confirm")
+    async def new_password_form(
+        self, request: Request[Any, Any, Any], recovery: NamedDependency[PasswordRecovery], token: TokenParam = ""
+    ) -> Template:
+        try:
+            await recovery.check(token)
+        except LinkGone as exc:
+            return refusal_page(request, "accounts/password_new.html", exc, gone=True, token="")
+        return render(request, "accounts/password_new.html", token=token)
+
+    @post("/confirm")
+    async def set_new_password(
+        self,
+        request: Request[Any, Any, Any],
+        recovery: NamedDependency[PasswordRecovery],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        form = await request.form()
+        token = str(form.get("token") or "")
+
+        async def save() -> Response[Any]:
+            await recovery.confirm(token, str(form.get("password") or ""))
+            return redirect("/login?reset=1")
+
+        def refused(error: DomainError) -> Response[Any]:
+            gone = isinstance(error, LinkGone)
+            return refusal_page(
+                request, "accounts/password_new.html", error, token="" if gone else token,
+                gone=gone, errors=field_errors(error),
+            )  # fmt: skip
+
+        return await form_action(db_session, save, refused)
+
+
+def reset_wait_message(error: DomainError) -> str | None:
+    retry_after = (error.headers or {}).get("Retry-After", "")
+    if error.status != 429 or not retry_after.isdigit():
+        return None
+    minutes = max(1, math.ceil(int(retry_after) / 60))
+    return gettext("Too many password reset requests from this address. Try again in %(minutes)s minutes.") % {
+        "minutes": minutes
+    }
+
+
+def settings_redirect(done: str) -> Redirect:
+    return redirect(f"/me/account?done={done}")
+
+
+class AccountSettingsPages(Controller):
+    """`/me/account`: the signed-in user's name, phone, language, password, email and sessions."""
+
+    path = "/me/account"
+    tags = ["pages"]
+    include_in_schema = False
+    dependencies = {"mine": provide_service(MyAccount)}
+
+    @get("/")
+    async def settings_page(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[Principal], mine: NamedDependency[MyAccount]
+    ) -> Template:
+        return await account_page(request, viewer, mine)
+
+    async def _act(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: Principal,
+        mine: MyAccount,
+        db_session: AsyncSession,
+        action: Callable[[FormMultiDict], Awaitable[Response[Any]]],
+        section: str,
+    ) -> Response[Any]:
+        """Run one of the page's forms; a refusal shows the page again with that form's errors."""
+        form = await request.form()
+
+        async def refused(error: DomainError) -> Response[Any]:
+            return await account_page(
+                request, viewer, mine, error.status, section=section,
+                values=form_values(form), errors=field_errors(error),
+            )  # fmt: skip
+
+        return await form_action(db_session, lambda: action(form), refused)
+
+    @post("/profile")
+    async def save_profile(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Principal],
+        mine: NamedDependency[MyAccount],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Response[Any]:
+        async def save(form: FormMultiDict) -> Response[Any]:
+            change = ProfileChange(
+                name=str(form.get("name") or ""),
+                phone=str(form.get("phone") or "") or None,
+                locale=str(form.get("locale") or ""),
+            )
+            user = await mine.update_profile(viewer.user_id, change)
+            response = settings_redirect("profile")
+            response.set_cookie(language_cookie(user.locale, settings))  # the chosen language shows at once
+            return response
+
+        return await self._act(request, viewer, mine, db_session, save, "profile")
+
+    @post("/password")
+    async def change_password(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Principal],
+        mine: NamedDependency[MyAccount],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        async def save(form: FormMultiDict) -> Response[Any]:
+            current, new = str(form.get("current_password") or ""), str(form.get("new_password") or "")
+            await mine.change_password(viewer.user_id, current, new, keep=viewer.token_id)
+            return settings_redirect("password")
+
+        return await self._act(request, viewer, mine, db_session, save, "password")
+
+    @post("/email")
+    async def change_email(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Principal],
+        mine: NamedDependency[MyAccount],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        async def save(form: FormMultiDict) -> Response[Any]:
+            await mine.request_email_change(
+                viewer.user_id, str(form.get("email") or ""), str(form.get("password") or "")
+            )
+            return settings_redirect("email")
+
+        return await self._act(request, viewer, mine, db_session, save, "email")
+
+    @post("/confirmation")
+    async def resend_confirmation(
+        self, viewer: NamedDependency[Principal], mine: NamedDependency[MyAccount]
+    ) -> Redirect:
+        await mine.send_confirmation(await mine.user(viewer.user_id))
+        return settings_redirect("confirmation")
+
+    @post("/sessions/others")
+    async def end_other_sessions(
+        self, viewer: NamedDependency[Principal], mine: NamedDependency[MyAccount]
+    ) -> Redirect:
+        await mine.end_other_sessions(viewer.user_id, keep=viewer.token_id)
+        return settings_redirect("sessions")
+
+    @post("/sessions/{session_id:uuid}")
+    async def end_one_session(
+        self, session_id: FromPath[uuid.UUID], viewer: NamedDependency[Principal], mine: NamedDependency[MyAccount]
+    ) -> Redirect:
+        await mine.end_session(viewer.user_id, session_id)
+        return settings_redirect("session")
+
+
+class EmailLinkPages(Controller):
+    """The links mailed to confirm an address: a page with one button (a mail scanner that opens the
+    link changes nothing), whose POST uses the link up."""
+
+    tags = ["pages"]
+    include_in_schema = False
+    dependencies = {"mine": provide_service(MyAccount)}
+
+    @get("/me/account/email/confirm")
+    async def email_change_page(self, request: Request[Any, Any, Any], token: TokenParam = "") -> Template:
+        return render(request, "accounts/email_link.html", token=token, action="/me/account/email/confirm", change=True)
+
+    @post("/me/account/email/confirm")
+    async def confirm_email_change(
+        self,
+        request: Request[Any, Any, Any],
+        mine: NamedDependency[MyAccount],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        form = await request.form()
+
+        async def save() -> Response[Any]:
+            user = await mine.confirm_email_change(str(form.get("token") or ""))
+            return render(request, "accounts/email_link.html", done=True, change=True, email=user.email)
+
+        def refused(error: DomainError) -> Response[Any]:
+            return refusal_page(request, "accounts/email_link.html", error, change=True, error=error)
+
+        return await form_action(db_session, save, refused)
+
+    @get("/confirm-email")
+    async def confirm_email_page(self, request: Request[Any, Any, Any], token: TokenParam = "") -> Template:
+        return render(request, "accounts/email_link.html", token=token, action="/confirm-email", change=False)
+
+    @post("/confirm-email")
+    async def confirm_email(
+        self,
+        request: Request[Any, Any, Any],
+        mine: NamedDependency[MyAccount],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
+        form = await request.form()
+
+        async def save() -> Response[Any]:
+            user = await mine.confirm_email(str(form.get("token") or ""))
+            return render(request, "accounts/email_link.html", done=True, change=False, email=user.email)
+
+        def refused(error: DomainError) -> Response[Any]:
+            return refusal_page(request, "accounts/email_link.html", error, change=False, error=error)
+
+        return await form_action(db_session, save, refused)
+
+
+ROUTES = [
+    AccountPages,
+    OrganizationSearchPages,
+    PasswordResetPages,
+    AccountSettingsPages,
+    EmailLinkPages,
+    *MEMBER_PAGES,
+]

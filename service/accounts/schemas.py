@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
@@ -37,13 +38,6 @@ class MailPreferencesOut(msgspec.Struct, kw_only=True):
     digest: bool
 
 
-class MePatchIn(msgspec.Struct, kw_only=True):
-    """PATCH /me: `mail_preferences` is `{reminders?, followups?, digest?}` booleans (checked by
-    service.accounts.preferences.clean_preferences, which names every bad key)."""
-
-    mail_preferences: dict[str, Any] | None = None
-
-
 class UserOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     email: str
@@ -75,3 +69,41 @@ class MeOut(msgspec.Struct, kw_only=True):
     locale: str
     organization: OrganizationOut | None
     mail_preferences: MailPreferencesOut | None = None
+
+
+class PasswordResetIn(msgspec.Struct, kw_only=True):
+    email: str
+
+
+class PasswordResetAccepted(msgspec.Struct, kw_only=True):
+    detail: str
+
+
+class PasswordResetConfirmIn(msgspec.Struct, kw_only=True):
+    token: str
+    password: str
+
+
+class PasswordResetDone(msgspec.Struct, kw_only=True):
+    sessions_ended: int
+
+
+class MePatchIn(msgspec.Struct, kw_only=True):
+    """PATCH /me: fields left out stay as they are; `phone: null` clears the phone."""
+
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    phone: str | msgspec.UnsetType | None = msgspec.UNSET
+    locale: str | msgspec.UnsetType = msgspec.UNSET
+    # `{reminders?, followups?, digest?}` booleans (service.accounts.preferences.clean_preferences
+    # names every bad key)
+    mail_preferences: dict[str, Any] | None = None
+
+
+class SessionOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    device: str
+    user_agent: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    current: bool

@@ -11,7 +11,9 @@ from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.models import AuthToken, MemberRole, Role, User
+from service.accounts.events import EmailConfirmationRequested
+from service.accounts.links import new_link
+from service.accounts.models import AuthToken, LinkPurpose, MemberRole, Role, User
 from service.accounts.passwords import MIN_LENGTH, hash_password, verify_password
 from service.accounts.schemas import RegisterIn, UserIn
 from service.accounts.throttle import Throttle
@@ -19,6 +21,7 @@ from service.config import SUPPORTED_LOCALES, AuthSettings, Settings
 from service.identity.principal import Principal
 from service.lib.clock import now, sleep
 from service.lib.errors import Conflict, FieldError, FieldErrors, Unauthorized
+from service.lib.events import publish
 from service.registry.models import Organization, OrganizationKind
 from service.registry.service import OrganizationService
 from service.registry.validation import EMAIL_RE
@@ -66,7 +69,9 @@ class AccountService:
         await self.throttle.check_sign_in(email, ip)
         reservation = await self.throttle.reserve_registration(ip)
         try:
-            return await self._register(data)
+            user, organization = await self._register(data)
+            await send_confirmation(self.session, user)
+            return user, organization
         except Conflict:
             await self.throttle.release_registration(reservation)
             await self.throttle.record_sign_in(email, ip, succeeded=False)
@@ -173,6 +178,16 @@ class AccountService:
         if user is None:
             raise Unauthorized("Sign in first.")
         return user
+
+
+async def send_confirmation(session: AsyncSession, user: User) -> None:
+    """Mail a link confirming the user's address (at registration; again on request). Confirming
+    informs the support center's review; it blocks nothing."""
+    link, raw = await new_link(session, user, LinkPurpose.EMAIL_CONFIRM, user.email)
+    event = EmailConfirmationRequested(
+        user_id=user.id, email=user.email, name=user.name, locale=user.locale, link_id=link.id, token=raw
+    )
+    await publish(session, event)
 
 
 def account_service(session: AsyncSession, settings: Settings) -> AccountService:

@@ -1,10 +1,10 @@
 """The error half of the API contract, written into the OpenAPI document.
 
 Every `/api/` operation can answer RFC 9457 problem+json: 400/422 bad
-input, 401 not signed in, 403 not allowed, 404 not found or not visible, 409 conflict, 429 too
-many attempts, 503 database unavailable. Litestar documents only the success response (and its
-own 400 shape, which our single exception handler never sends), so clients and schemathesis
-would see every error as undocumented. This fills them in once, at startup.
+input, 401 not signed in, 403 not allowed, 404 not found or not visible, 409 conflict, 410 a
+one-time link used or expired, 429 too many attempts, 503 database unavailable. Litestar
+documents only the success response (and its own 400 shape, which our single exception handler
+never sends), so clients and schemathesis would see every error as undocumented. This fills them in once, at startup.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ PROBLEM_STATUSES = {
     "403": "Signed in but not allowed (e.g. not staff, organization awaiting verification).",
     "404": "Not found, or not visible to the caller.",
     "409": "Conflict with the current state (duplicate, slot taken, wrong status).",
+    "410": "Gone: a one-time link (password reset, email change, invitation) was used, revoked or expired.",
     "422": "Invalid input; `errors` names each field and why.",
     "429": "Too many attempts; retry after `Retry-After` seconds.",
     "503": "The database is unavailable; retry after `Retry-After` seconds.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -248,6 +249,14 @@ async def cancel_optional(session: AsyncSession, recipient: str, kinds: Iterable
     return len(result.all())
 
 
+ONE_TIME_SECRET = re.compile(r"token=[A-Za-z0-9_\-]{16,}")
+
+
+def mask_secrets(text: str) -> str:
+    """`token=<secret>` of one-time links shown as `token=…`."""
+    return ONE_TIME_SECRET.sub("token=…", text)
+
+
 class OutboxService:
     """Staff operations on the outbox: counts, the latest rows, retry and cancel."""
 
@@ -290,11 +299,15 @@ class OutboxService:
 
     @staticmethod
     def content(message: OutboxMessage) -> RenderedMail:
-        """What the mail says: as sent, or (still queued) as it would be rendered now."""
+        """What the mail says (as sent, or still queued as it would be rendered now), with the secret
+        of any one-time link masked: staff reading the queue must not be able to open someone's
+        password reset, email change or invitation."""
         if message.subject is not None and message.text is not None and message.html is not None:
-            return RenderedMail(subject=message.subject, text=message.text, html=message.html)
-        assert message.context is not None  # guaranteed by ck_outbox_messages_renderable
-        return render_stored(message.template, message.locale, message.context)
+            mail = RenderedMail(subject=message.subject, text=message.text, html=message.html)
+        else:
+            assert message.context is not None  # guaranteed by ck_outbox_messages_renderable
+            mail = render_stored(message.template, message.locale, message.context)
+        return RenderedMail(subject=mail.subject, text=mask_secrets(mail.text), html=mask_secrets(mail.html))
 
     async def retry(self, message_id: uuid.UUID) -> OutboxMessage:
         """Queue a failed or cancelled message again, now, with a fresh attempt budget."""

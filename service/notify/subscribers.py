@@ -549,3 +549,7 @@ async def on_mail_preferences_changed(session: AsyncSession, event: MailPreferen
 
 # The member invitations' mails live in their own module; importing it registers them.
 import service.notify.member_mails  # noqa: E402, F401
+
+# The account mails (password reset, email change and confirmation) live in their own module;
+# importing it here registers its handlers with the others.
+from service.notify import account_mails  # noqa: E402, F401

@@ -117,7 +117,8 @@ async def held_changes(organizations: OrganizationService) -> list[PendingChange
 async def queue_page(
     request: Request[Any, Any, Any], organizations: OrganizationService, status_code: int = 200, **extra: Any
 ) -> Template:
-    """The verification queue, 50 a page (oldest first), and firms' held changes."""
+    """The verification queue, 50 a page (oldest first, with whether their users confirmed their
+    addresses: it informs the decision, it does not block it), and firms' held changes."""
     pager = Pager(page_number(request.query_params.get("page")), 0)
     pending, total = await organizations.pending_page(None, pager.offset, pager.per_page)
     return render(
@@ -127,6 +128,7 @@ async def queue_page(
         pending=pending,
         pending_total=total,
         pager=pager.with_total(total),
+        contacts=await organizations.contact_emails([org.id for org in pending]),
         changes=await held_changes(organizations),
         today=today(),
         **extra,

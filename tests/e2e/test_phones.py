@@ -105,6 +105,7 @@ def pages_of(role: str, s: dict[str, Any]) -> list[str]:
         f"/contracts/{contract}",
         "/me",
         "/me/notifications",
+        "/me/account",
     ]
     if role == "staff":
         return [
@@ -225,7 +226,7 @@ def test_every_page_fits_a_phone(
     state = build_state(server, seeder)
     statuses: dict[str, int] = {}
     journey.who = "anon"
-    walk(journey, ["/login", "/register", "/no-such-page"], statuses)
+    walk(journey, ["/login", "/register", "/password-reset", "/no-such-page"], statuses)
     journey.page.context.clear_cookies()
 
     staff = second_tab(browser, journey, "staff")

@@ -45,6 +45,8 @@ class TestOrganizationMails:
     ):
         staff = await create_staff(client, sessionmaker, settings)
         account = await register(client, agency_payload(name="은평구청"))
+        await drain(sessionmaker, smtp_settings)
+        smtp.inbox.clear()  # the registration's address confirmation (tests/integration/account_self)
         await verify(client, staff, account.organization_id)
 
         async with sessionmaker() as session:
@@ -78,6 +80,8 @@ class TestOrganizationMails:
         payload = agency_payload(name="Test Office")
         payload["user"]["locale"] = "en"
         account = await register(client, payload)
+        await drain(sessionmaker, smtp_settings)
+        smtp.inbox.clear()  # the registration's address confirmation (tests/integration/account_self)
         response = await client.post(
             f"/api/v1/organizations/{account.organization_id}/reject",
             json={"reason": "사업자등록증 사본이 흐립니다"},

@@ -332,6 +332,40 @@ async def target_of_x(client: AsyncTestClient[Litestar], world: World, actor: st
     return Call(values={"agency_id": str(world.agency_x.organization_id), "year": "2021"}, json={"target_krw": 10**8})
 
 
+# -- account self-service ------------------------------------------------------------------------------
+NO_ACCOUNT = {"email": "nobody-here@example.kr"}
+BAD_LINK = {"token": "no-such-link", "password": "a-long-enough-password"}
+
+
+def form(**data: str) -> Prepare:
+    async def prepare(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+        return Call(data=dict(data))
+
+    return prepare
+
+
+async def own_second_session(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    """Another session of the actor (signed in once more), to end with the actor's usual token."""
+    account = world.account(actor)
+    if account is None:
+        return Call()
+    token = await login(client, account.email)
+    listed = await client.get("/api/v1/me/sessions", headers={"Authorization": f"Bearer {token}"})
+    client.cookies.clear()
+    return Call(values={"session_id": next(s["id"] for s in listed.json() if s["current"])})
+
+
+async def throwaway_account(client: AsyncTestClient[Litestar], world: World, actor: str) -> Call:
+    """A fresh account's session (none for anonymous): ending "every other session" of it leaves the
+    actors' own tokens alone."""
+    if world.account(actor) is None:
+        return Call(token="")
+    payload = firm_payload()
+    response = await client.post("/api/v1/register", json=payload)
+    assert response.status_code == 201, response.text
+    return Call(token=await login(client, payload["user"]["email"]))
+
+
 FAIR_BODY = {
     "name": "2027 공공구매 상담회",
     "mode": "first_come",
@@ -878,6 +912,32 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/staff/purchases"): Rule("page", [Case(staff_only(200, anonymous=303))]),
     ("POST", "/staff/purchases/{action:str}"): Rule(
         "page", [Case(staff_only((303, 404, 422), anonymous=303), values(action="nothing"))]
+    ),
+    # -- account self-service (issue 15, items 4-6)
+    ("POST", "/api/v1/auth/password-reset"): Rule("api", [Case(everyone(202), with_json(plain, NO_ACCOUNT))]),
+    ("POST", "/api/v1/auth/password-reset/confirm"): Rule("api", [Case(everyone(410), with_json(plain, BAD_LINK))]),
+    ("GET", "/api/v1/me/sessions"): Rule("api", [Case(signed_in(200))]),
+    ("DELETE", "/api/v1/me/sessions/{session_id:uuid}"): Rule(
+        "api", [Case(signed_in(204), own_second_session), Case(signed_in(404), plain, "unknown id")]
+    ),
+    ("GET", "/password-reset"): Rule("page", [Case(everyone(200))]),
+    ("POST", "/password-reset"): Rule("page", [Case(everyone(422), form(email="bad"))]),
+    ("GET", "/password-reset/confirm"): Rule("page", [Case(everyone(410), query(token="unknown"))]),
+    ("POST", "/password-reset/confirm"): Rule("page", [Case(everyone(410), form(**BAD_LINK))]),
+    ("GET", "/confirm-email"): Rule("page", [Case(everyone(200), query(token="unknown"))]),
+    ("POST", "/confirm-email"): Rule("page", [Case(everyone(410), form(token="unknown"))]),
+    ("GET", "/me/account/email/confirm"): Rule("page", [Case(everyone(200), query(token="unknown"))]),
+    ("POST", "/me/account/email/confirm"): Rule("page", [Case(everyone(410), form(token="unknown"))]),
+    ("GET", "/me/account"): Rule("page", [Case(signed_in(200, anonymous=303))]),
+    ("POST", "/me/account/profile"): Rule("page", [Case(signed_in(422, anonymous=303), form(name=""))]),
+    ("POST", "/me/account/password"): Rule("page", [Case(signed_in(422, anonymous=303))]),
+    ("POST", "/me/account/email"): Rule("page", [Case(signed_in(422, anonymous=303))]),
+    ("POST", "/me/account/confirmation"): Rule("page", [Case(signed_in(303, anonymous=303))]),
+    ("POST", "/me/account/sessions/others"): Rule(
+        "page", [Case(signed_in(303, anonymous=303), throwaway_account, "another account: keeps the actors' tokens")]
+    ),
+    ("POST", "/me/account/sessions/{session_id:uuid}"): Rule(
+        "page", [Case(signed_in(404, anonymous=303), plain, "unknown id")]
     ),
 }
 

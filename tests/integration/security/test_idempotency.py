@@ -232,6 +232,7 @@ class TestCoverage:
         "/api/v1/sessions",
         "/api/v1/sessions/{session_id}/registrations",
         "/api/v1/activities",
+        "/api/v1/auth/password-reset",
     }
 
     async def test_openapi_documents_the_header_on_every_creating_post(self, client: Client) -> None:
