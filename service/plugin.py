@@ -20,8 +20,9 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from service.accounts.auth import AuthMiddleware
+from service.accounts.callers import CallerCache
 from service.config import Settings, get_settings
-from service.db.engine import make_engine, make_reader_sessionmaker, make_sessionmaker, resolve_database_url
+from service.db.engine import make_engine, make_sessionmaker, resolve_database_url
 from service.domains import domain_modules
 from service.identity.deps import CALLER_DEPENDENCIES
 from service.lib import i18n
@@ -90,8 +91,15 @@ class AppPlugin(InitPluginProtocol):
         settings = self.settings
         engine = make_engine(self.database_url, settings.db.pool_size, settings.db.slow_query_ms)
         sessionmaker = make_sessionmaker(engine, settings)
+        callers = CallerCache(engine, self.database_url)
         app_config.state.update(
-            {"settings": settings, "engine": engine, "sessionmaker": sessionmaker, "database_url": self.database_url}
+            {
+                "settings": settings,
+                "engine": engine,
+                "sessionmaker": sessionmaker,
+                "database_url": self.database_url,
+                "callers": callers,
+            }
         )
         database_config = SQLAlchemyAsyncConfig(
             engine_instance=engine,
@@ -111,7 +119,7 @@ class AppPlugin(InitPluginProtocol):
             RequestIdMiddleware(),
             JsonBodyGuardMiddleware(),
             metrics_config().middleware,
-            AuthMiddleware(make_reader_sessionmaker(engine), settings),
+            AuthMiddleware(callers, settings),
             # after AuthMiddleware: a signed-in caller's token is bound to their session
             SessionCsrfMiddleware(settings.auth.secret_key, secure_cookie=settings.app.secure_cookies),
             # The request's session is the one advanced-alchemy gives the handler, asked of its config.
@@ -144,9 +152,11 @@ class AppPlugin(InitPluginProtocol):
             from service.scheduler import start_scheduler
 
             scheduler = start_scheduler(app.state.sessionmaker, self.settings)
+        await app.state.callers.start()
         try:
             yield
         finally:
+            await app.state.callers.close()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await app.state.engine.dispose()

@@ -7,9 +7,8 @@ from typing import Any
 from litestar.datastructures import Cookie
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.service import AccountService
+from service.accounts.callers import CallerCache
 from service.config import SUPPORTED_LOCALES, Settings
 from service.identity.principal import Principal
 from service.lib.i18n import set_locale
@@ -58,8 +57,8 @@ class AuthMiddleware(ASGIMiddleware):
     (the HTML forms carry a CSRF token instead).
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-        self.sessionmaker = sessionmaker
+    def __init__(self, callers: CallerCache, settings: Settings) -> None:
+        self.callers = callers
         self.settings = settings
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
@@ -75,8 +74,7 @@ class AuthMiddleware(ASGIMiddleware):
         principal: Principal | None = None
         if raw:
             try:
-                async with self.sessionmaker() as session:
-                    principal = await AccountService(session, self.settings.auth).principal_for_token(raw)
+                principal = await self.callers.principal(raw)
             except Exception as exc:  # the database is down: answer 503, never a stack trace
                 response = bare_error_response(scope, to_domain_error(exc))
                 await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]
