@@ -34,7 +34,22 @@ from service.db.migrate import upgrade
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def one_round(url: str, tokens: list[str], seconds: float, extra_env: dict[str, str]) -> dict[str, Any]:
+def measure_app(url: str, tokens: list[str], seconds: float, extra_env: dict[str, str], root: Path) -> dict[str, Any]:
+    port = free_port()
+    app = start_app(url, port, extra_env=extra_env, root=root)
+    try:
+        wrk(port, "/api/v1/me", tokens=tokens, seconds=2)  # warm-up: connections, statements
+        health = wrk(port, "/health", seconds=seconds)
+        me = wrk(port, "/api/v1/me", tokens=tokens, seconds=seconds)
+        fairs = wrk(port, "/api/v1/fairs", tokens=tokens, seconds=seconds)
+    finally:
+        stop(app)
+    return {"health": health, "me": me, "fairs": fairs}
+
+
+def one_round(
+    url: str, tokens: list[str], seconds: float, extra_env: dict[str, str], before: Path | None
+) -> dict[str, Any]:
     port = free_port()
     bare_process = start_bare(port)
     try:
@@ -42,16 +57,10 @@ def one_round(url: str, tokens: list[str], seconds: float, extra_env: dict[str, 
         bare = wrk(port, "/bare", method="POST", bodies=["{}"], seconds=seconds)
     finally:
         stop(bare_process)
-    port = free_port()
-    app = start_app(url, port, extra_env=extra_env)
-    try:
-        wrk(port, "/api/v1/me", tokens=tokens, seconds=1)  # warm-up: connections, statements
-        health = wrk(port, "/health", seconds=seconds)
-        me = wrk(port, "/api/v1/me", tokens=tokens, seconds=seconds)
-        fairs = wrk(port, "/api/v1/fairs", tokens=tokens, seconds=seconds)
-    finally:
-        stop(app)
-    return {"bare": bare, "health": health, "me": me, "fairs": fairs}
+    result = {"bare": bare, **measure_app(url, tokens, seconds, extra_env, ROOT)}
+    if before is not None:
+        result["before"] = measure_app(url, tokens, seconds, extra_env, before)
+    return result
 
 
 def describe(name: str, r: dict[str, Any]) -> str:
@@ -65,18 +74,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--env", action="append", default=[], help="NAME=value for the app (e.g. ACCESS_LOG=0)")
+    parser.add_argument("--users", type=int, default=64, help="distinct bearer tokens the requests pick from")
+    parser.add_argument("--env", action="append", default=[], help="NAME=value for the app (e.g. LOG_LEVEL=WARNING)")
+    parser.add_argument("--before", type=Path, help="another source tree (git archive of an older commit) to compare")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     extra_env = dict(item.split("=", 1) for item in args.env)
 
     server = start_embedded(ROOT / ".data" / "bench-pg")
     url = asyncio.run(recreate(server))
     upgrade(url)
     _, _, tokens = asyncio.run(seed(url))
+    tokens = tokens[: args.users]  # one signed-in user per connection, as when a fair opens
 
     rounds = []
     for n in range(args.repeat):
-        r = one_round(url, tokens, args.seconds, extra_env)
+        r = one_round(url, tokens, args.seconds, extra_env, args.before)
         rounds.append(r)
         print(f"round {n + 1}:")
         for name, key in (("bare Litestar POST", "bare"), ("GET /health", "health"), ("GET /api/v1/me", "me")):
@@ -86,6 +99,15 @@ def main() -> None:
             f"  /me / /health = {r['me']['rps'] / r['health']['rps']:.0%}, "
             f"/health / bare = {r['health']['rps'] / r['bare']['rps']:.0%}"
         )
+        if "before" in r:
+            b = r["before"]
+            for name, key in (("before: GET /health", "health"), ("before: GET /api/v1/me", "me")):
+                print(describe(name, b[key]))
+            print(describe("before: GET /api/v1/fairs", b["fairs"]))
+            print(
+                f"  before: /me / /health = {b['me']['rps'] / b['health']['rps']:.0%}, "
+                f"/health / bare = {b['health']['rps'] / r['bare']['rps']:.0%}"
+            )
 
     me_ratio = [r["me"]["rps"] / r["health"]["rps"] for r in rounds]
     health_ratio = [r["health"]["rps"] / r["bare"]["rps"] for r in rounds]
@@ -100,12 +122,21 @@ def main() -> None:
         "me_to_health_range": [round(min(me_ratio), 3), round(max(me_ratio), 3)],
         "health_to_bare": round(med(health_ratio), 3),
         "health_to_bare_range": [round(min(health_ratio), 3), round(max(health_ratio), 3)],
-        "socket_errors": sum(r[k]["socket_errors"] for r in rounds for k in r),
+        "socket_errors": sum(r[k]["socket_errors"] for r in rounds for k in ("bare", "health", "me", "fairs")),
         "non_200": sum(
             v for r in rounds for k in ("health", "me", "fairs") for c, v in r[k]["codes"].items() if c != 200
         ),
         "rounds": len(rounds),
     }
+    if args.before is not None:
+        figures["before_me_to_health"] = round(
+            med(r["before"]["me"]["rps"] / r["before"]["health"]["rps"] for r in rounds), 3
+        )
+        figures["before_health_to_bare"] = round(
+            med(r["before"]["health"]["rps"] / r["bare"]["rps"] for r in rounds), 3
+        )
+        figures["before_me_rps"] = round(med(r["before"]["me"]["rps"] for r in rounds))
+        figures["before_health_rps"] = round(med(r["before"]["health"]["rps"] for r in rounds))
     goals = {"me_to_health": ">= 0.40", "health_to_bare": ">= 0.60", "socket_errors": "== 0", "non_200": "== 0"}
     met = (
         figures["me_to_health"] >= 0.40

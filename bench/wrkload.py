@@ -141,10 +141,19 @@ def wait_ready(port: int, process: subprocess.Popen[bytes], path: str = "/ready"
     raise SystemExit("server not ready")
 
 
-def start_app(url: str, port: int, workers: int = 2, pool_size: int = 10, extra_env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    """The app as `procmatch serve --no-scheduler --workers N` runs it (JSON log lines to /dev/null)."""
+def start_app(  # type: ignore[no-untyped-def]
+    url: str,
+    port: int,
+    workers: int = 2,
+    pool_size: int = 10,
+    extra_env: dict[str, str] | None = None,
+    root: Path = ROOT,
+):
+    """The app under uvicorn as `procmatch serve --no-scheduler --workers N` runs it (JSON log lines,
+    to a file), from the source tree `root` (another checkout measures the code before a change)."""
     env = {
         **os.environ,
+        "PYTHONPATH": str(root),
         "DATABASE_URL": url,
         "DATABASE_POOL_SIZE": str(pool_size),
         "DATA_DIR": str(ROOT / ".data" / "bench-app"),
@@ -152,14 +161,18 @@ def start_app(url: str, port: int, workers: int = 2, pool_size: int = 10, extra_
         "SCHEDULER_ENABLED": "0",
         **(extra_env or {}),
     }
-    command = [sys.executable, "-m", "service.cli", "serve", "--no-scheduler", "--workers", str(workers)]
-    command += ["--port", str(port)]
+    launcher = (
+        "import uvicorn; from service.lib.observability import log_config; "
+        f"uvicorn.run('service.app:create_app', factory=True, port={port}, workers={workers}, "
+        "log_config=log_config(), access_log=False, timeout_worker_healthcheck=60)"
+    )
+    command = [sys.executable, "-c", launcher]
     named = os.environ.get("BENCH_SERVER_LOG")
     log = open(named, "ab") if named else tempfile.NamedTemporaryFile(prefix="bench-app-", suffix=".log", delete=False)  # noqa: SIM115
     log_path = Path(log.name)
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603
+    process = subprocess.Popen(command, env=env, cwd=root, stdout=log, stderr=log)  # noqa: S603
     try:
-        wait_ready(port, process)
+        wait_ready(port, process, "/health")
         # /ready answers as soon as one worker serves: wait for every worker's start-up
         deadline = time.monotonic() + 120
         while log_path.read_text(errors="replace").count("Application startup complete") < workers:
