@@ -24,6 +24,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -140,10 +141,10 @@ def race(
     return {"clients": clients, "attempts_per_s": r["rps"], **r}
 
 
-def race_two_instances(
+def race_instances(
     ports: list[int], fair: uuid.UUID, bodies: list[str], tokens: list[str], clients: int, seconds: float
 ) -> dict[str, Any]:
-    """Two wrk processes at once, half the connections each, one per app instance."""
+    """One wrk process per app instance, at once, the connections shared out between them."""
     with ThreadPoolExecutor(len(ports)) as pool:
         parts = list(pool.map(lambda p: race(p, fair, bodies, tokens, clients // len(ports), seconds), ports))
     codes: dict[int, int] = {}
@@ -200,11 +201,42 @@ async def double_bookings(url: str) -> tuple[int, int]:
         await conn.close()
 
 
+@dataclass
+class Plan:
+    url: str
+    fair: uuid.UUID
+    bodies: list[str]
+    tokens: list[str]
+    seconds: float
+
+    def on_instances(self, roots: list[Path], sizes: list[int], workers: int) -> tuple[list[dict[str, Any]], int]:
+        """Start one app instance per source tree in `roots`; race each size on a fresh fair."""
+        ports = [free_port() for _ in roots]
+        processes = [
+            start_app(self.url, port, workers=workers, pool_size=POOL_PER_WORKER, root=root)
+            for port, root in zip(ports, roots, strict=True)
+        ]
+        results, overlaps_total = [], 0
+        try:
+            race_instances(ports, self.fair, self.bodies, self.tokens, 64, 2)  # warm-up
+            for clients in sizes:
+                # a fresh fair state per size: earlier meetings go, so every run races for free slots
+                asyncio.run(_reset(self.url))
+                results.append(race_instances(ports, self.fair, self.bodies, self.tokens, clients, self.seconds))
+                overlaps, _ = asyncio.run(double_bookings(self.url))
+                overlaps_total += overlaps
+        finally:
+            for process in processes:
+                stop(process)
+        return results, overlaps_total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true", help="64, 100, 200 and 500 clients, 10 s each")
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--no-two", action="store_true", help="skip the two-instance run")
+    parser.add_argument("--before", type=Path, help="an older source tree: race it too (64 connections), same run")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     sizes = [64, 100, 200, 500] if args.full else [64]
@@ -215,35 +247,21 @@ def main() -> None:
     upgrade(url)
     fair, agencies, tokens = asyncio.run(seed(url))
     bodies = booking_bodies(fair, agencies)
-    results = []
-    overlaps_total = 0
     # the bare INSERT rate first, alone on the database, as the booking runs will be
     bare = asyncio.run(bare_insert_tps(url, 2 * POOL_PER_WORKER, 64, min(seconds, 5.0)))
-    port = free_port()
-    process = start_app(url, port, workers=2, pool_size=POOL_PER_WORKER)
-    try:
-        race(port, fair, bodies, tokens, 64, 2)  # warm-up: connections, statements
-        for clients in sizes:
-            # a fresh fair state per size: earlier meetings go, so every run races for free slots
-            asyncio.run(_reset(url))
-            results.append(race(port, fair, bodies, tokens, clients, seconds))
-            overlaps, _ = asyncio.run(double_bookings(url))
-            overlaps_total += overlaps
-    finally:
-        stop(process)
+    plan = Plan(url, fair, bodies, tokens, seconds)
+    results, overlaps_total = plan.on_instances([ROOT], sizes, workers=2)
+    if args.before is not None:
+        (before,), overlaps = plan.on_instances([args.before], [64], workers=2)
+        overlaps_total += overlaps
+        print(
+            f"before, 64 clients: {before['attempts_per_s']:7.0f} attempts/s (p50 {before['p50_ms']:.1f} ms, "
+            f"p99 {before['p99_ms']:.1f} ms) codes {before['codes']} = {before['attempts_per_s'] / bare:.1%} of bare"
+        )
     two = None
     if not args.no_two:
-        ports = [free_port(), free_port()]
-        processes = [start_app(url, p, workers=1, pool_size=POOL_PER_WORKER) for p in ports]
-        try:
-            race_two_instances(ports, fair, bodies, tokens, 64, 2)
-            asyncio.run(_reset(url))
-            two = race_two_instances(ports, fair, bodies, tokens, 64, seconds)
-            overlaps, _ = asyncio.run(double_bookings(url))
-            overlaps_total += overlaps
-        finally:
-            for p in processes:
-                stop(p)
+        (two,), overlaps = plan.on_instances([ROOT, ROOT], [64], workers=1)
+        overlaps_total += overlaps
     report(results, two, bare, overlaps_total)
 
 

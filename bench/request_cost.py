@@ -48,7 +48,7 @@ def measure_app(url: str, tokens: list[str], seconds: float, extra_env: dict[str
 
 
 def one_round(
-    url: str, tokens: list[str], seconds: float, extra_env: dict[str, str], before: Path | None
+    url: str, tokens: list[str], seconds: float, extra_env: dict[str, str], before: Path | None, access_log: bool
 ) -> dict[str, Any]:
     port = free_port()
     bare_process = start_bare(port)
@@ -60,6 +60,9 @@ def one_round(
     result = {"bare": bare, **measure_app(url, tokens, seconds, extra_env, ROOT)}
     if before is not None:
         result["before"] = measure_app(url, tokens, seconds, extra_env, before)
+    if access_log:
+        # the same app without its JSON access line (LOG_LEVEL=WARNING): what the line costs
+        result["no_access_log"] = measure_app(url, tokens, seconds, {**extra_env, "LOG_LEVEL": "WARNING"}, ROOT)
     return result
 
 
@@ -76,6 +79,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--users", type=int, default=64, help="distinct bearer tokens the requests pick from")
     parser.add_argument("--env", action="append", default=[], help="NAME=value for the app (e.g. LOG_LEVEL=WARNING)")
+    parser.add_argument("--access-log", action="store_true", help="also measure without the JSON access log")
     parser.add_argument("--before", type=Path, help="another source tree (git archive of an older commit) to compare")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
@@ -89,7 +93,7 @@ def main() -> None:
 
     rounds = []
     for n in range(args.repeat):
-        r = one_round(url, tokens, args.seconds, extra_env, args.before)
+        r = one_round(url, tokens, args.seconds, extra_env, args.before, args.access_log)
         rounds.append(r)
         print(f"round {n + 1}:")
         for name, key in (("bare Litestar POST", "bare"), ("GET /health", "health"), ("GET /api/v1/me", "me")):
@@ -99,6 +103,11 @@ def main() -> None:
             f"  /me / /health = {r['me']['rps'] / r['health']['rps']:.0%}, "
             f"/health / bare = {r['health']['rps'] / r['bare']['rps']:.0%}"
         )
+        if "no_access_log" in r:
+            quiet = r["no_access_log"]
+            print(describe("no access log: /health", quiet["health"]))
+            print(describe("no access log: /me", quiet["me"]))
+            print(f"  access log costs /health {1 - r['health']['rps'] / quiet['health']['rps']:.0%} of its rate")
         if "before" in r:
             b = r["before"]
             for name, key in (("before: GET /health", "health"), ("before: GET /api/v1/me", "me")):
@@ -128,6 +137,10 @@ def main() -> None:
         ),
         "rounds": len(rounds),
     }
+    if args.access_log:
+        figures["access_log_cost_health"] = round(
+            med(1 - r["health"]["rps"] / r["no_access_log"]["health"]["rps"] for r in rounds), 3
+        )
     if args.before is not None:
         figures["before_me_to_health"] = round(
             med(r["before"]["me"]["rps"] / r["before"]["health"]["rps"] for r in rounds), 3
