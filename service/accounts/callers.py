@@ -37,6 +37,7 @@ log = logging.getLogger("service.accounts.callers")
 CHANNEL = "auth_changed"
 TTL_SECONDS = 5.0
 MAX_ENTRIES = 50_000
+BARRIER_TIMEOUT_SECONDS = 2.0
 
 CALLER_SQL = """
 SELECT t.id, t.expires_at, u.id, u.email, u.name, u.role::text, u.organization_id, u.locale,
@@ -79,14 +80,16 @@ class Barrier:
         self.conn = conn
         self.next: asyncio.Future[None] | None = None
         self.running = False
+        self.task: asyncio.Task[None] | None = None  # held: the loop keeps only a weak reference
 
     async def wait(self) -> None:
         if self.next is None:
             self.next = asyncio.get_running_loop().create_future()
             if not self.running:
                 self.running = True
-                asyncio.get_running_loop().create_task(self.run())
-        await asyncio.shield(self.next)
+                self.task = asyncio.get_running_loop().create_task(self.run())
+        # a listening connection that stopped answering must not hold requests: they ask the database
+        await asyncio.wait_for(asyncio.shield(self.next), BARRIER_TIMEOUT_SECONDS)
 
     async def run(self) -> None:
         try:

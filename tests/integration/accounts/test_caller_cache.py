@@ -80,3 +80,21 @@ class TestCallerCache:
         await sql(database_url, "UPDATE auth_tokens SET revoked_at = now()")
         after = await asyncio.gather(*(second.get("/api/v1/me", headers=account.headers) for _ in range(20)))
         assert {r.status_code for r in after} == {401}
+
+    async def test_a_lost_listening_connection_turns_the_cache_off_until_it_is_back(self, client, database_url):
+        account = await register(client, agency_payload())
+        await cached_me(client, account.headers)
+        callers = client.app.state.callers
+        pid = callers.listener.get_server_pid()
+        await sql(database_url, "SELECT pg_terminate_backend($1)", pid)
+        # whether or not the loss was noticed yet, a revoked token is refused
+        await sql(database_url, "UPDATE auth_tokens SET revoked_at = now()")
+        assert (await client.get("/api/v1/me", headers=account.headers)).status_code == 401
+        # the cache listens again on a new connection and serves hits again
+        fresh = await register(client, agency_payload())
+        for _ in range(50):
+            if callers.listener is not None and callers.listener.get_server_pid() != pid:
+                break
+            await asyncio.sleep(0.1)
+        assert callers.listener is not None and callers.listener.get_server_pid() != pid
+        await cached_me(client, fresh.headers)
