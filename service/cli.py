@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from service.config import SettingsError, get_settings, load_settings
-from service.lib.observability import log_config
+from service.lib.observability import drain_logs, log_config
 
 
 def _settings_or_exit() -> None:
@@ -88,6 +88,7 @@ def _serve_then_say(host: str, port: int, message: str) -> None:
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             if self.started:
+                drain_logs()  # the start-up lines are written by a thread: they come first
                 click.echo(message)
 
     Announcing(uvicorn.Config("service.app:create_app", **_uvicorn_options(host, port))).run()
