@@ -161,21 +161,25 @@ def start_app(  # type: ignore[no-untyped-def]
         "SCHEDULER_ENABLED": "0",
         **(extra_env or {}),
     }
+    # BENCH_NO_ACCESS_LOG=1 silences only the access line (uvicorn's start-up lines are awaited below)
     launcher = (
-        "import uvicorn; from service.lib.observability import log_config; "
+        "import os, uvicorn; from service.lib.observability import log_config; config = log_config(); "
+        "config['loggers']['service.access'] = {'level': 'WARNING' if os.environ.get('BENCH_NO_ACCESS_LOG') "
+        "else 'INFO'}; "
         f"uvicorn.run('service.app:create_app', factory=True, port={port}, workers={workers}, "
-        "log_config=log_config(), access_log=False, timeout_worker_healthcheck=60)"
+        "log_config=config, access_log=False, timeout_worker_healthcheck=60)"
     )
     command = [sys.executable, "-c", launcher]
     named = os.environ.get("BENCH_SERVER_LOG")
     log = open(named, "ab") if named else tempfile.NamedTemporaryFile(prefix="bench-app-", suffix=".log", delete=False)  # noqa: SIM115
     log_path = Path(log.name)
+    offset = log_path.stat().st_size  # a shared BENCH_SERVER_LOG holds earlier servers' lines
     process = subprocess.Popen(command, env=env, cwd=root, stdout=log, stderr=log)  # noqa: S603
     try:
         wait_ready(port, process, "/health")
         # /ready answers as soon as one worker serves: wait for every worker's start-up
         deadline = time.monotonic() + 120
-        while log_path.read_text(errors="replace").count("Application startup complete") < workers:
+        while log_path.read_bytes()[offset:].count(b"Application startup complete") < workers:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise SystemExit("not every worker started")
             time.sleep(0.3)
