@@ -2,7 +2,7 @@
 PostgreSQL LISTEN/NOTIFY.
 
 Every signed-in request needs its caller (token hash → user, role, organization status). The lookup
-is one statement run on the pool's asyncpg connection directly (asyncpg keeps it prepared per
+is one statement in autocommit on a pool connection (the driver's SQL, kept prepared per
 connection; no ORM session, no transaction). Its result is kept for `TTL_SECONDS` at most.
 
 What keeps the cache honest, across instances: triggers (migration 021) send a notification on the
@@ -109,7 +109,7 @@ class CallerCache:
     """The caller lookup of every request; `start()` (application start-up) turns the cache on."""
 
     def __init__(self, engine: AsyncEngine, database_url: str, ttl: float = TTL_SECONDS) -> None:
-        self.engine = engine
+        self.reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.database_url = database_url
         self.ttl = ttl
         self.entries: dict[bytes, Entry] = {}
@@ -202,7 +202,8 @@ class CallerCache:
         return principal
 
     async def fetch(self, key: bytes) -> Any:
-        async with self.engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
-            return await driver.fetchrow(CALLER_SQL, key)
+        # The driver's SQL through SQLAlchemy: nothing to compile, the adapter keeps it prepared per
+        # connection, autocommit sends no BEGIN; a lost connection becomes SQLAlchemy's error (503)
+        # and is dropped from the pool.
+        async with self.reader.connect() as conn:
+            return (await conn.exec_driver_sql(CALLER_SQL, (key,))).first()
