@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from service.config import SettingsError, get_settings, load_settings
-from service.lib.observability import log_config
+from service.lib.observability import drain_logs, log_config
 
 
 def _settings_or_exit() -> None:
@@ -63,6 +63,10 @@ def _uvicorn_options(host: str, port: int) -> dict[str, Any]:
         "forwarded_allow_ips": ",".join(trusted) or None,
         "log_config": log_config(),  # JSON lines with the request id, applied in every worker
         "access_log": False,  # RequestIdMiddleware writes the access line, with the request id
+        # uvicorn kills a worker that does not answer its health check within this many seconds; a
+        # worker importing the application on a busy machine took 13 s (uvicorn's default is 5), so
+        # `serve --workers 2` killed and respawned its workers for ever.
+        "timeout_worker_healthcheck": 60,
     }
 
 
@@ -84,6 +88,7 @@ def _serve_then_say(host: str, port: int, message: str) -> None:
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             if self.started:
+                drain_logs()  # the start-up lines are written by a thread: they come first
                 click.echo(message)
 
     Announcing(uvicorn.Config("service.app:create_app", **_uvicorn_options(host, port))).run()

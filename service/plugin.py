@@ -20,8 +20,9 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from service.accounts.auth import AuthMiddleware, RouterMissCaller
+from service.accounts.callers import CallerCache
 from service.config import Settings, get_settings
-from service.db.engine import make_engine, make_reader_sessionmaker, make_sessionmaker, resolve_database_url
+from service.db.engine import make_engine, make_sessionmaker, resolve_database_url
 from service.domains import domain_modules
 from service.identity.deps import CALLER_DEPENDENCIES
 from service.lib import i18n
@@ -91,8 +92,15 @@ class AppPlugin(InitPluginProtocol):
         settings = self.settings
         engine = make_engine(self.database_url, settings.db.pool_size, settings.db.slow_query_ms)
         sessionmaker = make_sessionmaker(engine, settings)
+        callers = CallerCache(engine, self.database_url)
         app_config.state.update(
-            {"settings": settings, "engine": engine, "sessionmaker": sessionmaker, "database_url": self.database_url}
+            {
+                "settings": settings,
+                "engine": engine,
+                "sessionmaker": sessionmaker,
+                "database_url": self.database_url,
+                "callers": callers,
+            }
         )
         database_config = SQLAlchemyAsyncConfig(
             engine_instance=engine,
@@ -103,16 +111,13 @@ class AppPlugin(InitPluginProtocol):
         app_config.plugins.append(SQLAlchemyPlugin(config=database_config))
         app_config.template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(jinja_environment()))
         app_config.openapi_config = OpenAPIConfig(
-            title="procure-match API",
-            version="1.0.0",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            title="procure-match API", version="1.0.0", path="/schema", render_plugins=[ScalarRenderPlugin()]
         )
         app_config.middleware = [
             RequestIdMiddleware(),
             JsonBodyGuardMiddleware(),
             metrics_config().middleware,
-            AuthMiddleware(make_reader_sessionmaker(engine), settings),
+            AuthMiddleware(callers, settings, sessionmaker),
             # after AuthMiddleware: a signed-in caller's token is bound to their session
             SessionCsrfMiddleware(settings.auth.secret_key, secure_cookie=settings.app.secure_cookies),
             # The request's session is the one advanced-alchemy gives the handler, asked of its config.
@@ -126,10 +131,7 @@ class AppPlugin(InitPluginProtocol):
         )
         app_config.dependencies = {**DEPENDENCIES, **CALLER_DEPENDENCIES, **app_config.dependencies}
         app_config.exception_handlers = {Exception: exception_handler, **app_config.exception_handlers}
-        app_config.after_exception = [
-            *app_config.after_exception,
-            RouterMissCaller(make_reader_sessionmaker(engine), settings),
-        ]
+        app_config.after_exception = [*app_config.after_exception, RouterMissCaller(callers)]
         app_config.route_handlers.extend(domain_routes())
         app_config.route_handlers.append(MetricsController)
         app_config.route_handlers.append(
@@ -149,9 +151,11 @@ class AppPlugin(InitPluginProtocol):
             from service.scheduler import start_scheduler
 
             scheduler = start_scheduler(app.state.sessionmaker, self.settings)
+        await app.state.callers.start()
         try:
             yield
         finally:
+            await app.state.callers.close()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await app.state.engine.dispose()

@@ -109,7 +109,7 @@ class AuthController(Controller):
     @get("/me")
     async def get_me(self, viewer: NamedDependency[Principal], accounts: NamedDependency[AccountService]) -> MeOut:
         """The signed-in user with its organization."""
-        user = await accounts.get_user(viewer.user_id)
+        user = await accounts.read_user(viewer.user_id)
         org = user.organization
         return MeOut(
             id=user.id,

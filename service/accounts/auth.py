@@ -9,7 +9,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.accounts.service import AccountService
+from service.accounts.callers import CallerCache
 from service.accounts.sessions import touch
 from service.config import SUPPORTED_LOCALES, Settings
 from service.identity.principal import Principal
@@ -59,9 +59,12 @@ class AuthMiddleware(ASGIMiddleware):
     (the HTML forms carry a CSRF token instead).
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-        self.sessionmaker = sessionmaker
+    def __init__(
+        self, callers: CallerCache, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        self.callers = callers
         self.settings = settings
+        self.sessionmaker = sessionmaker  # only for noting a session's "last seen", every few minutes
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         cookies = _cookies(scope)
@@ -76,8 +79,7 @@ class AuthMiddleware(ASGIMiddleware):
         principal: Principal | None = None
         if raw:
             try:
-                async with self.sessionmaker() as session:
-                    principal = await AccountService(session, self.settings.auth).principal_for_token(raw)
+                principal = await self.callers.principal(raw)
                 if principal is not None:
                     await touch(self.sessionmaker, principal.token_id)  # "last seen" of the sessions list
             except Exception as exc:  # the database is down: answer 503, never a stack trace
@@ -100,9 +102,8 @@ class RouterMissCaller:
     requests (GET/HEAD with the session cookie) this looks the caller up, as AuthMiddleware would, and
     puts them in the scope the error page reads. Bearer calls get problem+json, which shows no caller."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-        self.sessionmaker = sessionmaker
-        self.settings = settings
+    def __init__(self, callers: CallerCache) -> None:
+        self.callers = callers
 
     async def __call__(self, exc: Exception, scope: Scope) -> None:
         if "user" in scope or scope.get("type") != "http" or scope.get("method") not in ("GET", "HEAD"):
@@ -111,8 +112,7 @@ class RouterMissCaller:
         if not raw or scope["path"].startswith("/api/"):
             return
         try:
-            async with self.sessionmaker() as session:
-                principal = await AccountService(session, self.settings.auth).principal_for_token(raw)
+            principal = await self.callers.principal(raw)
         except Exception:  # the page is an error page already; it shows the signed-out header instead
             return
         scope["user"] = principal

@@ -75,10 +75,16 @@ async def ensure_database(libpq_url: str) -> None:
 
 
 def make_engine(libpq_url: str, pool_size: int = 10, slow_query_ms: int = 200) -> AsyncEngine:
+    """Up to 2 × `pool_size` connections (DATABASE_POOL_SIZE), opened when first needed and then kept.
+
+    They used to be `pool_size` kept plus as many "overflow" ones, closed on return: under a burst
+    every overflow checkout connected, introspected asyncpg's types and prepared its statements
+    again, then threw it all away (asyncpg connect/_introspect_types/prepare showed in profiles).
+    """
     engine = create_async_engine(
         sqlalchemy_url(libpq_url),
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_timeout=10,
     )
     _ping_idle_connections(engine)
@@ -134,12 +140,6 @@ def session_settings(session: AsyncSession) -> Settings:
     if not isinstance(settings, Settings):
         raise LookupError("this session carries no settings: make its sessionmaker with make_sessionmaker()")
     return settings
-
-
-def make_reader_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for one-statement reads (the caller lookup of every request): autocommit, so the
-    read is one round trip instead of BEGIN, SELECT, ROLLBACK. Same pool as `engine`."""
-    return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
 
 
 def _log_slow_queries(engine: AsyncEngine, threshold_ms: int) -> None:

@@ -14,8 +14,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import logging.handlers
 import os
+import queue
 import re
+import sys
 import time
 import uuid
 from contextvars import ContextVar
@@ -81,6 +84,48 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class BackgroundStreamHandler(logging.handlers.QueueHandler):
+    """Writes log lines to stderr from a thread; the event loop only queues them.
+
+    A write to stderr blocks while the pipe or disk behind it is slow, and a blocked write in the
+    event loop stalls every request of that worker. Records are queued with their message rendered
+    and their request id stamped (filters run in the caller's thread); the thread formats and
+    writes them. `drain()` waits until everything queued is written; `close()` (logging's shutdown
+    at exit) drains and stops the thread.
+    """
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(queue.Queue())
+        self.target = logging.StreamHandler(stream if stream is not None else sys.stderr)
+        self.listener = logging.handlers.QueueListener(self.queue, self.target)
+        self.listener.start()
+        self.running = True
+
+    def setFormatter(self, fmt: logging.Formatter | None) -> None:
+        self.target.setFormatter(fmt)
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.msg, record.args = record.getMessage(), None
+        return record
+
+    def drain(self) -> None:
+        self.queue.join()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if self.running:
+            self.running = False
+            self.listener.stop()
+        self.target.close()
+        super().close()
+
+
+def drain_logs() -> None:
+    """Wait until every log line queued so far is written (before printing to the terminal)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, BackgroundStreamHandler):
+            handler.drain()
+
+
 def log_config(fmt: str | None = None, level: str | None = None) -> dict[str, Any]:
     """A `logging.config.dictConfig` for the CLI and for uvicorn (which applies it in every worker).
 
@@ -100,10 +145,9 @@ def log_config(fmt: str | None = None, level: str | None = None) -> dict[str, An
         "formatters": {"default": formatter},
         "handlers": {
             "stderr": {
-                "class": "logging.StreamHandler",
+                "class": "service.lib.observability.BackgroundStreamHandler",
                 "formatter": "default",
                 "filters": ["request_id"],
-                "stream": "ext://sys.stderr",
             }
         },
         "root": {"handlers": ["stderr"], "level": level},

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.lib.observability import JsonFormatter, RequestIdFilter, _request_id, log_config, new_request_id
+from service.lib.observability import (
+    BackgroundStreamHandler,
+    JsonFormatter,
+    RequestIdFilter,
+    _request_id,
+    log_config,
+    new_request_id,
+)
 
 
 def render(record: logging.LogRecord) -> dict[str, object]:
@@ -71,3 +79,42 @@ class TestJsonFormatter:
     def test_config_switches_to_text(self):
         assert "format" in log_config(fmt="text")["formatters"]["default"]
         assert log_config(fmt="json")["formatters"]["default"]["()"].endswith("JsonFormatter")
+
+
+class SlowStream:
+    """A stderr whose every write takes 0.2 s (a full pipe, a disk under writeback)."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+
+    def write(self, text: str) -> None:
+        time.sleep(0.2)
+        self.text.append(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_background_handler_never_makes_the_caller_wait_for_the_write():
+    stream = SlowStream()
+    handler = BackgroundStreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("test.background")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    token = _request_id.set("req-0123456789")
+    try:
+        started = time.perf_counter()
+        for i in range(5):
+            logger.info("line %d", i, extra={"path": "/x"})
+        assert time.perf_counter() - started < 0.2  # five writes take a second
+    finally:
+        _request_id.reset(token)
+        logger.removeHandler(handler)
+    handler.drain()
+    handler.close()
+    lines = [json.loads(line) for line in "".join(stream.text).splitlines()]
+    assert [line["message"] for line in lines] == [f"line {i}" for i in range(5)]
+    assert {(line["request_id"], line["path"]) for line in lines} == {("req-0123456789", "/x")}

@@ -1,0 +1,209 @@
+"""Who is calling, cheaply: one prepared statement, and a short in-process cache kept honest by
+PostgreSQL LISTEN/NOTIFY.
+
+Every signed-in request needs its caller (token hash → user, role, organization status). The lookup
+is one statement in autocommit on a pool connection (the driver's SQL, kept prepared per
+connection; no ORM session, no transaction). Its result is kept for `TTL_SECONDS` at most.
+
+What keeps the cache honest, across instances: triggers (migration 021) send a notification on the
+channel `auth_changed` whenever a token is revoked or deleted, or a user's or organization's fields
+the caller carries change (whichever code path does it, including plain SQL). Each process listens
+on one dedicated connection and drops its whole cache on any notification. A cache hit is only
+trusted after a *barrier*: a `SELECT 1` on the listening connection sent after the request arrived.
+PostgreSQL delivers every notification committed before that statement ahead of its answer, so a
+revocation committed before a request was sent is always seen by that request (concurrent requests
+share one barrier round trip). Without a live listening connection the cache is not used at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.accounts.service import hash_token
+from service.db.engine import connect_raw
+from service.identity.principal import Principal
+from service.lib.clock import now
+
+log = logging.getLogger("service.accounts.callers")
+
+CHANNEL = "auth_changed"
+TTL_SECONDS = 5.0
+MAX_ENTRIES = 50_000
+BARRIER_TIMEOUT_SECONDS = 2.0
+
+CALLER_SQL = """
+SELECT t.id, t.expires_at, u.id, u.email, u.name, u.role::text, u.organization_id, u.locale,
+       o.kind::text, o.status::text, o.name
+  FROM auth_tokens t
+  JOIN users u ON u.id = t.user_id
+  LEFT JOIN organizations o ON o.id = u.organization_id
+ WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.is_active
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    principal: Principal
+    expires_at: datetime
+    cached_at: float
+
+
+def principal_from_row(row: Any) -> tuple[Principal, datetime]:
+    token_id, expires_at, user_id, email, name, role, org_id, locale, kind, status, org_name = row
+    principal = Principal(
+        user_id=user_id,
+        email=email,
+        name=name,
+        role=role,
+        organization_id=org_id,
+        organization_kind=kind,
+        organization_status=status,
+        organization_name=org_name,
+        locale=locale,
+        token_id=token_id,
+    )
+    return principal, expires_at
+
+
+class Barrier:
+    """`wait()` returns once a `SELECT 1`, sent on `conn` after the call, has been answered."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.next: asyncio.Future[None] | None = None
+        self.running = False
+        self.task: asyncio.Task[None] | None = None  # held: the loop keeps only a weak reference
+
+    async def wait(self) -> None:
+        if self.next is None:
+            self.next = asyncio.get_running_loop().create_future()
+            if not self.running:
+                self.running = True
+                self.task = asyncio.get_running_loop().create_task(self.run())
+        # a listening connection that stopped answering must not hold requests: they ask the database
+        await asyncio.wait_for(asyncio.shield(self.next), BARRIER_TIMEOUT_SECONDS)
+
+    async def run(self) -> None:
+        try:
+            while self.next is not None:
+                waiting, self.next = self.next, None
+                try:
+                    await self.conn.fetchval("SELECT 1")
+                except Exception as exc:  # the waiters fall back to the database
+                    waiting.set_exception(exc)
+                else:
+                    waiting.set_result(None)
+        finally:
+            self.running = False
+
+
+class CallerCache:
+    """The caller lookup of every request; `start()` (application start-up) turns the cache on."""
+
+    def __init__(self, engine: AsyncEngine, database_url: str, ttl: float = TTL_SECONDS) -> None:
+        self.reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.database_url = database_url
+        self.ttl = ttl
+        self.entries: dict[bytes, Entry] = {}
+        self.listener: asyncpg.Connection | None = None
+        self.barrier: Barrier | None = None
+        self.reconnect: asyncio.Task[None] | None = None
+        self.closing = False
+        self.generation = 0  # bumped whenever the cache is dropped
+        self.hits = 0
+        self.misses = 0
+
+    # -- listening ------------------------------------------------------------------
+    async def start(self) -> None:
+        try:
+            await self.listen()
+        except Exception:  # the database is not there yet: keep trying, serve uncached meanwhile
+            log.warning("caller cache: cannot listen yet, retrying", exc_info=True)
+            self.schedule_reconnect()
+
+    async def listen(self) -> None:
+        conn = await connect_raw(self.database_url)
+        await conn.add_listener(CHANNEL, self.on_notify)
+        conn.add_termination_listener(self.on_lost)
+        self.drop()
+        self.listener, self.barrier = conn, Barrier(conn)
+
+    def drop(self) -> None:
+        self.generation += 1
+        self.entries.clear()
+
+    def on_notify(self, *_: Any) -> None:
+        self.drop()
+
+    def on_lost(self, *_: Any) -> None:
+        self.listener = self.barrier = None
+        self.drop()
+        if not self.closing:
+            self.schedule_reconnect()
+
+    def schedule_reconnect(self) -> None:
+        if self.reconnect is None or self.reconnect.done():
+            self.reconnect = asyncio.get_running_loop().create_task(self.keep_trying())
+
+    async def keep_trying(self) -> None:
+        while not self.closing and self.listener is None:
+            await asyncio.sleep(1.0)
+            with contextlib.suppress(Exception):
+                await self.listen()
+
+    async def close(self) -> None:
+        self.closing = True
+        if self.reconnect is not None:
+            self.reconnect.cancel()
+        listener, self.listener, self.barrier = self.listener, None, None
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await listener.close(timeout=2)
+
+    # -- lookup -----------------------------------------------------------------------
+    async def principal(self, raw_token: str) -> Principal | None:
+        key = hash_token(raw_token)
+        loop = asyncio.get_running_loop()
+        entry = self.entries.get(key)
+        barrier = self.barrier
+        if entry is not None and barrier is not None and loop.time() - entry.cached_at < self.ttl:
+            try:
+                await barrier.wait()
+            except Exception:  # the listening connection failed: ask the database
+                entry = None
+            if entry is not None and self.entries.get(key) is entry:
+                if entry.expires_at > now():
+                    self.hits += 1
+                    return entry.principal
+                return None
+        self.misses += 1
+        started, generation = loop.time(), self.generation
+        listening = self.barrier is not None
+        row = await self.fetch(key)
+        if row is None:
+            return None
+        principal, expires_at = principal_from_row(row)
+        if expires_at <= now():
+            return None
+        # Only what was read while listening, with no notification since, may be kept: a change
+        # committed after the read notifies before or after this point, never unseen.
+        if listening and self.barrier is not None and generation == self.generation:
+            if len(self.entries) >= MAX_ENTRIES:
+                self.entries.clear()
+            self.entries[key] = Entry(principal, expires_at, started)
+        return principal
+
+    async def fetch(self, key: bytes) -> Any:
+        # The driver's SQL through SQLAlchemy: nothing to compile, the adapter keeps it prepared per
+        # connection, autocommit sends no BEGIN; a lost connection becomes SQLAlchemy's error (503)
+        # and is dropped from the pool.
+        async with self.reader.connect() as conn:
+            return (await conn.exec_driver_sql(CALLER_SQL, (key,))).first()

@@ -1,0 +1,100 @@
+"""The caller cache (service/accounts/callers.py) never outlives a revocation, in any instance.
+
+Two application instances on one database, each with its own cache and listening connection. The
+changes are made with plain SQL on a third connection, as any future code path might: only the
+database's triggers (migration 021) can tell the instances.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.db.engine import connect_raw
+from tests.factories import agency_payload, register
+
+
+@pytest.fixture
+async def second(settings, database_url) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(create_app(settings, database_url), base_url="http://127.0.0.1:8000") as client:
+        yield client
+
+
+async def cached_me(client: AsyncTestClient, headers: dict[str, str]) -> None:
+    """Two reads: the second is served from the instance's cache."""
+    callers = client.app.state.callers
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    hits = callers.hits
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    assert callers.hits == hits + 1
+
+
+async def sql(database_url: str, statement: str, *args: object) -> None:
+    conn = await connect_raw(database_url)
+    try:
+        await conn.execute(statement, *args)
+    finally:
+        await conn.close()
+
+
+class TestCallerCache:
+    async def test_revocation_by_sql_ends_a_cached_caller_on_both_instances(self, client, second, database_url):
+        account = await register(client, agency_payload())
+        await cached_me(client, account.headers)
+        await cached_me(second, account.headers)
+        await sql(database_url, "UPDATE auth_tokens SET revoked_at = now()")
+        assert (await second.get("/api/v1/me", headers=account.headers)).status_code == 401
+        assert (await client.get("/api/v1/me", headers=account.headers)).status_code == 401
+
+    async def test_logout_on_one_instance_ends_the_cached_caller_on_the_other(self, client, second):
+        account = await register(client, agency_payload())
+        await cached_me(second, account.headers)
+        assert (await client.post("/api/v1/auth/logout", headers=account.headers)).status_code == 204
+        assert (await second.get("/api/v1/me", headers=account.headers)).status_code == 401
+
+    async def test_deactivated_user_and_changed_organization_are_seen_at_once(self, client, second, database_url):
+        account = await register(client, agency_payload())
+        await cached_me(second, account.headers)
+        # the organization is verified by plain SQL: the cached caller's status follows at once
+        await sql(database_url, "UPDATE organizations SET status = 'verified'")
+        assert (await second.get("/api/v1/me", headers=account.headers)).status_code == 200
+        await sql(database_url, "UPDATE users SET is_active = false")
+        assert (await second.get("/api/v1/me", headers=account.headers)).status_code == 401
+
+    async def test_unrelated_user_writes_keep_the_cache(self, client, second, database_url):
+        account = await register(client, agency_payload())
+        await cached_me(second, account.headers)
+        await sql(database_url, "UPDATE users SET last_home_visit_at = now(), name = name")
+        await cached_me(second, account.headers)
+
+    async def test_revocation_racing_concurrent_requests(self, client, second, database_url):
+        """Requests sent after the revocation committed all answer 401, however many share a barrier."""
+        account = await register(client, agency_payload())
+        await cached_me(second, account.headers)
+        before = await asyncio.gather(*(second.get("/api/v1/me", headers=account.headers) for _ in range(20)))
+        assert {r.status_code for r in before} == {200}
+        await sql(database_url, "UPDATE auth_tokens SET revoked_at = now()")
+        after = await asyncio.gather(*(second.get("/api/v1/me", headers=account.headers) for _ in range(20)))
+        assert {r.status_code for r in after} == {401}
+
+    async def test_a_lost_listening_connection_turns_the_cache_off_until_it_is_back(self, client, database_url):
+        account = await register(client, agency_payload())
+        await cached_me(client, account.headers)
+        callers = client.app.state.callers
+        pid = callers.listener.get_server_pid()
+        await sql(database_url, "SELECT pg_terminate_backend($1)", pid)
+        # whether or not the loss was noticed yet, a revoked token is refused
+        await sql(database_url, "UPDATE auth_tokens SET revoked_at = now()")
+        assert (await client.get("/api/v1/me", headers=account.headers)).status_code == 401
+        # the cache listens again on a new connection and serves hits again
+        fresh = await register(client, agency_payload())
+        for _ in range(50):
+            if callers.listener is not None and callers.listener.get_server_pid() != pid:
+                break
+            await asyncio.sleep(0.1)
+        assert callers.listener is not None and callers.listener.get_server_pid() != pid
+        await cached_me(client, fresh.headers)
