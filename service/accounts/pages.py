@@ -533,6 +533,26 @@ class AccountSettingsPages(Controller):
         return settings_redirect("session")
 
 
+async def email_link_action(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    confirm: Callable[[str], Awaitable[Any]],
+    *,
+    change: bool,
+) -> Response[Any]:
+    """Use a mailed address link (a new address to confirm, or the registration's) from its page's form."""
+    form = await request.form()
+
+    async def save() -> Response[Any]:
+        user = await confirm(str(form.get("token") or ""))
+        return render(request, "accounts/email_link.html", done=True, change=change, email=user.email)
+
+    def refused(error: DomainError) -> Response[Any]:
+        return refusal_page(request, "accounts/email_link.html", error, change=change, error=error)
+
+    return await form_action(db_session, save, refused)
+
+
 class EmailLinkPages(Controller):
     """The links mailed to confirm an address: a page with one button (a mail scanner that opens the
     link changes nothing), whose POST uses the link up."""
@@ -552,16 +572,7 @@ class EmailLinkPages(Controller):
         mine: NamedDependency[MyAccount],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        form = await request.form()
-
-        async def save() -> Response[Any]:
-            user = await mine.confirm_email_change(str(form.get("token") or ""))
-            return render(request, "accounts/email_link.html", done=True, change=True, email=user.email)
-
-        def refused(error: DomainError) -> Response[Any]:
-            return refusal_page(request, "accounts/email_link.html", error, change=True, error=error)
-
-        return await form_action(db_session, save, refused)
+        return await email_link_action(request, db_session, mine.confirm_email_change, change=True)
 
     @get("/confirm-email")
     async def confirm_email_page(self, request: Request[Any, Any, Any], token: TokenParam = "") -> Template:
@@ -574,16 +585,7 @@ class EmailLinkPages(Controller):
         mine: NamedDependency[MyAccount],
         db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
-        form = await request.form()
-
-        async def save() -> Response[Any]:
-            user = await mine.confirm_email(str(form.get("token") or ""))
-            return render(request, "accounts/email_link.html", done=True, change=False, email=user.email)
-
-        def refused(error: DomainError) -> Response[Any]:
-            return refusal_page(request, "accounts/email_link.html", error, change=False, error=error)
-
-        return await form_action(db_session, save, refused)
+        return await email_link_action(request, db_session, mine.confirm_email, change=False)
 
 
 ROUTES = [
