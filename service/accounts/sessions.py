@@ -85,7 +85,7 @@ async def end_session(session: AsyncSession, user_id: uuid.UUID, token_id: uuid.
         .returning(AuthToken.id)
     )
     if ended is None:
-        raise NotFound("No such session.")
+        raise NotFound("No such sign-in session.")
 
 
 async def end_sessions(session: AsyncSession, user_id: uuid.UUID, keep: uuid.UUID | None = None) -> int:

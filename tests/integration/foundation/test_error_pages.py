@@ -16,7 +16,8 @@ async def test_a_forbidden_page_keeps_the_header_and_links_back(client, sessionm
     assert "Only support-center staff" not in html
     assert "로그아웃" in html or "/logout" in html  # the signed-in header
     assert 'href="/needs?page=2"' in html
-    assert 'href="/lang/en?next=/reports"' in html
+    # the language switch keeps the page and carries the way back (its Referer will be the page itself)
+    assert 'href="/lang/en?next=/reports%3Fback%3D/needs%253Fpage%253D2"' in html
 
 
 async def test_a_referer_from_elsewhere_is_not_linked(client, sessionmaker, settings):
