@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, time
 from typing import Any
 
@@ -162,6 +163,19 @@ class SessionPages(Controller):
             **extra,
         )
 
+    def _refused(
+        self, request: Request[Any, Any, Any], staff: Principal, sessions: SessionService, session_id: uuid.UUID,
+        **extra: Any,
+    ) -> Callable[[DomainError], Awaitable[Response[Any]]]:  # fmt: skip
+        """The session's page again, 422, with the refused staff form's errors."""
+
+        async def rerender(error: DomainError) -> Response[Any]:
+            page = await self._detail(request, staff, sessions, session_id, errors=field_errors(error), **extra)
+            page.status_code = 422
+            return page
+
+        return rerender
+
     @get("/{session_id:uuid}")
     async def session_detail(
         self,
@@ -227,12 +241,7 @@ class SessionPages(Controller):
             await sessions.record_attendance(staff, session_id, ids)
             return redirect(f"/programs/sessions/{session_id}?done=attendance")
 
-        async def rerender(error: DomainError) -> Response[Any]:
-            page = await self._detail(request, staff, sessions, session_id, errors=field_errors(error))
-            page.status_code = 422
-            return page
-
-        return await form_action(db_session, record, rerender)
+        return await form_action(db_session, record, self._refused(request, staff, sessions, session_id))
 
     @post("/{session_id:uuid}/materials", guards=[staff_only])
     async def materials_page(
@@ -247,21 +256,11 @@ class SessionPages(Controller):
         read = FormReader(form, FieldErrors())
 
         async def share() -> Response[Any]:
-            url = read.text("materials_url")
-            if url is None:
-                read.errors.add("materials_url", "required")
-            read.errors.raise_if_any()
-            await sessions.update(staff, session_id, SessionPatch(materials_url=url or ""))
+            await sessions.update(staff, session_id, SessionPatch(materials_url=read.text("materials_url") or ""))
             return redirect(f"/programs/sessions/{session_id}?done=materials")
 
-        async def rerender(error: DomainError) -> Response[Any]:
-            page = await self._detail(
-                request, staff, sessions, session_id, errors=field_errors(error), values=form_values(form)
-            )
-            page.status_code = 422
-            return page
-
-        return await form_action(db_session, share, rerender)
+        refused = self._refused(request, staff, sessions, session_id, values=form_values(form))
+        return await form_action(db_session, share, refused)
 
 
 def _uuid(read: FormReader, raw: str) -> uuid.UUID | None:

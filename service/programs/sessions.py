@@ -241,6 +241,8 @@ class SessionService:
         url = None
         if not isinstance(patch.materials_url, msgspec.UnsetType):
             url = _check_url(errors, "materials_url", patch.materials_url)
+            if url is None:
+                errors.add("materials_url", "required")
         errors.raise_if_any()
         if status is not None:
             target.status = SessionStatus(status)

@@ -120,6 +120,13 @@ async def test_register_waitlist_cancel_attend(
     late = await client.post(url, json={}, headers=agency.headers)
     assert late.status_code == 409  # the session has begun
 
+    for blank in ("", "  "):  # an empty link is refused by the service (the page and the API alike)
+        refused = await client.patch(
+            f"/api/v1/sessions/{s['id']}", json={"materials_url": blank}, headers=staff.headers
+        )
+        assert refused.status_code == 422 and refused.json()["errors"] == [
+            {"field": "materials_url", "message": "required"}
+        ]
     shared = await client.patch(f"/api/v1/sessions/{s['id']}", json={"materials_url": "https://center.kr/a.pdf"},
                                 headers=staff.headers)  # fmt: skip
     assert shared.status_code == 200 and shared.json()["materials_url"] == "https://center.kr/a.pdf"
