@@ -4,6 +4,7 @@ the need's agency and staff list the responses and reply."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
@@ -13,7 +14,7 @@ from litestar.params import FromPath, JSONBody
 
 from service.identity.principal import Principal
 from service.lib.deps import provide_service
-from service.needs.models import NeedResponse
+from service.needs.models import NeedResponse, NeedResponseReply
 from service.needs.responses import NeedResponseService, ReplyIn, ResponseIn, ResponseRow
 from service.needs.service import NeedService
 from service.registry.models import Organization
@@ -37,7 +38,11 @@ class ResponseOut(msgspec.Struct, kw_only=True):
     replied_at: datetime | None
 
 
-def response_out(response: NeedResponse, firm: Organization | None = None) -> ResponseOut:
+def response_out(
+    response: NeedResponse, firm: Organization | None = None, replies: Sequence[NeedResponseReply] = ()
+) -> ResponseOut:
+    """A response as the API gives it; `reply` and `replied_at` are its latest reply (oldest first in `replies`)."""
+    latest = replies[-1] if replies else None
     return ResponseOut(
         id=response.id,
         need_id=response.need_id,
@@ -46,13 +51,17 @@ def response_out(response: NeedResponse, firm: Organization | None = None) -> Re
         file_url=response.file_url,
         proposed_at=response.proposed_at,
         created_at=response.created_at,
-        reply=response.reply,
-        replied_at=response.replied_at,
+        reply=latest.message if latest else None,
+        replied_at=latest.created_at if latest else None,
     )
 
 
 def row_out(row: ResponseRow) -> ResponseOut:
-    return response_out(row.response, row.firm)
+    return response_out(row.response, row.firm, row.replies)
+
+
+async def one_out(responses: NeedResponseService, response: NeedResponse) -> ResponseOut:
+    return response_out(response, replies=(await responses.replies([response.id])).get(response.id, []))
 
 
 class NeedResponseController(Controller):
@@ -72,7 +81,7 @@ class NeedResponseController(Controller):
         """A verified firm responds to an open need (message ≤ 1,000 characters, optional https `file_url`
         and future `proposed_at`); the agency is mailed. A second live response is a 409."""
         need = await needs.get_for(viewer, need_id)
-        return response_out(await responses.respond(viewer, need, data))
+        return await one_out(responses, await responses.respond(viewer, need, data))
 
     @get("/")
     async def list_need_responses(
@@ -98,7 +107,7 @@ class NeedResponseController(Controller):
     ) -> ResponseOut:
         """The firm changes its live response while the need is open."""
         need = await needs.get_for(viewer, need_id)
-        return response_out(await responses.edit(viewer, need, data, response_id=response_id))
+        return await one_out(responses, await responses.edit(viewer, need, data, response_id=response_id))
 
     @delete("/{response_id:uuid}", status_code=200)
     async def withdraw_need_response(
@@ -111,7 +120,7 @@ class NeedResponseController(Controller):
     ) -> ResponseOut:
         """The firm withdraws its live response while the need is open."""
         need = await needs.get_for(viewer, need_id)
-        return response_out(await responses.withdraw(viewer, need, response_id=response_id))
+        return await one_out(responses, await responses.withdraw(viewer, need, response_id=response_id))
 
     @post("/{response_id:uuid}/reply", status_code=200)
     async def reply_to_need_response(
@@ -125,7 +134,7 @@ class NeedResponseController(Controller):
     ) -> ResponseOut:
         """The need's agency (or staff) replies to a response; the firm is mailed."""
         need = await needs.get_own(viewer, need_id)
-        return response_out(await responses.reply(viewer, need, response_id, data))
+        return await one_out(responses, await responses.reply(viewer, need, response_id, data))
 
 
 ROUTES = [NeedResponseController]

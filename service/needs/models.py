@@ -77,8 +77,8 @@ MAX_REPLY_MESSAGE = 1000
 
 class NeedResponse(UUIDPrimaryKey, Timestamps, Base):
     """A firm's interest in a need (관심 표명): a short message, optionally a file link and a proposed meeting
-    time; at most one live (not withdrawn) response per need and firm. The agency's latest reply is on the
-    response (the API's `reply`); every reply is a `NeedResponseReply`."""
+    time; at most one live (not withdrawn) response per need and firm. The agency's replies are
+    `NeedResponseReply` rows (the API's `reply` is the latest of them)."""
 
     __tablename__ = "need_responses"
     __table_args__ = (
@@ -104,11 +104,6 @@ class NeedResponse(UUIDPrimaryKey, Timestamps, Base):
     file_url: Mapped[str | None] = mapped_column(String(500))
     proposed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reply: Mapped[str | None] = mapped_column(Text)
-    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    replied_by: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
-    )
 
 
 class NeedResponseReply(UUIDPrimaryKey, Base):

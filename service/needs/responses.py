@@ -223,12 +223,7 @@ class NeedResponseService:
         response = await self.session.get(NeedResponse, response_id)
         if response is None or response.need_id != need.id or response.withdrawn_at is not None:
             raise NotFound("No such response.")
-        response.reply = message
-        response.replied_at = now()
-        response.replied_by = actor.user_id
-        reply = NeedResponseReply(
-            response_id=response.id, message=message, created_by=actor.user_id, created_at=response.replied_at
-        )
+        reply = NeedResponseReply(response_id=response.id, message=message, created_by=actor.user_id, created_at=now())
         self.session.add(reply)
         await self.session.flush()
         await publish(self.session, NeedResponseReplied(response, need, reply))

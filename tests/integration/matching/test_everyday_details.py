@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import select
 
-from service.needs.models import NeedResponse, NeedResponseReply
+from service.needs.models import NeedResponseReply
 from tests.factories_notify import outbox
 from tests.integration.matching.test_need_responses import NEED, world
 from tests.integration.matching.test_pages import csrf, sign_in
@@ -85,7 +85,8 @@ async def test_every_agency_reply_is_kept_and_mailed(client, sessionmaker, setti
         ).all()
         assert kept == ["먼저 자료를 보내 주세요", "다음 주 화요일에 통화해요"]
         assert len(await outbox(session, "need-reply:")) == 2
-        assert await session.scalar(select(NeedResponse.reply).where(NeedResponse.id == uuid.UUID(rid))) == kept[-1]
+    listed = await client.get(f"/api/v1/needs/{need_id}/responses", headers=agency.headers)
+    assert [(r["reply"], r["replied_at"] is not None) for r in listed.json()] == [(kept[-1], True)]
     await sign_in(client, firm.email)
     page = (await client.get(f"/needs/{need_id}")).text
     assert "기관의 답변" in page and page.index("먼저 자료를") < page.index("다음 주 화요일")
