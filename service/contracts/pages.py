@@ -40,14 +40,12 @@ FIRST_LIST_YEAR = 2019
 AWAITING_SHOWN = 10  # the rest are one click away: the list filtered to reported contracts
 
 
-MAX_PARTY_WORDS = 100
+MAX_PARTY_CHARS = 100
 
 
 def _uuid_text(raw: str | None) -> str:
-    try:
-        return str(uuid.UUID(raw)) if raw else ""
-    except ValueError:
-        return ""
+    found = parse_ids([raw or ""])
+    return str(found[0]) if found else ""
 
 
 def list_filters(params: Any) -> dict[str, str]:
@@ -62,7 +60,7 @@ def list_filters(params: Any) -> dict[str, str]:
         "fair": _uuid_text(params.get("fair")),
         "agency": _uuid_text(params.get("agency")),
         "firm": _uuid_text(params.get("firm")),
-        "q": (params.get("q") or "").strip()[:MAX_PARTY_WORDS],
+        "q": (params.get("q") or "").strip()[:MAX_PARTY_CHARS],
     }
 
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.picker import word_condition
 from service.contracts.events import ContractChanged, ContractConfirmed, ContractReported
 from service.contracts.models import (
     MAX_AMOUNT_KRW,
@@ -59,10 +60,13 @@ def _visible(viewer: Principal) -> list[Any]:
     return [or_(Contract.agency_id == viewer.organization_id, Contract.firm_id == viewer.organization_id)]
 
 
+MAX_PARTY_WORDS = 10
+
+
 @dataclass(frozen=True)
 class ContractParties:
-    """Who a contract list is narrowed to: a fair, an agency, a firm, and `party`, words of either party's
-    name or its business number."""
+    """Who a contract list is narrowed to: a fair, an agency, a firm, and `party`, words found in either
+    party's name, business number or district."""
 
     fair_id: uuid.UUID | None = None
     agency_id: uuid.UUID | None = None
@@ -76,14 +80,9 @@ class ContractParties:
             (Contract.firm_id, self.firm_id),
         )
         out: list[Any] = [column == value for column, value in chosen if value is not None]
-        words = self.party.strip()
-        if words:
-            digits = "".join(ch for ch in words if ch.isdigit())
-            like = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            match: ColumnElement[bool] = Organization.name.ilike(like)
-            if len(digits) >= 3 and len(digits) == len(words.replace("-", "")):
-                match = or_(match, Organization.business_number.like(f"%{digits}%"))
-            named = select(Organization.id).where(match)
+        words = self.party.split()[:MAX_PARTY_WORDS]
+        if words:  # every word in the name, business number or district, as the organization pickers read it
+            named = select(Organization.id).where(and_(*(word_condition(w) for w in words)))
             out.append(or_(Contract.agency_id.in_(named), Contract.firm_id.in_(named)))
         return out
 
