@@ -457,6 +457,11 @@ def _outcome_form(form: Any) -> tuple[str, str | None, FieldErrors]:
     return outcome, rating, errors
 
 
+
+def _back_to_row(meeting: Meeting, done: str) -> Response[Any]:
+    """The agenda after an action on a meeting: its row in view, with the message naming it."""
+    return redirect(f"/fairs/{meeting.fair_id}/agenda?done={done}&meeting={meeting.id}#meeting-{meeting.id}")
+
 class FairPages(Controller):
     path = "/fairs"
     tags = ["pages"]
@@ -889,7 +894,7 @@ class MeetingPages(Controller):
         booking: NamedDependency[BookingService],
     ) -> Response[Any]:
         meeting = await booking.cancel(viewer, meeting_id)
-        return redirect(f"/fairs/{meeting.fair_id}/agenda?done=cancelled&meeting={meeting.id}#meeting-{meeting.id}")
+        return _back_to_row(meeting, "cancelled")
 
     @get("/{meeting_id:uuid}/move")
     async def confirm_move(
@@ -929,7 +934,7 @@ class MeetingPages(Controller):
     ) -> Response[Any]:
         start = _move_start(FormReader(await request.form(), FieldErrors()).text("start"))
         meeting = await booking.move(viewer, meeting_id, start)
-        return redirect(f"/fairs/{meeting.fair_id}/agenda?done=moved&meeting={meeting.id}#meeting-{meeting.id}")
+        return _back_to_row(meeting, "moved")
 
     @post("/{meeting_id:uuid}/outcome")
     async def record_outcome(
@@ -947,7 +952,7 @@ class MeetingPages(Controller):
         async def save() -> Response[Any]:
             errors.raise_if_any()
             meeting = await booking.record_outcome(viewer, meeting_id, outcome, rating)
-            return redirect(f"/fairs/{meeting.fair_id}/agenda?done=rated&meeting={meeting.id}#meeting-{meeting.id}")
+            return _back_to_row(meeting, "rated")
 
         async def rerender(exc: DomainError) -> Response[Any]:
             meeting = await booking.visible_meeting(viewer, meeting_id)
