@@ -61,6 +61,10 @@ class ConsultationStatus(enum.StrEnum):
 
 
 OPEN_STATUSES = (ConsultationStatus.REQUESTED, ConsultationStatus.PROPOSED)
+# still to happen: may be confirmed (or moved) and cancelled
+CHANGEABLE = (ConsultationStatus.REQUESTED, ConsultationStatus.PROPOSED, ConsultationStatus.CONFIRMED)
+# staff record it held or not shown, and keep notes
+RECORDABLE = (ConsultationStatus.CONFIRMED, ConsultationStatus.HELD, ConsultationStatus.NO_SHOW)
 LIVE = "status IN ('confirmed', 'held')"
 
 
@@ -164,3 +168,16 @@ class Consultation(UUIDPrimaryKey, Timestamps, Base):
     follow_up_on: Mapped[date | None] = mapped_column(Date)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
+    # What may be done with it now: asked by the service's rules and by its page alike.
+    @property
+    def is_changeable(self) -> bool:
+        return self.status in CHANGEABLE
+
+    @property
+    def is_recordable(self) -> bool:
+        return self.status in RECORDABLE
+
+    @property
+    def awaits_rating(self) -> bool:
+        return self.status == ConsultationStatus.HELD and self.rating is None

@@ -45,8 +45,6 @@ from service.registry.models import Organization
 EXCLUSION_VIOLATION = "23P01"
 MAX_LENGTH = timedelta(hours=4)
 MIN_LENGTH = timedelta(minutes=10)
-RECORDABLE = (ConsultationStatus.CONFIRMED, ConsultationStatus.HELD, ConsultationStatus.NO_SHOW)
-CANCELLABLE = (ConsultationStatus.REQUESTED, ConsultationStatus.PROPOSED, ConsultationStatus.CONFIRMED)
 
 
 class StaffBusy(Conflict):
@@ -256,7 +254,7 @@ class ConsultationService:
 
     async def cancel(self, viewer: Principal, consultation: Consultation) -> Consultation:
         """The requester or staff cancel an open or confirmed consultation (before its start)."""
-        if consultation.status not in CANCELLABLE:
+        if not consultation.is_changeable:
             raise Conflict("This consultation can no longer be cancelled.", extra={"rule": "status"})
         if consultation.starts_at is not None and consultation.starts_at <= now() and not viewer.is_staff:
             raise Conflict("The consultation has started.", extra={"rule": "started"})
@@ -273,7 +271,7 @@ class ConsultationService:
 
     async def confirm(self, viewer: Principal, consultation: Consultation, patch: ConsultationPatch) -> Consultation:
         """Staff fix the time (a new one for an already confirmed consultation moves it)."""
-        if consultation.status not in CANCELLABLE:
+        if not consultation.is_changeable:
             raise Conflict("Only an open or confirmed consultation gets a time.", extra={"rule": "status"})
         if patch.start is None or patch.end is None:
             raise ValidationFailed.single("start" if patch.start is None else "end", "required")
@@ -318,7 +316,7 @@ class ConsultationService:
         """Staff mark it held or not shown (once it started) and keep notes, outcome and a follow-up date."""
         errors = FieldErrors()
         if patch.status in (ConsultationStatus.HELD, ConsultationStatus.NO_SHOW):
-            if consultation.status not in RECORDABLE:
+            if not consultation.is_recordable:
                 raise Conflict("Only a confirmed consultation is held.", extra={"rule": "status"})
             assert consultation.starts_at is not None
             if consultation.starts_at > now():
