@@ -58,6 +58,13 @@ class Member:
     joined_at: datetime | None
 
 
+def sole_admin(members: list[Member]) -> uuid.UUID | None:
+    """The organization's only admin, whom neither a demotion nor a removal may touch (MemberService
+    refuses both under the organization's lock); None when there are several."""
+    admins = [m.user_id for m in members if m.role == MemberRole.ADMIN.value]
+    return admins[0] if len(admins) == 1 else None
+
+
 def invitation_state(invitation: Invitation, moment: datetime) -> str:
     """open | expired | accepted | revoked."""
     if invitation.accepted_at is not None:

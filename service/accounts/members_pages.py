@@ -12,7 +12,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.auth import session_cookie
-from service.accounts.members import MemberService, invitation_state
+from service.accounts.members import MemberService, invitation_state, sole_admin
 from service.accounts.models import Invitation
 from service.accounts.service import AccountService, account_service
 from service.config import Settings
@@ -43,10 +43,11 @@ async def members_page(
     invitations = list(await members.invitations(viewer, organization_id)) if admin else []
     history = readable_history(await members.history(viewer, organization_id), current_locale()) if admin else []
     notice = request.query_params.get("done")
+    people = await members.members(viewer, organization_id)
     context.setdefault("values", {"role": "member"})
     return render(
         request, "accounts/members.html", status_code=status_code, org=org, admin=admin,
-        members=await members.members(viewer, organization_id), invitations=invitations,
+        members=people, sole_admin=sole_admin(people), invitations=invitations,
         states={i.id: invitation_state(i, now()) for i in invitations}, history=history,
         notice=notice if notice in NOTICES else None, **context,
     )  # fmt: skip

@@ -457,10 +457,10 @@ def _outcome_form(form: Any) -> tuple[str, str | None, FieldErrors]:
     return outcome, rating, errors
 
 
-
 def _back_to_row(meeting: Meeting, done: str) -> Response[Any]:
     """The agenda after an action on a meeting: its row in view, with the message naming it."""
     return redirect(f"/fairs/{meeting.fair_id}/agenda?done={done}&meeting={meeting.id}#meeting-{meeting.id}")
+
 
 class FairPages(Controller):
     path = "/fairs"
