@@ -76,11 +76,6 @@ def figure(code: str, value: int | None, locale: str) -> str:
     return f"{format_number(value, locale)}{ko if locale == 'ko' else en}"
 
 
-async def consultations_held(session: AsyncSession, year: int) -> dict[int, int]:
-    """Consultations held by month, from the consultations domain (listed before this one)."""
-    return await held_per_month(session, year)
-
-
 class ProgramReportService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -121,7 +116,7 @@ class ProgramReportService:
         targets = await self.targets(year)
         sessions, attendees = await repo.sessions_held(self.session, year, now())
         monthly = {
-            "daily_consultation": await consultations_held(self.session, year),
+            "daily_consultation": await held_per_month(self.session, year),
             "briefing": sessions,
             "matching_contract": await repo.contracts_by_month(self.session, year, ContractChannel.MATCHING_CONTRACT),
             "proposal_contract": await repo.contracts_by_month(self.session, year, ContractChannel.PROPOSAL),
