@@ -90,8 +90,8 @@ async def seed(url: str) -> tuple[uuid.UUID, list[uuid.UUID], list[str]]:
             users.append((user, f"firm{i}@bench.kr", firm))
             token_rows.append((uuid.uuid4(), user, hashlib.sha256(raw.encode()).digest()))
         await conn.executemany(
-            "INSERT INTO users (id, email, password_hash, name, role, organization_id) "
-            "VALUES ($1, $2, 'x', '대표', 'firm', $3)",
+            "INSERT INTO users (id, email, password_hash, name, role, organization_id, member_role) "
+            "VALUES ($1, $2, 'x', '대표', 'firm', $3, 'admin')",
             users,
         )
         await conn.executemany(

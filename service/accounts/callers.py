@@ -4,10 +4,12 @@ PostgreSQL LISTEN/NOTIFY.
 Every signed-in request needs its caller (token hash → user, role, organization status). The lookup
 is one statement in autocommit on a pool connection (the driver's SQL, kept prepared per
 connection; no ORM session, no transaction). Its result is kept for `TTL_SECONDS` at most.
+The same statement reads the caller's account as `GET /api/v1/me` shows it (the user's mail
+preferences, the organization's profile), so that request costs no further round trip (`account`).
 
-What keeps the cache honest, across instances: triggers (migration 021) send a notification on the
-channel `auth_changed` whenever a token is revoked or deleted, or a user's or organization's fields
-the caller carries change (whichever code path does it, including plain SQL). Each process listens
+What keeps the cache honest, across instances: triggers (migrations 022 and 024) send a notification
+on the channel `auth_changed` whenever a token is revoked or deleted, or a user's or organization's
+fields the caller carries change (whichever code path does it, including plain SQL). Each process listens
 on one dedicated connection and drops its whole cache on any notification. A cache hit is only
 trusted after a *barrier*: a `SELECT 1` on the listening connection sent after the request arrived.
 PostgreSQL delivers every notification committed before that statement ahead of its answer, so a
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +34,8 @@ from service.accounts.service import hash_token
 from service.db.engine import connect_raw
 from service.identity.principal import Principal
 from service.lib.clock import now
+from service.lib.errors import Unauthorized
+from service.registry.models import AgencyType, Organization, OrganizationKind, OrganizationStatus
 
 log = logging.getLogger("service.accounts.callers")
 
@@ -39,14 +44,87 @@ TTL_SECONDS = 5.0
 MAX_ENTRIES = 50_000
 BARRIER_TIMEOUT_SECONDS = 2.0
 
-CALLER_SQL = """
-SELECT t.id, t.expires_at, u.id, u.email, u.name, u.role::text, u.organization_id, u.locale,
-       o.kind::text, o.status::text, o.name
+# The user and organization columns after the token's: the Principal's first, then the account's.
+ACCOUNT_COLUMNS = """
+       u.id, u.email, u.name, u.role::text, u.organization_id, u.locale, o.kind::text, o.status::text, o.name,
+       u.mail_reminders, u.mail_followups, u.mail_digest,
+       o.id, o.status_reason, o.district, o.region_name, o.phone, o.email, o.agency_type::text,
+       o.annual_target_krw, o.business_number, o.firm_types, o.certification_number, o.certified_until,
+       o.category_codes, o.capacity_krw, o.employees, o.vulnerable_employee_ratio, o.description,
+       o.keywords, o.website, o.created_at
+"""
+
+CALLER_SQL = f"""
+SELECT t.id, t.expires_at, {ACCOUNT_COLUMNS}
   FROM auth_tokens t
   JOIN users u ON u.id = t.user_id
   LEFT JOIN organizations o ON o.id = u.organization_id
  WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.is_active
 """
+
+ACCOUNT_SQL = f"""
+SELECT {ACCOUNT_COLUMNS}
+  FROM users u
+  LEFT JOIN organizations o ON o.id = u.organization_id
+ WHERE u.id = $1 AND u.is_active
+"""
+
+ORGANIZATION_FIELDS = (
+    "id",
+    "status_reason",
+    "district",
+    "region_name",
+    "phone",
+    "email",
+    "agency_type",
+    "annual_target_krw",
+    "business_number",
+    "firm_types",
+    "certification_number",
+    "certified_until",
+    "category_codes",
+    "capacity_krw",
+    "employees",
+    "vulnerable_employee_ratio",
+    "description",
+    "keywords",
+    "website",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class CallerAccount:
+    """The caller's account as `GET /api/v1/me` shows it; `organization` is a detached copy, for
+    reading only."""
+
+    user_id: uuid.UUID
+    email: str
+    name: str
+    role: str
+    organization_id: uuid.UUID | None
+    locale: str
+    mail_reminders: bool
+    mail_followups: bool
+    mail_digest: bool
+    organization: Organization | None
+
+
+def account_from_row(row: Any) -> CallerAccount:
+    """The account from the ACCOUNT_COLUMNS part of a row (without the token's two columns)."""
+    user_id, email, name, role, org_id, locale, kind, status, org_name, reminders, followups, digest = row[:12]
+    organization = None
+    if row[12] is not None:
+        fields: dict[str, Any] = dict(zip(ORGANIZATION_FIELDS, row[12:], strict=True))
+        agency_type = fields.pop("agency_type")
+        organization = Organization(
+            kind=OrganizationKind(kind),
+            status=OrganizationStatus(status),
+            name=org_name,
+            agency_type=AgencyType(agency_type) if agency_type else None,
+            **fields,
+        )
+    return CallerAccount(user_id, email, name, role, org_id, locale, reminders, followups, digest, organization)
 
 
 @dataclass(frozen=True)
@@ -54,10 +132,11 @@ class Entry:
     principal: Principal
     expires_at: datetime
     cached_at: float
+    row: Any  # the whole row, the account's columns included
 
 
 def principal_from_row(row: Any) -> tuple[Principal, datetime]:
-    token_id, expires_at, user_id, email, name, role, org_id, locale, kind, status, org_name = row
+    token_id, expires_at, user_id, email, name, role, org_id, locale, kind, status, org_name = row[:11]
     principal = Principal(
         user_id=user_id,
         email=email,
@@ -113,6 +192,7 @@ class CallerCache:
         self.database_url = database_url
         self.ttl = ttl
         self.entries: dict[bytes, Entry] = {}
+        self.by_token: dict[uuid.UUID, Entry] = {}  # the same entries, by the token's id
         self.listener: asyncpg.Connection | None = None
         self.barrier: Barrier | None = None
         self.reconnect: asyncio.Task[None] | None = None
@@ -139,6 +219,7 @@ class CallerCache:
     def drop(self) -> None:
         self.generation += 1
         self.entries.clear()
+        self.by_token.clear()
 
     def on_notify(self, *_: Any) -> None:
         self.drop()
@@ -198,8 +279,22 @@ class CallerCache:
         if listening and self.barrier is not None and generation == self.generation:
             if len(self.entries) >= MAX_ENTRIES:
                 self.entries.clear()
-            self.entries[key] = Entry(principal, expires_at, started)
+                self.by_token.clear()
+            self.entries[key] = self.by_token[principal.token_id] = Entry(principal, expires_at, started, row)
         return principal
+
+    async def account(self, caller: Principal) -> CallerAccount:
+        """The caller's account: from the entry that identified this very caller while it is still
+        cached (no notification since: it is as fresh as the caller check of this request), else one
+        statement. Unauthorized when the user is gone or deactivated."""
+        entry = self.by_token.get(caller.token_id)
+        if entry is not None and entry.principal is caller:
+            return account_from_row(entry.row[2:])
+        async with self.reader.connect() as conn:
+            row = (await conn.exec_driver_sql(ACCOUNT_SQL, (caller.user_id,))).first()
+        if row is None:
+            raise Unauthorized("Sign in first.")
+        return account_from_row(row)
 
     async def fetch(self, key: bytes) -> Any:
         # The driver's SQL through SQLAlchemy: nothing to compile, the adapter keeps it prepared per

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,14 @@ from service.lib.events import publish
 MAIL_KINDS = {"reminders": "mail_reminders", "followups": "mail_followups", "digest": "mail_digest"}
 
 
+class MailSwitches(Protocol):
+    """What holds a user's switches: the user, or the cached caller's account."""
+
+    mail_reminders: bool
+    mail_followups: bool
+    mail_digest: bool
+
+
 @dataclass(frozen=True)
 class MailPreferences:
     reminders: bool = True
@@ -29,7 +37,7 @@ class MailPreferences:
     digest: bool = True
 
     @classmethod
-    def of(cls, user: User) -> MailPreferences:
+    def of(cls, user: MailSwitches) -> MailPreferences:
         return cls(reminders=user.mail_reminders, followups=user.mail_followups, digest=user.mail_digest)
 
     def as_dict(self) -> dict[str, bool]:

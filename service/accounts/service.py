@@ -173,13 +173,6 @@ class AccountService:
         token, user = row
         return principal_of(user, token.id)
 
-    async def read_user(self, user_id: uuid.UUID) -> User:
-        """For a request that only reads (GET /me): when nothing has begun a transaction yet, the
-        read runs in autocommit, one round trip instead of BEGIN, SELECT and COMMIT."""
-        if not self.session.in_transaction():
-            await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        return await self.get_user(user_id)
-
     async def get_user(self, user_id: uuid.UUID) -> User:
         user = await self.session.get(User, user_id)
         if user is None:

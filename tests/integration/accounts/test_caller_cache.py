@@ -98,3 +98,40 @@ class TestCallerCache:
             await asyncio.sleep(0.1)
         assert callers.listener is not None and callers.listener.get_server_pid() != pid
         await cached_me(client, fresh.headers)
+
+    async def test_me_reads_the_account_with_the_caller_and_shows_every_change_at_once(
+        self, client, second, database_url
+    ):
+        """GET /me answers from the cached caller's account (no round trip of its own), and an edit of
+        the organization's profile or of the user's mail switches on any path shows on every instance."""
+        account = await register(client, agency_payload())
+        await cached_me(second, account.headers)
+        me = (await second.get("/api/v1/me", headers=account.headers)).json()
+        assert me["organization"]["name"] and me["mail_preferences"]["digest"] is True
+        callers = second.app.state.callers
+        statements = 0
+
+        def count(*_: object) -> None:
+            nonlocal statements
+            statements += 1
+
+        from sqlalchemy import event
+
+        event.listen(callers.reader.sync_engine, "before_cursor_execute", count)
+        try:
+            assert (await second.get("/api/v1/me", headers=account.headers)).status_code == 200
+        finally:
+            event.remove(callers.reader.sync_engine, "before_cursor_execute", count)
+        assert statements == 0  # caller and account from the cache
+
+        await sql(database_url, "UPDATE organizations SET phone = '02-2133-0000', annual_target_krw = 5000")
+        org = (await second.get("/api/v1/me", headers=account.headers)).json()["organization"]
+        assert (org["phone"], org["annual_target_krw"]) == ("02-2133-0000", 5000)
+        patched = await client.patch(
+            "/api/v1/me", json={"mail_preferences": {"digest": False}}, headers=account.headers
+        )
+        assert patched.status_code == 200
+        assert (await second.get("/api/v1/me", headers=account.headers)).json()["mail_preferences"]["digest"] is False
+        # a counter nobody caches stays silent: the cache keeps serving
+        await sql(database_url, "UPDATE organizations SET confirmed_contracts = confirmed_contracts + 1")
+        await cached_me(second, account.headers)
