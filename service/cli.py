@@ -62,7 +62,7 @@ def _uvicorn_options(host: str, port: int) -> dict[str, Any]:
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": ",".join(trusted) or None,
         "log_config": log_config(),  # JSON lines with the request id, applied in every worker
-        "access_log": False,  # RequestIdMiddleware writes the access line, with the request id
+        "access_log": False,  # EdgeMiddleware writes the access line, with the request id
         # uvicorn kills a worker that does not answer its health check within this many seconds; a
         # worker importing the application on a busy machine took 13 s (uvicorn's default is 5), so
         # `serve --workers 2` killed and respawned its workers for ever.

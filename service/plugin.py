@@ -29,7 +29,7 @@ from service.lib import i18n
 from service.lib.csrf import SessionCsrfMiddleware
 from service.lib.deps import DEPENDENCIES
 from service.lib.idempotency import IdempotencyMiddleware, form_token
-from service.lib.observability import MetricsController, RequestIdMiddleware, ensure_request_id, metrics_config
+from service.lib.observability import ACCESS_LINES, EdgeMiddleware, MetricsController, ensure_request_id
 from service.lib.openapi import document_idempotency, document_problem_responses
 from service.lib.request_limits import JsonBodyGuardMiddleware
 from service.lib.web import (
@@ -114,9 +114,8 @@ class AppPlugin(InitPluginProtocol):
             title="procure-match API", version="1.0.0", path="/schema", render_plugins=[ScalarRenderPlugin()]
         )
         app_config.middleware = [
-            RequestIdMiddleware(),
+            EdgeMiddleware,
             JsonBodyGuardMiddleware(),
-            metrics_config().middleware,
             AuthMiddleware(callers, settings, sessionmaker),
             # after AuthMiddleware: a signed-in caller's token is bound to their session
             SessionCsrfMiddleware(settings.auth.secret_key, secure_cookie=settings.app.secure_cookies),
@@ -156,6 +155,7 @@ class AppPlugin(InitPluginProtocol):
             yield
         finally:
             await app.state.callers.close()
+            ACCESS_LINES.flush()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await app.state.engine.dispose()

@@ -1,16 +1,19 @@
 """Observability at the edge: a request id on every request and log line, JSON logs, Prometheus metrics.
 
-- `RequestIdMiddleware` accepts a sane `X-Request-ID` from the proxy (or makes one), returns it on the
-  response, keeps it in a context variable for the duration of the request and writes one access line.
+- `EdgeMiddleware` accepts a sane `X-Request-ID` from the proxy (or makes one), returns it on the
+  response, keeps it in a context variable for the duration of the request, counts the request in the
+  metrics and writes one access line (`AccessLines`: batched to the writer thread).
 - `JsonFormatter` renders every log record (ours, SQLAlchemy's slow-query warning, uvicorn's) as one JSON
   object per line with the current request id, so a proxy log, an app log and a slow query can be joined.
-- `metrics_config()` / `MetricsController`: Litestar's Prometheus plugin at `/metrics`, paths grouped by
-  route template so ids in URLs do not explode the label cardinality; served only to the addresses in
+- `MetricsController`: Litestar's Prometheus controller at `/metrics` (the metrics are counted by
+  `EdgeMiddleware` under the names Litestar's middleware used), paths grouped by route template so ids
+  in URLs do not explode the label cardinality; served only to the addresses in
   METRICS_ALLOW_IPS (loopback by default) or with `Authorization: Bearer <METRICS_TOKEN>`, 404 to others.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import logging
@@ -27,14 +30,15 @@ from secrets import compare_digest
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.exceptions import NotFoundException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import ASGIMiddleware
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import Counter, Gauge, Histogram
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_HEADER_RAW = REQUEST_ID_HEADER.lower().encode()
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 # What we accept from a client or proxy: short, printable, no spaces or quotes (it ends up in logs).
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -69,6 +73,8 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request_id, extras, exception."""
 
     def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, "preformatted", False):  # access lines, rendered by AccessLines
+            return str(record.msg)
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
@@ -163,12 +169,90 @@ def log_config(fmt: str | None = None, level: str | None = None) -> dict[str, An
     }
 
 
-class RequestIdMiddleware(ASGIMiddleware):
-    """Outermost middleware: request id in, request id out, one access log line per request."""
+METRIC_LABELS = ("method", "path", "status_code", "app_name")
+APP_NAME = "procure-match"
+REQUESTS = Counter("procmatch_requests_total", "Total requests", METRIC_LABELS)
+ERRORS = Counter("procmatch_requests_error_total", "Total errors in requests", METRIC_LABELS)
+DURATION = Histogram("procmatch_request_duration_seconds", "Request duration, in seconds", METRIC_LABELS)
+IN_PROGRESS = Gauge(
+    "procmatch_requests_in_progress",
+    "Total requests currently in progress",
+    METRIC_LABELS,
+    multiprocess_mode="livesum",
+)
+UNMEASURED = ("/metrics", "/static/")  # path prefixes kept out of the metrics
 
-    scopes = ("http",)  # type: ignore[assignment]
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+class AccessLines:
+    """The access lines of one process, handed to the log's writer thread in batches.
+
+    Handing each line to the thread (a LogRecord, a queue put, a thread wake-up fighting the event
+    loop for the GIL) cost a third of an empty request's time. When the log is the default JSON to
+    stderr (`log_config`), a line is rendered here, in the same shape `JsonFormatter` gives, and the
+    lines of up to `BATCH_SECONDS` go to the thread as one write. Any other logging set-up (text
+    format, a test's capture) gets each line through `logging` as before.
+    """
+
+    BATCH_SECONDS = 0.05
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+
+    def add(self, request_id: str, entry: dict[str, Any]) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        writer = json_writer()
+        message = f"{entry['method']} {entry['path']} {entry['status']}"
+        if writer is None:
+            access_log.info("%s", message, extra=entry)
+            return
+        line = {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": "INFO",
+            "logger": access_log.name,
+            "message": message,
+            "request_id": request_id,
+            **entry,
+        }
+        self.pending.append(json.dumps(line, ensure_ascii=False))
+        if len(self.pending) == 1:
+            asyncio.get_running_loop().call_later(self.BATCH_SECONDS, self.flush)
+
+    def flush(self) -> None:
+        """Hand what is pending to the writer thread (also at shutdown)."""
+        lines, self.pending = self.pending, []
+        writer = json_writer()
+        if lines and writer is not None:
+            record = logging.LogRecord(access_log.name, logging.INFO, __file__, 0, "\n".join(lines), None, None)
+            record.preformatted = True
+            writer.enqueue(record)
+
+
+def json_writer() -> BackgroundStreamHandler | None:
+    """The root logger's background JSON handler, when `log_config` set one up."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, BackgroundStreamHandler) and isinstance(handler.target.formatter, JsonFormatter):
+            return handler
+    return None
+
+
+ACCESS_LINES = AccessLines()
+
+
+class EdgeMiddleware:
+    """Outermost middleware, one plain ASGI layer for three jobs: the request id (in, out, and in a
+    context variable for every log line of the request), the Prometheus metrics (paths grouped by
+    route template) and one access line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self.gauges: dict[tuple[str, str], Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
         incoming = None
         for key, value in scope.get("headers", []):
             if key == b"x-request-id":
@@ -181,31 +265,52 @@ class RequestIdMiddleware(ASGIMiddleware):
         started = time.perf_counter()
         status = 500
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_status(message: Message) -> None:
+            # the X-Request-ID header is added by `ensure_request_id` (before_send), from the context
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
+        method: str = scope.get("method", "-")
+        path = scope["path"]
+        measured = not path.startswith(UNMEASURED)
+        template = scope.get("path_template", path)
+        gauge = self.gauge(method, template) if measured else None
+        if gauge is not None:
+            gauge.inc()
         try:
-            await next_app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_status)
         finally:
-            access_log.info(
-                "%s %s %d",
-                scope.get("method", "-"),
-                scope["path"],
-                status,
-                extra={
-                    "method": scope.get("method"),
-                    "path": scope["path"],
-                    "status": status,
-                    # the address the throttles count: the peer, or what a trusted proxy forwarded
-                    "client": (scope.get("client") or ("-",))[0],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
+            duration = time.perf_counter() - started
+            if gauge is not None:
+                gauge.dec()
+                self.observe(method, template, status, duration)
+            # the client: the peer, or what a trusted proxy forwarded (the address the throttles count)
+            client = (scope.get("client") or ("-",))[0]
+            entry = {"method": method, "path": path, "status": status, "client": client}
+            ACCESS_LINES.add(request_id, {**entry, "duration_ms": round(duration * 1000, 1)})
             _request_id.reset(token)
+
+    def gauge(self, method: str, template: str) -> Any:
+        key = (method, template)
+        child = self.gauges.get(key)
+        if child is None:
+            child = self.gauges[key] = IN_PROGRESS.labels(method, template, 200, APP_NAME)
+        return child
+
+    def observe(self, method: str, template: str, status: int, duration: float) -> None:
+        key = (method, template, status)
+        children = self.children.get(key)
+        if children is None:
+            labels = (method, template, status, APP_NAME)
+            children = self.children[key] = (REQUESTS.labels(*labels), DURATION.labels(*labels))
+            if status >= 500:
+                ERRORS.labels(*labels).inc()
+        elif status >= 500:
+            ERRORS.labels(method, template, status, APP_NAME).inc()
+        children[0].inc()
+        children[1].observe(duration)
 
 
 def may_read_metrics(client_host: str | None, authorization: str, allowed: tuple[str, ...], token: str | None) -> bool:
@@ -236,18 +341,13 @@ class MetricsController(PrometheusController):
     guards = [requires_metrics_access]
 
 
-def metrics_config() -> PrometheusConfig:
-    return PrometheusConfig(
-        app_name="procure-match",
-        prefix="procmatch",
-        group_path=True,
-        exclude=["^/metrics", "^/static/"],
-    )
-
-
 async def ensure_request_id(message: Message, scope: Scope) -> None:
-    """A `before_send` hook for what the middleware never sees (404/405 answered by the router)."""
+    """A `before_send` hook: the request id on every response (EdgeMiddleware keeps it in the
+    context; for 404/405 answered by the router, which no middleware sees, a fresh one)."""
     if message["type"] == "http.response.start":
-        headers = MutableScopeHeaders.from_message(message)
-        if REQUEST_ID_HEADER not in headers:
-            headers[REQUEST_ID_HEADER] = _request_id.get() or new_request_id(None)
+        headers = message.get("headers")
+        name = REQUEST_ID_HEADER_RAW
+        if not isinstance(headers, list):
+            headers = message["headers"] = list(headers or ())  # type: ignore[typeddict-unknown-key]
+        if not any(pair[0] == name for pair in headers):
+            headers.append((name, (_request_id.get() or new_request_id(None)).encode()))

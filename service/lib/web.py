@@ -159,19 +159,33 @@ def security_headers(https: bool) -> Callable[[Message, Scope], Awaitable[None]]
     the hook also covers 404/405 pages answered by the router itself.
     """
 
+    common = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+    ]
+    if https:
+        common.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    with_policy = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()), *common]
+
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        if not scope["path"].startswith("/schema"):  # the API docs page loads its own scripts
-            headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "same-origin"
-        if https:
-            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        # the API docs page loads its own scripts: no policy of ours there
+        added = common if scope["path"].startswith("/schema") else with_policy
+        set_raw_headers(message, added)
 
     return add_headers
+
+
+def set_raw_headers(message: Message, added: list[tuple[bytes, bytes]]) -> None:
+    """Set `added` (lower-case names) on a response start, replacing same-named headers: one pass
+    over the raw list (MutableScopeHeaders searches the whole list once per header)."""
+    names = {name for name, _ in added}
+    raw: Any = message.get("headers", ())
+    headers = [pair for pair in raw if bytes(pair[0]).lower() not in names]
+    headers.extend(added)
+    message["headers"] = headers  # type: ignore[typeddict-unknown-key]
 
 
 def _allowed_methods(app: Any) -> dict[str, str]:
