@@ -153,33 +153,46 @@ def principal_from_row(row: Any) -> tuple[Principal, datetime]:
 
 
 class Barrier:
-    """`wait()` returns once a `SELECT 1`, sent on `conn` after the call, has been answered."""
+    """`wait()` returns once a `SELECT 1`, sent on `conn` after the call, has been answered.
+
+    Each waiter has its own future (a request that is cancelled cancels only its own), settled by
+    the round that follows its call; one timeout per round, not one per waiter.
+    """
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
-        self.next: asyncio.Future[None] | None = None
+        self.waiters: list[asyncio.Future[None]] | None = None  # the next round's
         self.running = False
         self.task: asyncio.Task[None] | None = None  # held: the loop keeps only a weak reference
 
     async def wait(self) -> None:
-        if self.next is None:
-            self.next = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        if self.waiters is None:
+            self.waiters = [waiter]
             if not self.running:
                 self.running = True
-                self.task = asyncio.get_running_loop().create_task(self.run())
-        # a listening connection that stopped answering must not hold requests: they ask the database
-        await asyncio.wait_for(asyncio.shield(self.next), BARRIER_TIMEOUT_SECONDS)
+                self.task = loop.create_task(self.run())
+        else:
+            self.waiters.append(waiter)
+        await waiter
 
     async def run(self) -> None:
         try:
-            while self.next is not None:
-                waiting, self.next = self.next, None
+            while self.waiters is not None:
+                waiting, self.waiters = self.waiters, None
+                outcome: Exception | None = None
                 try:
-                    await self.conn.fetchval("SELECT 1")
+                    # a listening connection that stopped answering must not hold requests: they ask the database
+                    await asyncio.wait_for(self.conn.fetchval("SELECT 1"), BARRIER_TIMEOUT_SECONDS)
                 except Exception as exc:  # the waiters fall back to the database
-                    waiting.set_exception(exc)
-                else:
-                    waiting.set_result(None)
+                    outcome = exc
+                for waiter in waiting:
+                    if not waiter.done():
+                        if outcome is None:
+                            waiter.set_result(None)
+                        else:
+                            waiter.set_exception(outcome)
         finally:
             self.running = False
 
@@ -193,6 +206,7 @@ class CallerCache:
         self.ttl = ttl
         self.entries: dict[bytes, Entry] = {}
         self.by_token: dict[uuid.UUID, Entry] = {}  # the same entries, by the token's id
+        self.accounts: dict[uuid.UUID, tuple[Entry, CallerAccount]] = {}  # built from an entry's row
         self.listener: asyncpg.Connection | None = None
         self.barrier: Barrier | None = None
         self.reconnect: asyncio.Task[None] | None = None
@@ -220,6 +234,7 @@ class CallerCache:
         self.generation += 1
         self.entries.clear()
         self.by_token.clear()
+        self.accounts.clear()
 
     def on_notify(self, *_: Any) -> None:
         self.drop()
@@ -278,8 +293,7 @@ class CallerCache:
         # committed after the read notifies before or after this point, never unseen.
         if listening and self.barrier is not None and generation == self.generation:
             if len(self.entries) >= MAX_ENTRIES:
-                self.entries.clear()
-                self.by_token.clear()
+                self.drop()
             self.entries[key] = self.by_token[principal.token_id] = Entry(principal, expires_at, started, row)
         return principal
 
@@ -289,7 +303,12 @@ class CallerCache:
         statement. Unauthorized when the user is gone or deactivated."""
         entry = self.by_token.get(caller.token_id)
         if entry is not None and entry.principal is caller:
-            return account_from_row(entry.row[2:])
+            known = self.accounts.get(caller.token_id)
+            if known is not None and known[0] is entry:
+                return known[1]
+            account = account_from_row(entry.row[2:])
+            self.accounts[caller.token_id] = (entry, account)
+            return account
         async with self.reader.connect() as conn:
             row = (await conn.exec_driver_sql(ACCOUNT_SQL, (caller.user_id,))).first()
         if row is None:
