@@ -21,8 +21,9 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from service.accounts.models import User
 from service.config import Settings
@@ -155,22 +156,31 @@ class MeetingParties:
 
 
 async def meeting_parties(session: AsyncSession, meeting: Meeting) -> MeetingParties:
+    """Both organizations, the fair, the agency's room at the fair and the active users of both sides,
+    in one statement (one row per user; one row of NULL users when neither side has any)."""
+    agency_row, firm_row = aliased(Organization, name="agency"), aliased(Organization, name="firm")
     pair = (meeting.agency_id, meeting.firm_id)
-    organizations = {o.id: o for o in await session.scalars(select(Organization).where(Organization.id.in_(pair)))}
-    agency, firm = organizations[meeting.agency_id], organizations[meeting.firm_id]
-    fair = await session.get(Fair, meeting.fair_id) if meeting.fair_id else None
-    room_url = meeting.room_url
-    if room_url is None and meeting.fair_id is not None:
-        room_url = await session.scalar(
-            select(FairParticipant.room_url).where(
-                FairParticipant.fair_id == meeting.fair_id, FairParticipant.organization_id == meeting.agency_id
-            )
+    query = (
+        select(agency_row, firm_row, Fair, FairParticipant.room_url, User)
+        .select_from(agency_row)
+        .join(firm_row, firm_row.id == meeting.firm_id)
+        .outerjoin(Fair, Fair.id == meeting.fair_id)  # no fair: `IS NULL`, never true of a key
+        .outerjoin(
+            FairParticipant,
+            and_(FairParticipant.fair_id == Fair.id, FairParticipant.organization_id == agency_row.id),
         )
-    users = await session.scalars(
-        select(User).where(User.organization_id.in_(pair), User.is_active.is_(True)).order_by(User.email)
+        .outerjoin(User, and_(User.organization_id.in_(pair), User.is_active.is_(True)))
+        .where(agency_row.id == meeting.agency_id)
+        .order_by(User.email)
     )
+    rows = (await session.execute(query)).tuples().all()
+    if not rows:
+        raise LookupError(f"meeting {meeting.id} refers to a missing organization")
+    agency, firm, fair, fair_room, _ = rows[0]
+    users = [user for *_, user in rows if user is not None]
     people = [(u, agency, firm) if u.organization_id == agency.id else (u, firm, agency) for u in users]
     people.sort(key=lambda person: person[1].id != agency.id)  # stable: by email within each side
+    room_url = meeting.room_url if meeting.room_url is not None else fair_room
     return MeetingParties(fair, agency, firm, room_url, tuple(people))
 
 
