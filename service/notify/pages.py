@@ -71,8 +71,7 @@ class MailPages(Controller):
         message = await outbox.get(message_id)
         path = mailbox_path(settings, message.id)
         raw = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
-        files = [stored_attachment(a) for a in message.attachments]
-        attachments = [{"filename": f.filename, "content_type": f.content_type, "size": len(f.data)} for f in files]
+        attachments = [_listed(a) for a in message.attachments]
         return render(
             request,
             "notify/message.html",
@@ -100,6 +99,17 @@ class MailPages(Controller):
     ) -> Response[Any]:
         await outbox.cancel(message_id)
         return redirect("/staff/mail?done=cancel")
+
+
+def _listed(stored: dict[str, Any]) -> dict[str, Any]:
+    """An attachment as the message page lists it; one that cannot be rendered (the reason its row
+    failed) is listed with its name and an unknown size rather than failing the page."""
+    try:
+        data: bytes | None = stored_attachment(stored).data
+    except (KeyError, TypeError, ValueError):
+        data = None
+    size = len(data) if data is not None else "?"
+    return {"filename": stored.get("filename", "?"), "content_type": stored.get("content_type", "?"), "size": size}
 
 
 class NotificationPages(Controller):

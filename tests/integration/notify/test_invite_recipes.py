@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 import service.notify.service as notify_service
 from service.fairs.calendar import InviteData, meeting_invite
 from service.fairs.events import MeetingBooked
 from service.lib.events import publish
 from service.notify.dispatcher import drain
+from service.notify.models import OutboxMessage, OutboxStatus
 from service.notify.service import Attachment, Mail, enqueue_many, stored_attachment
 from tests.factories import create_staff
 from tests.factories_notify import meeting, outbox
@@ -90,3 +92,28 @@ async def test_the_staff_page_lists_both_forms_with_their_size(client, sessionma
     assert shown.status_code == 200 and f"invite.ics (text/calendar; method=REQUEST, {size} B)" in shown.text
     shown = await client.get(f"/staff/mail/{old.id}", headers=staff.headers)
     assert shown.status_code == 200 and "old.ics (text/calendar; method=REQUEST, 5 B)" in shown.text
+
+
+async def test_a_recipe_that_cannot_render_fails_its_row_at_once_and_the_page_still_shows_it(
+    client, sessionmaker, settings, smtp, smtp_settings
+):
+    staff = await create_staff(client, sessionmaker, settings)
+    async with sessionmaker.begin() as session:
+        m = await meeting(session)
+        await publish(session, MeetingBooked(m, None))
+        broken, intact = await outbox(session, f"meeting:{m.id.hex}:booked:")
+        recipe = {**broken.attachments[0]["invite"], "starts_at": "not a time"}
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == broken.id)
+            .values(attachments=[{**broken.attachments[0], "invite": recipe}])
+        )
+    await drain(sessionmaker, smtp_settings)
+    [sent] = smtp.inbox.messages
+    assert sent["To"] == intact.recipient and len(ics_parts(sent)) == 1
+    async with sessionmaker() as session:
+        failed = await session.get(OutboxMessage, broken.id)
+    assert failed is not None and failed.status == OutboxStatus.FAILED and failed.attempts == 1  # no retries
+    assert "ValueError" in (failed.last_error or "")
+    shown = await client.get(f"/staff/mail/{broken.id}", headers=staff.headers)
+    assert shown.status_code == 200 and "invite.ics (text/calendar; method=REQUEST, ? B)" in shown.text
