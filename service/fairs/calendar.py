@@ -4,8 +4,10 @@ Stable UID per meeting, SEQUENCE growing with each move, METHOD:REQUEST (CANCEL 
 cancelled), an Asia/Seoul VTIMEZONE, the online room as LOCATION and URL, both parties
 as attendees, the support center (MAIL_FROM) as organizer.
 
-`meeting_ics` is the one builder of a meeting's invite: the download and the mail
-attachment of one meeting carry the same event, so a calendar that imports both keeps one.
+`meeting_invite_data` is the one description of a meeting's invite: the download renders it at once
+(`meeting_ics`), the mails queue it as a recipe (`InviteData.as_json`) that the dispatcher renders
+when it sends them, so a calendar that imports both keeps one event. Rendering (icalendar) is the
+costly part; describing is cheap, which keeps it out of the booking transaction.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from service.accounts.models import User
 from service.config import Settings
@@ -36,6 +39,13 @@ class Attendee:
     name: str
     email: str
 
+    def as_json(self) -> dict[str, str]:
+        return {"name": self.name, "email": self.email}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Attendee:
+        return cls(name=str(value["name"]), email=str(value["email"]))
+
 
 @dataclass(frozen=True)
 class InviteData:
@@ -49,6 +59,43 @@ class InviteData:
     organizer: Attendee
     attendees: tuple[Attendee, ...]
     stamp: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON-safe and exact: `from_json(as_json())` renders the same bytes (datetimes keep their offset)."""
+        return {
+            "meeting_id": self.meeting_id.hex,
+            "sequence": self.sequence,
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "summary": self.summary,
+            "description": self.description,
+            "room_url": self.room_url,
+            "organizer": self.organizer.as_json(),
+            "attendees": [person.as_json() for person in self.attendees],
+            "stamp": self.stamp.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> InviteData:
+        return cls(
+            meeting_id=uuid.UUID(str(value["meeting_id"])),
+            sequence=int(value["sequence"]),
+            starts_at=_aware(value["starts_at"]),
+            ends_at=_aware(value["ends_at"]),
+            summary=str(value["summary"]),
+            description=str(value["description"]),
+            room_url=str(value["room_url"]) if value.get("room_url") is not None else None,
+            organizer=Attendee.from_json(value["organizer"]),
+            attendees=tuple(Attendee.from_json(person) for person in value["attendees"]),
+            stamp=_aware(value["stamp"]),
+        )
+
+
+def _aware(raw: Any) -> datetime:
+    moment = datetime.fromisoformat(str(raw))
+    if moment.tzinfo is None:
+        raise ValueError("an invite's times must carry their offset")
+    return moment
 
 
 @cache
@@ -109,22 +156,31 @@ class MeetingParties:
 
 
 async def meeting_parties(session: AsyncSession, meeting: Meeting) -> MeetingParties:
+    """Both organizations, the fair, the agency's room at the fair and the active users of both sides,
+    in one statement (one row per user; one row of NULL users when neither side has any)."""
+    agency_row, firm_row = aliased(Organization, name="agency"), aliased(Organization, name="firm")
     pair = (meeting.agency_id, meeting.firm_id)
-    organizations = {o.id: o for o in await session.scalars(select(Organization).where(Organization.id.in_(pair)))}
-    agency, firm = organizations[meeting.agency_id], organizations[meeting.firm_id]
-    fair = await session.get(Fair, meeting.fair_id) if meeting.fair_id else None
-    room_url = meeting.room_url
-    if room_url is None and meeting.fair_id is not None:
-        room_url = await session.scalar(
-            select(FairParticipant.room_url).where(
-                FairParticipant.fair_id == meeting.fair_id, FairParticipant.organization_id == meeting.agency_id
-            )
+    query = (
+        select(agency_row, firm_row, Fair, FairParticipant.room_url, User)
+        .select_from(agency_row)
+        .join(firm_row, firm_row.id == meeting.firm_id)
+        .outerjoin(Fair, Fair.id == meeting.fair_id)  # no fair: `IS NULL`, never true of a key
+        .outerjoin(
+            FairParticipant,
+            and_(FairParticipant.fair_id == Fair.id, FairParticipant.organization_id == agency_row.id),
         )
-    users = await session.scalars(
-        select(User).where(User.organization_id.in_(pair), User.is_active.is_(True)).order_by(User.email)
+        .outerjoin(User, and_(User.organization_id.in_(pair), User.is_active.is_(True)))
+        .where(agency_row.id == meeting.agency_id)
+        .order_by(User.email)
     )
+    rows = (await session.execute(query)).tuples().all()
+    if not rows:
+        raise LookupError(f"meeting {meeting.id} refers to a missing organization")
+    agency, firm, fair, fair_room, _ = rows[0]
+    users = [user for *_, user in rows if user is not None]
     people = [(u, agency, firm) if u.organization_id == agency.id else (u, firm, agency) for u in users]
     people.sort(key=lambda person: person[1].id != agency.id)  # stable: by email within each side
+    room_url = meeting.room_url if meeting.room_url is not None else fair_room
     return MeetingParties(fair, agency, firm, room_url, tuple(people))
 
 
@@ -132,11 +188,11 @@ def invite_method(meeting: Meeting) -> Literal["REQUEST", "CANCEL"]:
     return "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST"
 
 
-def meeting_ics(meeting: Meeting, parties: MeetingParties, settings: Settings) -> bytes:
-    """The meeting's invite (METHOD:CANCEL once it is cancelled), sent by the support center."""
+def meeting_invite_data(meeting: Meeting, parties: MeetingParties, settings: Settings) -> InviteData:
+    """What the meeting's invite says, stamped now: cheap (no icalendar), so mails can queue it."""
     center_name, center_email = parseaddr(settings.smtp.mail_from)
     description_lines = [parties.fair.name if parties.fair else "", parties.room_url or ""]
-    data = InviteData(
+    return InviteData(
         meeting_id=meeting.id,
         sequence=meeting.sequence,
         starts_at=meeting.starts_at,
@@ -148,4 +204,8 @@ def meeting_ics(meeting: Meeting, parties: MeetingParties, settings: Settings) -
         attendees=tuple(Attendee(f"{u.name} ({org.name})", u.email) for u, org, _ in parties.people),
         stamp=now(),
     )
-    return meeting_invite(data, invite_method(meeting))
+
+
+def meeting_ics(meeting: Meeting, parties: MeetingParties, settings: Settings) -> bytes:
+    """The meeting's invite (METHOD:CANCEL once it is cancelled), sent by the support center."""
+    return meeting_invite(meeting_invite_data(meeting, parties, settings), invite_method(meeting))

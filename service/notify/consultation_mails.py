@@ -20,10 +20,10 @@ from service.accounts.models import User
 from service.config import Settings
 from service.consultations.events import ConsultationCancelled, ConsultationConfirmed, ConsultationProposed
 from service.consultations.models import Consultation, ConsultationMode
-from service.fairs.calendar import Attendee, InviteData, meeting_invite
+from service.fairs.calendar import Attendee, InviteData
 from service.lib.clock import now
 from service.lib.events import subscribe
-from service.notify.service import Attachment, Mail, cancel_pending, enqueue_many
+from service.notify.service import InviteAttachment, Mail, cancel_pending, enqueue_many
 from service.registry.models import Organization
 
 REMINDER_BEFORE = timedelta(hours=24)
@@ -59,7 +59,10 @@ async def _people(session: AsyncSession, c: Consultation) -> tuple[Organization 
     return organization, users
 
 
-def _invite(c: Consultation, organization: Organization | None, users: list[User], settings: Settings) -> Attachment:
+def _invite(
+    c: Consultation, organization: Organization | None, users: list[User], settings: Settings
+) -> InviteAttachment:
+    """The consultation's invite as a recipe, rendered by the dispatcher when it sends the mails."""
     assert c.starts_at is not None and c.ends_at is not None  # noqa: PT018
     center_name, center_email = parseaddr(settings.smtp.mail_from)
     online = c.mode == ConsultationMode.ONLINE
@@ -75,12 +78,7 @@ def _invite(c: Consultation, organization: Organization | None, users: list[User
         attendees=tuple(Attendee(u.name, u.email) for u in users),
         stamp=now(),
     )
-    cancelled = c.status.value == "cancelled"
-    return Attachment(
-        filename="cancel.ics" if cancelled else "invite.ics",
-        content_type=f"text/calendar; method={'CANCEL' if cancelled else 'REQUEST'}",
-        data=meeting_invite(data, "CANCEL" if cancelled else "REQUEST"),
-    )
+    return InviteAttachment(data, "CANCEL" if c.status.value == "cancelled" else "REQUEST")
 
 
 def _context(c: Consultation, organization: Organization | None, user: User, settings: Settings) -> dict[str, Any]:
@@ -105,7 +103,7 @@ def _mails(
     settings: Settings,
     template: str,
     key: str,
-    attachments: tuple[Attachment, ...] = (),
+    attachments: tuple[InviteAttachment, ...] = (),
 ) -> list[Mail]:
     return [
         Mail(

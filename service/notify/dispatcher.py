@@ -11,7 +11,6 @@ so a resend after a crash is recognisable.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import os
 import random
@@ -31,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings, SmtpSettings
 from service.lib.clock import now
-from service.notify.service import render_stored
+from service.notify.service import Attachment, render_stored, stored_attachment
 
 log = logging.getLogger("service.notify")
 
@@ -71,14 +70,17 @@ class ClaimedMessage:
     attachments: list[dict[str, Any]]
     attempts: int
     lease_until: datetime
+    files: tuple[Attachment, ...] | None = None  # the attachments as sent, once `rendered`
 
-    def rendered(self) -> ClaimedMessage:
-        """The message with its subject and bodies, rendered now from the stored context if need be."""
+    def rendered(self, invites: dict[str, bytes] | None = None) -> ClaimedMessage:
+        """The message with its subject, bodies and attached files, rendered now from the stored context
+        and attachments (invite recipes: through `invites`, those the batch has rendered already)."""
+        files = tuple(stored_attachment(a, invites) for a in self.attachments)
         if self.subject is not None and self.text is not None and self.html is not None:
-            return self
+            return replace(self, files=files)
         assert self.context is not None  # guaranteed by ck_outbox_messages_renderable
         mail = render_stored(self.template, self.locale, self.context)
-        return replace(self, subject=mail.subject, text=mail.text, html=mail.html)
+        return replace(self, subject=mail.subject, text=mail.text, html=mail.html, files=files)
 
 
 def message_id(row_id: uuid.UUID) -> str:
@@ -132,18 +134,12 @@ def build_email(message: ClaimedMessage, mail_from: str, sent_at: datetime) -> E
     email["Message-ID"] = message_id(message.id)
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
-    for attachment in message.attachments:
-        content_type = str(attachment["content_type"])
-        main, _, rest = content_type.partition("/")
+    files = message.files if message.files is not None else [stored_attachment(a) for a in message.attachments]
+    for attachment in files:
+        main, _, rest = attachment.content_type.partition("/")
         sub, *param_parts = [part.strip() for part in rest.split(";")]
         params = dict(part.split("=", 1) for part in param_parts if "=" in part)
-        email.add_attachment(
-            base64.b64decode(attachment["base64"]),
-            maintype=main,
-            subtype=sub,
-            filename=str(attachment["filename"]),
-            params=params,
-        )
+        email.add_attachment(attachment.data, maintype=main, subtype=sub, filename=attachment.filename, params=params)
     return email
 
 
@@ -274,11 +270,12 @@ async def dispatch_due(
     if not claimed:
         return result
     gate = asyncio.Semaphore(policy.concurrency)
+    invites: dict[str, bytes] = {}  # recipe → .ics: a booking's mails to both sides share one invite
 
     async def send_one(message: ClaimedMessage) -> None:
         async with gate:
             try:
-                message = message.rendered()
+                message = message.rendered(invites)
             except Exception as exc:  # a template that cannot render will not on a retry either
                 await _record(sessionmaker, message, f"{type(exc).__name__}: {exc}"[:2000], policy, result, True)
                 return

@@ -48,7 +48,8 @@ class OutboxMessage(UUIDPrimaryKey, Timestamps, Base):
     text: Mapped[str | None] = mapped_column(Text)
     html: Mapped[str | None] = mapped_column(Text)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    # [{"filename": "invite.ics", "content_type": "text/calendar; method=REQUEST", "base64": "..."}]
+    # [{"filename": "invite.ics", "content_type": "text/calendar; method=REQUEST", "invite": {<recipe>}}]: an
+    # invite's recipe (rendered when sent), or "base64": "..." bytes; read both with notify.service.stored_attachment
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default=sql_text("'[]'"))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[OutboxStatus] = mapped_column(

@@ -3,7 +3,6 @@ message); every signed-in user chooses the optional mails they receive (`/me/not
 
 from __future__ import annotations
 
-import base64
 import uuid
 from typing import Any
 
@@ -24,7 +23,7 @@ from service.lib.pages import field_errors, form_action, redirect, render
 from service.notify.dispatcher import mailbox_path
 from service.notify.dispatcher import message_id as header_message_id
 from service.notify.models import OutboxStatus
-from service.notify.service import OutboxService
+from service.notify.service import OutboxService, stored_attachment
 
 
 class MailPages(Controller):
@@ -72,10 +71,7 @@ class MailPages(Controller):
         message = await outbox.get(message_id)
         path = mailbox_path(settings, message.id)
         raw = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
-        attachments = [
-            {"filename": a["filename"], "content_type": a["content_type"], "size": len(base64.b64decode(a["base64"]))}
-            for a in message.attachments
-        ]
+        attachments = [_listed(a) for a in message.attachments]
         return render(
             request,
             "notify/message.html",
@@ -103,6 +99,17 @@ class MailPages(Controller):
     ) -> Response[Any]:
         await outbox.cancel(message_id)
         return redirect("/staff/mail?done=cancel")
+
+
+def _listed(stored: dict[str, Any]) -> dict[str, Any]:
+    """An attachment as the message page lists it; one that cannot be rendered (the reason its row
+    failed) is listed with its name and an unknown size rather than failing the page."""
+    try:
+        data: bytes | None = stored_attachment(stored).data
+    except (KeyError, TypeError, ValueError):
+        data = None
+    size = len(data) if data is not None else "?"
+    return {"filename": stored.get("filename", "?"), "content_type": stored.get("content_type", "?"), "size": size}
 
 
 class NotificationPages(Controller):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -17,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import and_, bindparam, func, or_, select, update
@@ -26,6 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import SUPPORTED_LOCALES
+from service.fairs.calendar import InviteData, meeting_invite
 from service.lib import i18n
 from service.lib.clock import now
 from service.lib.errors import Conflict, NotFound
@@ -47,6 +49,58 @@ class Attachment:
             "content_type": self.content_type,
             "base64": base64.b64encode(self.data).decode("ascii"),
         }
+
+
+@dataclass(frozen=True)
+class InviteAttachment:
+    """An .ics invite queued as its recipe: what it says (`InviteData`, stamp included) and its METHOD.
+
+    The dispatcher renders it when it sends the mail (`stored_attachment`), so the transaction that
+    queues a booking's mails never runs icalendar; the bytes are those `meeting_invite` gives now.
+    """
+
+    invite: InviteData
+    method: Literal["REQUEST", "CANCEL"] = "REQUEST"
+
+    @property
+    def filename(self) -> str:
+        return "cancel.ics" if self.method == "CANCEL" else "invite.ics"
+
+    @property
+    def content_type(self) -> str:
+        return f"text/calendar; method={self.method}"
+
+    def as_json(self) -> dict[str, Any]:
+        recipe = {**self.invite.as_json(), "method": self.method}
+        return {"filename": self.filename, "content_type": self.content_type, "invite": recipe}
+
+
+def _invite_bytes(recipe: dict[str, Any]) -> bytes:
+    fields = dict(recipe)
+    method = fields.pop("method", "REQUEST")
+    if method not in ("REQUEST", "CANCEL"):
+        raise ValueError(f"unknown invite method {method!r}")
+    return meeting_invite(InviteData.from_json(fields), "CANCEL" if method == "CANCEL" else "REQUEST")
+
+
+def stored_attachment(stored: dict[str, Any], rendered: dict[str, bytes] | None = None) -> Attachment:
+    """An outbox row's attachment as the file it sends, whichever form was queued: bytes (`base64`,
+    rows written before invites were recipes) or an invite recipe (`invite`), rendered here.
+
+    `rendered` remembers invites already rendered, by recipe: one booking mails everyone of both
+    sides the same invite, which a dispatcher batch then renders once.
+    """
+    filename, content_type = str(stored["filename"]), str(stored["content_type"])
+    recipe = stored.get("invite")
+    if recipe is None:
+        return Attachment(filename, content_type, base64.b64decode(stored["base64"]))
+    key = json.dumps(recipe, sort_keys=True, ensure_ascii=False)
+    data = rendered.get(key) if rendered is not None else None
+    if data is None:
+        data = _invite_bytes(recipe)
+        if rendered is not None:
+            rendered[key] = data
+    return Attachment(filename, content_type, data)
 
 
 @dataclass(frozen=True)
@@ -161,7 +215,7 @@ class Mail:
     template: str
     context: dict[str, Any]
     due_at: datetime | None = None
-    attachments: Sequence[Attachment] = ()
+    attachments: Sequence[Attachment | InviteAttachment] = ()
     tz: str = "Asia/Seoul"
 
     def as_row(self, moment: datetime) -> dict[str, Any]:

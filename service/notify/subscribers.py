@@ -18,7 +18,7 @@ from service.accounts.events import MailPreferencesChanged
 from service.accounts.models import User
 from service.config import Settings
 from service.contracts.events import ContractReported
-from service.fairs.calendar import MeetingParties, invite_method, meeting_ics, meeting_parties
+from service.fairs.calendar import MeetingParties, invite_method, meeting_invite_data, meeting_parties
 from service.fairs.events import (
     FairFinalized,
     FairScheduled,
@@ -48,7 +48,7 @@ from service.notify import (
     program_mails,  # noqa: F401 (registers the session mails' handlers)
 )
 from service.notify.models import OutboxMessage, OutboxStatus
-from service.notify.service import Attachment, Mail, cancel_optional, cancel_pending, enqueue_many
+from service.notify.service import InviteAttachment, Mail, cancel_optional, cancel_pending, enqueue_many
 from service.registry.events import OrganizationRejected, OrganizationVerified
 from service.registry.models import Organization
 
@@ -123,13 +123,9 @@ async def on_organization_rejected(session: AsyncSession, event: OrganizationRej
     await _organization_mail(session, settings, event.organization, "organization_rejected")
 
 
-def _invite(meeting: Meeting, parties: MeetingParties, settings: Settings) -> Attachment:
-    method = invite_method(meeting)
-    return Attachment(
-        filename="invite.ics" if method == "REQUEST" else "cancel.ics",
-        content_type=f"text/calendar; method={method}",
-        data=meeting_ics(meeting, parties, settings),
-    )
+def _invite(meeting: Meeting, parties: MeetingParties, settings: Settings) -> InviteAttachment:
+    """The meeting's invite as a recipe: the dispatcher renders the .ics when it sends the mails."""
+    return InviteAttachment(meeting_invite_data(meeting, parties, settings), invite_method(meeting))
 
 
 def meeting_url(settings: Settings, meeting: Meeting) -> str:

@@ -3,7 +3,6 @@ attached to its mails agree on everything but the time they were made (DTSTAMP).
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from icalendar import Calendar
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
 from service.notify.models import OutboxMessage
+from service.notify.service import stored_attachment
 from tests.integration.fairs.test_fairs_api import SLOT0, SLOT2, Client, book, world
 
 COMPARED = ("UID", "SEQUENCE", "SUMMARY", "DESCRIPTION", "ORGANIZER", "DTSTART", "DTEND", "LOCATION", "STATUS")
@@ -35,7 +35,7 @@ def properties(event: Any) -> dict[str, Any]:
 async def mailed(sessionmaker: async_sessionmaker[AsyncSession], template: str) -> list[bytes]:
     async with sessionmaker() as session:
         rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.template == template))).all()
-    return [base64.b64decode(a["base64"]) for row in rows for a in row.attachments]
+    return [stored_attachment(a).data for row in rows for a in row.attachments]
 
 
 async def downloaded(client: Client, meeting_id: str, headers: dict[str, str]) -> list[bytes]:
