@@ -225,13 +225,14 @@ class BookingService:
     ) -> Meeting:
         """Book `start` at the agency's table for the actor's firm (or, for staff, `firm_id`).
 
-        Three statements after BEGIN (the hot path skips the ORM unit of work: single INSERTs ran
+        Two statements after BEGIN (the hot path skips the ORM unit of work: single INSERTs ran
         at about 1k/s through the ORM against 5-8k/s through asyncpg on this kind of machine):
-        0. take the slot's advisory lock (`repository.LOCK_SLOT`): writers into one slot take turns;
-        1. lock the firm's participant row and read the fair: a firm's bookings in one fair are
-           serialized, so the count in (2) cannot be outdated by a concurrent booking of the firm;
-           the agency's row is KEY SHARE locked, so the agency marking slots unavailable (FOR
-           UPDATE) waits for this booking or this booking for it, while bookings share it;
+        1. take the slot's advisory lock (`repository.LOCK_SLOT`: writers into one slot take turns),
+           then, in the same statement, lock the firm's participant row and read the fair: a firm's
+           bookings in one fair are serialized, so the count in (2) cannot be outdated by a
+           concurrent booking of the firm; the agency's row is KEY SHARE locked, so the agency
+           marking slots unavailable (FOR UPDATE) waits for this booking or this booking for it,
+           while bookings share it;
         2. one statement with a fresh snapshot counts unavailability and the firm's meetings,
            inserts the meeting only if the rules allow, and writes the history row. The exclusion
            constraints decide who wins a slot; it runs in a savepoint, retried when it loses a
@@ -267,8 +268,7 @@ class BookingService:
         """Take the slot's and the firm's locks, check the fair's rules, and give the parameters of
         the booking statement."""
         on_behalf = actor.is_staff
-        await repository.lock_slot(self.session, agency_id, start)
-        fair_row = await repository.lock_firm_and_read_fair(self.session, fair_id, firm_id, agency_id)
+        fair_row = await repository.lock_slot_and_firm_read_fair(self.session, fair_id, firm_id, agency_id, start)
         if fair_row is None:
             await self._explain_missing(fair_id, agency_id)
             raise BookingRuleBroken("not_participant", "The firm does not take part in this fair; join it first.")

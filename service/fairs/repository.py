@@ -68,21 +68,22 @@ def sqlstate(exc: IntegrityError) -> tuple[str | None, str | None]:
 # never wait for it.
 # Raw because the lock key is a string built from two typed parameters: as SQL the exact key
 # (and that it is the same for booking and moving) is readable at a glance.
-LOCK_SLOT = text(
-    """
-    SELECT pg_advisory_xact_lock(hashtextextended(
+SLOT_KEY = """hashtextextended(
              'slot:' || CAST(CAST(:agency AS uuid) AS text) || ':'
-             || CAST(extract(epoch FROM CAST(:start AS timestamptz)) AS text), 0))
-    """
-)
+             || CAST(extract(epoch FROM CAST(:start AS timestamptz)) AS text), 0)"""
+LOCK_SLOT = text(f"SELECT pg_advisory_xact_lock({SLOT_KEY})")
 
 # Raw because it takes two lock strengths in one statement (FOR UPDATE OF the firm's row, FOR
 # KEY SHARE OF the agency's): SQLAlchemy's with_for_update gives one mode to the whole statement.
-LOCK_FIRM_AND_READ_FAIR = text(
-    """
+# The slot's advisory lock (LOCK_SLOT) is taken by the same statement, before any row lock: rows
+# are locked as the join emits them (LockRows sits above it), and the join emits none before it has
+# read the `slot` CTE once. One round trip for both, on the booking hot path.
+LOCK_SLOT_AND_FIRM_READ_FAIR = text(
+    f"""
+    WITH slot AS MATERIALIZED (SELECT pg_advisory_xact_lock({SLOT_KEY}))
     SELECT f.mode, f.days, f.slot_minutes, f.booking_opens_at, f.booking_closes_at, f.max_meetings_per_firm,
            a.room_url
-      FROM fair_participants p
+      FROM slot CROSS JOIN fair_participants p
       JOIN fairs f ON f.id = p.fair_id
       JOIN fair_participants a ON a.fair_id = p.fair_id AND a.organization_id = :agency AND a.kind = 'agency'
      WHERE p.fair_id = :fair AND p.organization_id = :firm AND p.kind = 'firm'
@@ -139,13 +140,13 @@ async def lock_slot(session: AsyncSession, agency_id: uuid.UUID, start: datetime
     await session.execute(LOCK_SLOT, {"agency": agency_id, "start": start})
 
 
-async def lock_firm_and_read_fair(
-    session: AsyncSession, fair_id: uuid.UUID, firm_id: uuid.UUID, agency_id: uuid.UUID
+async def lock_slot_and_firm_read_fair(
+    session: AsyncSession, fair_id: uuid.UUID, firm_id: uuid.UUID, agency_id: uuid.UUID, start: datetime
 ) -> Row[Any] | None:
-    """The fair's booking settings and the agency's room, the firm's row locked; None when the
-    fair, the firm's participation or the agency's is missing."""
-    ids = {"fair": fair_id, "firm": firm_id, "agency": agency_id}
-    return (await session.execute(LOCK_FIRM_AND_READ_FAIR, ids)).one_or_none()
+    """The slot's advisory lock, then the fair's booking settings and the agency's room with the
+    firm's row locked; None when the fair, the firm's participation or the agency's is missing."""
+    ids = {"fair": fair_id, "firm": firm_id, "agency": agency_id, "start": start}
+    return (await session.execute(LOCK_SLOT_AND_FIRM_READ_FAIR, ids)).one_or_none()
 
 
 async def lock_parties_in_order(
