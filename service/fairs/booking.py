@@ -379,18 +379,26 @@ class BookingService:
         in a savepoint: if it loses (40P01), only its own index entry is rolled back, the other goes
         on, and it tries again (up to RETRIES times), to find the slot free or taken (SlotTaken).
         """
+        # The savepoint is the driver's, by name, not `begin_nested()`: SQLAlchemy's nested
+        # transaction cost as much as the statement itself (two round trips and its bookkeeping).
+        # No ORM change may be flushed inside it (a rollback to it would not expire them): pending
+        # ones are flushed first. It is never released: COMMIT ends it with the rest.
+        await self.session.flush()
+        conn = await self.session.connection()
+        await conn.exec_driver_sql("SAVEPOINT write_slot")
         for attempt in range(RETRIES + 1):
             try:
-                async with self.session.begin_nested():
-                    return (await self.session.execute(statement, params)).one()
+                return (await self.session.execute(statement, params)).one()
             except IntegrityError as exc:
                 taken = slot_taken_from(exc)
                 if taken is None:
                     raise
+                await conn.exec_driver_sql("ROLLBACK TO SAVEPOINT write_slot")  # the rest may go on (409)
                 raise taken from None
             except DBAPIError as exc:
                 if attempt == RETRIES or not _retryable(exc):
                     raise
+                await conn.exec_driver_sql("ROLLBACK TO SAVEPOINT write_slot")
         raise AssertionError("unreachable")
 
     # --- after the slot ----------------------------------------------------------------------
