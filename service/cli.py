@@ -6,6 +6,7 @@ import asyncio
 import logging.config
 import os
 import signal
+import subprocess
 import sys
 import warnings
 from typing import Any
@@ -73,10 +74,29 @@ def _uvicorn_options(host: str, port: int) -> dict[str, Any]:
 def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) -> None:
     import uvicorn
 
-    if not scheduler:
+    dedicated = None
+    if scheduler and workers > 1 and not reload:
+        # One process for the timed jobs and the mail dispatcher, out of the request workers' way
+        # (and not once per worker): `procmatch scheduler`, stopped with the server.
+        dedicated = _start_dedicated_scheduler()
+    if not scheduler or dedicated is not None:
         _disable_scheduler()
     options = _uvicorn_options(host, port)
-    uvicorn.run("service.app:create_app", workers=None if reload else workers, reload=reload, **options)
+    try:
+        uvicorn.run("service.app:create_app", workers=None if reload else workers, reload=reload, **options)
+    finally:
+        if dedicated is not None:
+            dedicated.terminate()
+            try:
+                dedicated.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                dedicated.kill()
+
+
+def _start_dedicated_scheduler() -> subprocess.Popen[bytes]:
+    """`procmatch scheduler` as a child of this process, with its environment (DATABASE_URL
+    included, so it joins the database this process prepared)."""
+    return subprocess.Popen([sys.executable, "-m", "service.cli", "scheduler"])
 
 
 def _serve_then_say(host: str, port: int, message: str) -> None:

@@ -80,3 +80,45 @@ def test_two_processes_share_accounts_and_sessions(two_servers):
     assert httpx.get(f"{first}/api/v1/me", headers=headers).status_code == 200
     assert httpx.post(f"{first}/api/v1/auth/logout", headers=headers).status_code == 204
     assert httpx.get(f"{second}/api/v1/me", headers=headers).status_code == 401
+
+
+def children_running(parent: int, *words: str) -> list[int]:
+    """Processes whose parent is `parent` and whose command line holds every one of `words`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        ppid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), None)
+        if ppid == parent and all(word in cmdline for word in words):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_serve_with_workers_runs_the_timed_jobs_in_one_dedicated_process(database_url: str, tmp_path: Path):
+    """`serve --workers 2`: the jobs and the mail dispatcher run once, in one `procmatch scheduler`
+    child, out of the request workers' way; it stops with the server."""
+    env = {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "SECRET_KEY": "k" * 32}
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", server, timeout=90)
+        schedulers = children_running(server.pid, "service.cli", "scheduler")
+        assert len(schedulers) == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while Path(f"/proc/{schedulers[0]}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{schedulers[0]}").exists() or "Z" in Path(f"/proc/{schedulers[0]}/stat").read_text()
