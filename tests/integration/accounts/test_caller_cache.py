@@ -135,3 +135,27 @@ class TestCallerCache:
         # a counter nobody caches stays silent: the cache keeps serving
         await sql(database_url, "UPDATE organizations SET confirmed_contracts = confirmed_contracts + 1")
         await cached_me(second, account.headers)
+
+
+async def test_every_cached_column_is_watched_by_a_trigger(database_url):
+    """What the caller statement reads of users and organizations is exactly what may be cached:
+    each such column must be in its table's `auth_changed` trigger, or an edit of it would be served
+    stale for up to the cache's lifetime (ids and creation times never change)."""
+    import re
+
+    from service.accounts.callers import ACCOUNT_COLUMNS
+
+    read = {
+        table: set(re.findall(rf"\b{alias}\.(\w+)", ACCOUNT_COLUMNS)) - {"id", "created_at"}
+        for table, alias in (("users", "u"), ("organizations", "o"))
+    }
+    conn = await connect_raw(database_url)
+    try:
+        for table, columns in read.items():
+            definition = await conn.fetchval(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = $1", f"{table}_auth_changed_update"
+            )
+            watched = set(re.search(r"UPDATE OF (.*?) ON", definition).group(1).replace(" ", "").split(","))
+            assert columns <= watched, (table, sorted(columns - watched))
+    finally:
+        await conn.close()
