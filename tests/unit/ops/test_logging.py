@@ -118,3 +118,42 @@ def test_background_handler_never_makes_the_caller_wait_for_the_write():
     lines = [json.loads(line) for line in "".join(stream.text).splitlines()]
     assert [line["message"] for line in lines] == [f"line {i}" for i in range(5)]
     assert {(line["request_id"], line["path"]) for line in lines} == {("req-0123456789", "/x")}
+
+
+async def test_access_lines_are_written_in_batches_in_the_json_formatters_shape():
+    """Access lines go to the writer thread 50 ms at a time, one write, each line the JSON object
+    JsonFormatter would have made of the record (same keys), in the order the requests ended."""
+    import asyncio
+    import io
+
+    from service.lib.observability import AccessLines
+
+    stream = io.StringIO()
+    handler = BackgroundStreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    root.handlers, root.level = [handler], logging.INFO
+    access = logging.getLogger("service.access")
+    access_level = access.level
+    access.setLevel(logging.INFO)
+    lines = AccessLines()
+    try:
+        for i in range(3):
+            entry = {"method": "GET", "path": f"/p{i}", "status": 200, "client": "127.0.0.1", "duration_ms": 1.5}
+            lines.add(f"req-{i:010d}", entry)
+        assert len(lines.pending) == 3 and stream.getvalue() == ""  # nothing handed over yet
+        await asyncio.sleep(AccessLines.BATCH_SECONDS * 3)
+        handler.drain()
+    finally:
+        root.handlers, root.level = saved, level
+        access.setLevel(access_level)
+        handler.close()
+    written = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [w["path"] for w in written] == ["/p0", "/p1", "/p2"]
+    assert written[0].keys() >= {"ts", "level", "logger", "message", "request_id", "status", "client", "duration_ms"}
+    assert (written[1]["message"], written[1]["request_id"], written[1]["logger"]) == (
+        "GET /p1 200",
+        "req-0000000001",
+        "service.access",
+    )
