@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -152,11 +151,6 @@ class AppPlugin(InitPluginProtocol):
 
             scheduler = start_scheduler(app.state.sessionmaker, self.settings)
         await app.state.callers.start()
-        # Everything built at start-up (routes, models, compiled templates) lives as long as the
-        # process: moved out of the collector's reach, a full collection no longer walks it in the
-        # middle of a request.
-        gc.collect()
-        gc.freeze()
         try:
             yield
         finally:
