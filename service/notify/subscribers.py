@@ -18,6 +18,7 @@ from service.accounts.events import MailPreferencesChanged
 from service.accounts.models import User
 from service.config import Settings
 from service.contracts.events import ContractReported
+from service.db.engine import session_settings
 from service.fairs.calendar import MeetingParties, invite_method, meeting_invite_data, meeting_parties
 from service.fairs.events import (
     FairFinalized,
@@ -45,9 +46,11 @@ from service.matching.events import ShortlistInvited
 from service.needs.events import NeedResponded, NeedResponseReplied
 from service.notify import (
     consultation_mails,  # noqa: F401  (registers the consultations' subscribers)
+    notices,
     program_mails,  # noqa: F401 (registers the session mails' handlers)
 )
 from service.notify.models import OutboxMessage, OutboxStatus
+from service.notify.notices import delete_notices, drop_notice, record_notice, take_notices
 from service.notify.service import InviteAttachment, Mail, cancel_optional, cancel_pending, enqueue_many
 from service.registry.events import OrganizationRejected, OrganizationVerified
 from service.registry.models import Organization
@@ -234,12 +237,40 @@ def _reminders(meeting: Meeting, parties: MeetingParties, settings: Settings) ->
 
 @subscribe(MeetingBooked)
 async def on_meeting_booked(session: AsyncSession, event: MeetingBooked, settings: Settings) -> None:
+    """The booking's mails are owed as one notice, expanded by the dispatcher (`expand_notices`):
+    the booking transaction loads nothing and writes one row."""
     meeting = event.meeting
     if meeting.provisional:
         return  # a provisional agenda is announced by FairScheduled; invites follow FairFinalized
+    actor_id = event.actor.user_id if event.actor is not None else None  # None: a job or a test
+    await record_notice(session, meeting.id, notices.BOOKED, meeting.sequence, actor_id)
+
+
+async def booking_mails(session: AsyncSession, meeting: Meeting, settings: Settings) -> list[Mail]:
+    """A booked meeting's mails as it is now: the booked mail with its invite to everyone of both
+    sides, their reminders and follow-up questions."""
     parties = await meeting_parties(session, meeting)
     mails = _meeting_mails(meeting, parties, settings, "meeting_booked", f"booked:{meeting.sequence}")
-    await enqueue_many(session, mails + _reminders(meeting, parties, settings))
+    return mails + _reminders(meeting, parties, settings)
+
+
+async def expand_notices(session: AsyncSession, settings: Settings | None = None, limit: int = 50) -> int:
+    """Expand up to `limit` pending booking notices into their mails, in the caller's transaction,
+    from each meeting's state now (a cancelled meeting's notice expands to nothing; a moved one's to
+    the booked mail at its current time and sequence), and delete them. Returns how many were taken."""
+    settings = settings or session_settings(session)
+    taken = await take_notices(session, notices.BOOKED, limit)
+    if not taken:
+        return 0
+    # A fresh statement after the locks: it sees every change committed before them, and none can follow.
+    query = select(Meeting).where(Meeting.id.in_(taken)).execution_options(populate_existing=True)
+    mails: list[Mail] = []
+    for meeting in (await session.scalars(query)).all():
+        if meeting.status != MeetingStatus.CANCELLED and not meeting.provisional:
+            mails += await booking_mails(session, meeting, settings)
+    await enqueue_many(session, mails)
+    await delete_notices(session, notices.BOOKED, taken)
+    return len(taken)
 
 
 @subscribe(MeetingMoved)
@@ -268,6 +299,8 @@ async def on_meeting_cancelled(session: AsyncSession, event: MeetingCancelled, s
         return  # nobody was sent an invite for it
     for prefix in _pending_prefixes(meeting.id):
         await cancel_pending(session, prefix)
+    if await drop_notice(session, meeting.id, notices.BOOKED):
+        return  # cancelled before its booking's mails were queued: nobody was told of it
     parties = await meeting_parties(session, meeting)
     await enqueue_many(session, _meeting_mails(meeting, parties, settings, "meeting_cancelled", "cancelled"))
 
