@@ -1,5 +1,9 @@
 """Domain events → outbox rows, inside the transaction that published them.
 
+Except a first-come booking's: it only records one notice (service.notify.notices) in the booking
+transaction, and the dispatcher expands it with `expand_notices` into the booked mails, reminders
+and follow-ups from the meeting as it is then (a meeting cancelled before that mails nobody).
+
 The events are those of the registry, fairs, contracts and matching domains (their `events.py`).
 Every mail takes its base URL and time zone, and every invite its organizer, from the settings
 the publishing session carries (the app's, the job's or the command's), passed to each handler.
