@@ -23,7 +23,13 @@ from service.accounts.models import User
 from service.config import Settings
 from service.contracts.events import ContractReported
 from service.db.engine import session_settings
-from service.fairs.calendar import MeetingParties, invite_method, meeting_invite_data, meeting_parties
+from service.fairs.calendar import (
+    MeetingParties,
+    invite_method,
+    meeting_invite_data,
+    meeting_parties,
+    parties_of_meetings,
+)
 from service.fairs.events import (
     FairFinalized,
     FairScheduled,
@@ -250,10 +256,9 @@ async def on_meeting_booked(session: AsyncSession, event: MeetingBooked, setting
     await record_notice(session, meeting.id, notices.BOOKED, meeting.sequence, actor_id)
 
 
-async def booking_mails(session: AsyncSession, meeting: Meeting, settings: Settings) -> list[Mail]:
+def booking_mails(meeting: Meeting, parties: MeetingParties, settings: Settings) -> list[Mail]:
     """A booked meeting's mails as it is now: the booked mail with its invite to everyone of both
     sides, their reminders and follow-up questions."""
-    parties = await meeting_parties(session, meeting)
     mails = _meeting_mails(meeting, parties, settings, "meeting_booked", f"booked:{meeting.sequence}")
     return mails + _reminders(meeting, parties, settings)
 
@@ -268,11 +273,11 @@ async def expand_notices(session: AsyncSession, settings: Settings | None = None
         return 0
     # A fresh statement after the locks: it sees every change committed before them, and none can follow.
     query = select(Meeting).where(Meeting.id.in_(taken)).execution_options(populate_existing=True)
-    mails: list[Mail] = []
-    for meeting in (await session.scalars(query)).all():
-        if meeting.status != MeetingStatus.CANCELLED and not meeting.provisional:
-            mails += await booking_mails(session, meeting, settings)
-    await enqueue_many(session, mails)
+    meetings = [m for m in (await session.scalars(query)).all() if m.status != MeetingStatus.CANCELLED]
+    parties = await parties_of_meetings(session, [m for m in meetings if not m.provisional])
+    await enqueue_many(
+        session, [mail for m in meetings if m.id in parties for mail in booking_mails(m, parties[m.id], settings)]
+    )
     await delete_notices(session, notices.BOOKED, taken)
     return len(taken)
 
