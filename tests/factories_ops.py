@@ -438,10 +438,11 @@ class BookingAudit:
 async def audit_bookings(
     database_url: str, fair_id: str, attempts: list[Attempt], mails_per_meeting: int = 2
 ) -> BookingAudit:
-    """Read the fair's meetings, their `booked` history rows and their `booked` outbox mails.
+    """Read the fair's meetings, their `booked` history rows, their booking notices and `booked` outbox mails.
 
-    A booking is complete when its meeting, its history row and one mail per person of both
-    sides exist together. Requests whose outcome the client could not know (no answer, or a 503
+    A booking is complete when its meeting, its history row and its mails exist together: either its
+    notice (committed with the meeting; the dispatcher has not expanded it yet) and no mail, or no
+    notice and one mail per person of both sides. Requests whose outcome the client could not know (no answer, or a 503
     from a commit cut short) may have committed; they are counted, and allowed only if complete.
     """
     from service.db.engine import connect_raw
@@ -453,7 +454,8 @@ async def audit_bookings(
             SELECT m.id, m.firm_id, m.agency_id, m.starts_at,
                    (SELECT count(*) FROM meeting_events e WHERE e.meeting_id = m.id AND e.kind = 'booked') AS history,
                    (SELECT count(*) FROM outbox_messages o
-                     WHERE o.dedupe_key LIKE 'meeting:' || replace(m.id::text, '-', '') || ':booked:0:%') AS mails
+                     WHERE o.dedupe_key LIKE 'meeting:' || replace(m.id::text, '-', '') || ':booked:0:%') AS mails,
+                   (SELECT count(*) FROM mail_notices n WHERE n.meeting_id = m.id AND n.kind = 'booked') AS notices
               FROM meetings m
              WHERE m.fair_id = $1 AND m.status <> 'cancelled'
             """,
@@ -469,7 +471,8 @@ async def audit_bookings(
     meetings = {
         (str(r["firm_id"]), str(r["agency_id"]), r["starts_at"].astimezone(UTC).isoformat()): str(r["id"]) for r in rows
     }
-    incomplete = [str(r["id"]) for r in rows if r["history"] != 1 or r["mails"] != mails_per_meeting]
+    owed = {(1, 0), (0, mails_per_meeting)}  # (notices, mails): the notice pending, or expanded into the mails
+    incomplete = [str(r["id"]) for r in rows if r["history"] != 1 or (r["notices"], r["mails"]) not in owed]
     by_key = {(a.firm_id, a.agency_id, norm(a.start)): a for a in attempts}
     assert len(by_key) == len(attempts), "each attempt must book a distinct (firm, agency, start)"
     accepted_missing = [

@@ -13,6 +13,7 @@ costly part; describing is cheap, which keeps it out of the booking transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
@@ -181,12 +182,46 @@ async def meeting_parties(session: AsyncSession, meeting: Meeting) -> MeetingPar
     rows = (await session.execute(query)).tuples().all()
     if not rows:
         raise LookupError(f"meeting {meeting.id} refers to a missing organization")
+    return _parties(meeting, rows)
+
+
+def _parties(meeting: Meeting, rows: Sequence[tuple[Any, ...]]) -> MeetingParties:
+    """The parties from the rows (agency, firm, fair, the agency's room at the fair, user) of one meeting."""
     agency, firm, fair, fair_room, _ = rows[0]
     users = [user for *_, user in rows if user is not None]
     people = [(u, agency, firm) if u.organization_id == agency.id else (u, firm, agency) for u in users]
     people.sort(key=lambda person: person[1].id != agency.id)  # stable: by email within each side
     room_url = meeting.room_url if meeting.room_url is not None else fair_room
     return MeetingParties(fair, agency, firm, room_url, tuple(people))
+
+
+async def parties_of_meetings(session: AsyncSession, meetings: Sequence[Meeting]) -> dict[uuid.UUID, MeetingParties]:
+    """`meeting_parties` of several meetings in one statement (the dispatcher expanding a batch of
+    bookings), by meeting id; a meeting whose organizations are missing is left out."""
+    if not meetings:
+        return {}
+    agency_row, firm_row = AGENCY_ROW, FIRM_ROW
+    query = (
+        select(Meeting.id, agency_row, firm_row, Fair, FairParticipant.room_url, User)
+        .select_from(Meeting)
+        .join(agency_row, agency_row.id == Meeting.agency_id)
+        .join(firm_row, firm_row.id == Meeting.firm_id)
+        .outerjoin(Fair, Fair.id == Meeting.fair_id)
+        .outerjoin(
+            FairParticipant,
+            and_(FairParticipant.fair_id == Fair.id, FairParticipant.organization_id == agency_row.id),
+        )
+        .outerjoin(
+            User,
+            and_(User.organization_id.in_([Meeting.agency_id, Meeting.firm_id]), User.is_active.is_(True)),
+        )
+        .where(Meeting.id.in_([m.id for m in meetings]))
+        .order_by(Meeting.id, User.email)
+    )
+    grouped: dict[uuid.UUID, list[tuple[Any, ...]]] = {}
+    for meeting_id, *row in (await session.execute(query)).tuples().all():
+        grouped.setdefault(meeting_id, []).append(tuple(row))
+    return {m.id: _parties(m, grouped[m.id]) for m in meetings if m.id in grouped}
 
 
 def invite_method(meeting: Meeting) -> Literal["REQUEST", "CANCEL"]:

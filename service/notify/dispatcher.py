@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.config import Settings, SmtpSettings
 from service.lib.clock import now
 from service.notify.service import Attachment, render_stored, stored_attachment
+from service.notify.subscribers import expand_notices
 
 log = logging.getLogger("service.notify")
 
@@ -46,10 +47,13 @@ class DispatchPolicy:
     max_attempts: int = 8
     backoff_base: timedelta = timedelta(seconds=30)
     backoff_cap: timedelta = timedelta(hours=2)
+    notice_batch_size: int = 20  # booking notices expanded per transaction (service.notify.notices)
+    notice_batches: int = 10  # at most this many such transactions per tick; the rest wait for the next
 
 
 @dataclass
 class DispatchResult:
+    expanded: int = 0  # booking notices expanded into mails
     claimed: int = 0
     sent: int = 0
     retried: int = 0
@@ -257,14 +261,30 @@ async def _record(
             result.errors.append(error)
 
 
+async def expand_pending(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, policy: DispatchPolicy
+) -> int:
+    """Expand pending booking notices into their mails, a batch per transaction, so that a booking's
+    mails go out in the same tick; how many notices were expanded."""
+    total = 0
+    for _ in range(policy.notice_batches):
+        async with sessionmaker.begin() as session:
+            taken = await expand_notices(session, settings, policy.notice_batch_size)
+        total += taken
+        if taken < policy.notice_batch_size:
+            break
+    return total
+
+
 async def dispatch_due(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     policy: DispatchPolicy | None = None,
 ) -> DispatchResult:
-    """One dispatcher tick: claim a batch of due messages, send them concurrently, record outcomes."""
+    """One dispatcher tick: expand pending booking notices into mails, claim a batch of due messages,
+    send them concurrently, record outcomes."""
     policy = policy or DispatchPolicy()
-    result = DispatchResult()
+    result = DispatchResult(expanded=await expand_pending(sessionmaker, settings, policy))
     claimed = await claim(sessionmaker, policy, now())
     result.claimed = len(claimed)
     if not claimed:
@@ -299,7 +319,8 @@ async def drain(
     total = DispatchResult()
     while True:
         step = await dispatch_due(sessionmaker, settings, policy)
-        if step.claimed == 0:
+        total.expanded += step.expanded
+        if step.claimed == 0 and step.expanded == 0:
             return total
         total.claimed += step.claimed
         total.sent += step.sent

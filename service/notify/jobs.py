@@ -1,6 +1,7 @@
 """Timed work of the notify domain, run in every instance (coordinated through the database).
 
-- the outbox dispatcher, every 3 s (SKIP LOCKED claims with a lease);
+- the outbox dispatcher, every 3 s (expands pending booking notices into mails, then SKIP LOCKED
+  claims with a lease);
 - the sweep for time-driven mails (unanswered requests, expiring certifications), every 10 min
   (idempotent through dedupe keys);
 - the firms' weekly digest, every 10 min (from Monday 09:00 each member is looked at once a week,

@@ -83,3 +83,19 @@ class FirmDigest(UUIDPrimaryKey, Base):
     covered_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     need_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=sql_text("now()"))
+
+
+class MailNotice(Base):
+    """A meeting event whose mails the dispatcher still owes (service.notify.notices): the booking
+    transaction writes this one row instead of building its mails; the dispatcher expands it into
+    the mails from the meeting as it is then, and deletes it. `sequence` is the meeting's at the event."""
+
+    __tablename__ = "mail_notices"
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # "booked"
+    sequence: Mapped[int] = mapped_column(Integer)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=sql_text("now()"))

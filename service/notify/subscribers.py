@@ -1,5 +1,9 @@
 """Domain events → outbox rows, inside the transaction that published them.
 
+Except a first-come booking's: it only records one notice (service.notify.notices) in the booking
+transaction, and the dispatcher expands it with `expand_notices` into the booked mails, reminders
+and follow-ups from the meeting as it is then (a meeting cancelled before that mails nobody).
+
 The events are those of the registry, fairs, contracts and matching domains (their `events.py`).
 Every mail takes its base URL and time zone, and every invite its organizer, from the settings
 the publishing session carries (the app's, the job's or the command's), passed to each handler.
@@ -18,7 +22,14 @@ from service.accounts.events import MailPreferencesChanged
 from service.accounts.models import User
 from service.config import Settings
 from service.contracts.events import ContractReported
-from service.fairs.calendar import MeetingParties, invite_method, meeting_invite_data, meeting_parties
+from service.db.engine import session_settings
+from service.fairs.calendar import (
+    MeetingParties,
+    invite_method,
+    meeting_invite_data,
+    meeting_parties,
+    parties_of_meetings,
+)
 from service.fairs.events import (
     FairFinalized,
     FairScheduled,
@@ -45,9 +56,11 @@ from service.matching.events import ShortlistInvited
 from service.needs.events import NeedResponded, NeedResponseReplied
 from service.notify import (
     consultation_mails,  # noqa: F401  (registers the consultations' subscribers)
+    notices,
     program_mails,  # noqa: F401 (registers the session mails' handlers)
 )
 from service.notify.models import OutboxMessage, OutboxStatus
+from service.notify.notices import delete_notices, drop_notice, record_notice, take_notices
 from service.notify.service import InviteAttachment, Mail, cancel_optional, cancel_pending, enqueue_many
 from service.registry.events import OrganizationRejected, OrganizationVerified
 from service.registry.models import Organization
@@ -234,12 +247,39 @@ def _reminders(meeting: Meeting, parties: MeetingParties, settings: Settings) ->
 
 @subscribe(MeetingBooked)
 async def on_meeting_booked(session: AsyncSession, event: MeetingBooked, settings: Settings) -> None:
+    """The booking's mails are owed as one notice, expanded by the dispatcher (`expand_notices`):
+    the booking transaction loads nothing and writes one row."""
     meeting = event.meeting
     if meeting.provisional:
         return  # a provisional agenda is announced by FairScheduled; invites follow FairFinalized
-    parties = await meeting_parties(session, meeting)
+    actor_id = event.actor.user_id if event.actor is not None else None  # None: a job or a test
+    await record_notice(session, meeting.id, notices.BOOKED, meeting.sequence, actor_id)
+
+
+def booking_mails(meeting: Meeting, parties: MeetingParties, settings: Settings) -> list[Mail]:
+    """A booked meeting's mails as it is now: the booked mail with its invite to everyone of both
+    sides, their reminders and follow-up questions."""
     mails = _meeting_mails(meeting, parties, settings, "meeting_booked", f"booked:{meeting.sequence}")
-    await enqueue_many(session, mails + _reminders(meeting, parties, settings))
+    return mails + _reminders(meeting, parties, settings)
+
+
+async def expand_notices(session: AsyncSession, settings: Settings | None = None, limit: int = 50) -> int:
+    """Expand up to `limit` pending booking notices into their mails, in the caller's transaction,
+    from each meeting's state now (a cancelled meeting's notice expands to nothing; a moved one's to
+    the booked mail at its current time and sequence), and delete them. Returns how many were taken."""
+    settings = settings or session_settings(session)
+    taken = await take_notices(session, notices.BOOKED, limit)
+    if not taken:
+        return 0
+    # A fresh statement after the locks: it sees every change committed before them, and none can follow.
+    query = select(Meeting).where(Meeting.id.in_(taken)).execution_options(populate_existing=True)
+    meetings = [m for m in (await session.scalars(query)).all() if m.status != MeetingStatus.CANCELLED]
+    parties = await parties_of_meetings(session, [m for m in meetings if not m.provisional])
+    await enqueue_many(
+        session, [mail for m in meetings if m.id in parties for mail in booking_mails(m, parties[m.id], settings)]
+    )
+    await delete_notices(session, notices.BOOKED, taken)
+    return len(taken)
 
 
 @subscribe(MeetingMoved)
@@ -268,6 +308,8 @@ async def on_meeting_cancelled(session: AsyncSession, event: MeetingCancelled, s
         return  # nobody was sent an invite for it
     for prefix in _pending_prefixes(meeting.id):
         await cancel_pending(session, prefix)
+    if await drop_notice(session, meeting.id, notices.BOOKED):
+        return  # cancelled before its booking's mails were queued: nobody was told of it
     parties = await meeting_parties(session, meeting)
     await enqueue_many(session, _meeting_mails(meeting, parties, settings, "meeting_cancelled", "cancelled"))
 

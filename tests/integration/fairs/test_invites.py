@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.config import Settings
 from service.notify.models import OutboxMessage
 from service.notify.service import stored_attachment
+from service.notify.subscribers import expand_notices
 from tests.integration.fairs.test_fairs_api import SLOT0, SLOT2, Client, book, world
 
 COMPARED = ("UID", "SEQUENCE", "SUMMARY", "DESCRIPTION", "ORGANIZER", "DTSTART", "DTEND", "LOCATION", "STATUS")
@@ -33,6 +34,8 @@ def properties(event: Any) -> dict[str, Any]:
 
 
 async def mailed(sessionmaker: async_sessionmaker[AsyncSession], template: str) -> list[bytes]:
+    async with sessionmaker.begin() as session:
+        await expand_notices(session)  # a booking's mails are queued by the dispatcher from its notice
     async with sessionmaker() as session:
         rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.template == template))).all()
     return [stored_attachment(a).data for row in rows for a in row.attachments]

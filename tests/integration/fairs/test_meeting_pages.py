@@ -20,6 +20,7 @@ from service.lib import clock
 from service.lib.i18n import format_slot
 from service.notify.models import OutboxStatus
 from service.notify.service import render_stored
+from service.notify.subscribers import expand_notices
 from service.registry.models import Organization
 from tests.factories import verified_firm
 from tests.factories_notify import outbox
@@ -56,6 +57,8 @@ class TestOutcomeAndRating:
     ) -> None:
         w = await world(client, sessionmaker, settings)
         meeting_id = await booked(client, w)
+        async with sessionmaker.begin() as session:
+            await expand_notices(session, settings)  # the dispatcher queues the booking's mails and reminders
         row = f'id="meeting-{meeting_id}"'
         form = f'action="/meetings/{meeting_id}/outcome"'
         csrf = await sign_in(client, w.agency)

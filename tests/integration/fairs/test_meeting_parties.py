@@ -11,7 +11,7 @@ from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.accounts.models import User
-from service.fairs.calendar import meeting_parties
+from service.fairs.calendar import meeting_parties, parties_of_meetings
 from service.fairs.models import Meeting
 from tests.factories_notify import ROOM, meeting, organization
 
@@ -82,3 +82,27 @@ async def test_a_meeting_without_a_fair_or_users_keeps_its_own_room(engine, sess
         fair_meeting.room_url = "https://meet.example.kr/table-3"  # the meeting's own room wins over the fair's
         parties = await meeting_parties(session, fair_meeting)
         assert parties.room_url == "https://meet.example.kr/table-3"
+
+
+async def test_one_statement_gives_the_parties_of_several_meetings_as_one_at_a_time(engine, sessionmaker):
+    async with sessionmaker.begin() as session:
+        first = await meeting(session, agency_users=[("b@gu.go.kr", "ko"), ("a@gu.go.kr", "en")])
+        second = await meeting(session, firm_users=[("z@firm.kr", "ko"), ("y@firm.kr", "ko")])
+        second.room_url = "https://meet.example.kr/own"
+        nobody = await meeting(session, agency_users=[], firm_users=[])
+        await session.execute(update(User).where(User.organization_id == nobody.agency_id).values(is_active=False))
+        await session.execute(update(User).where(User.organization_id == nobody.firm_id).values(is_active=False))
+        ids = [first.id, second.id, nobody.id]
+    async with sessionmaker() as session:
+        meetings = [m for m in [await session.get(Meeting, i) for i in ids] if m is not None]
+        with statements(engine) as seen:
+            many = await parties_of_meetings(session, meetings)
+        assert len(seen) == 1
+        assert list(many) == ids
+        for m in meetings:
+            one = await meeting_parties(session, m)
+            assert many[m.id] == one
+        assert many[second.id].room_url == "https://meet.example.kr/own"
+        assert many[nobody.id].people == ()
+        assert [u.email for u, _, _ in many[first.id].people][:2] == ["a@gu.go.kr", "b@gu.go.kr"]
+        assert await parties_of_meetings(session, []) == {}

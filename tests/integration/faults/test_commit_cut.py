@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select
 from service.app import create_app
 from service.db.engine import sqlalchemy_url
 from service.fairs.models import Meeting, MeetingEvent
-from service.notify.models import OutboxMessage
+from service.notify.models import MailNotice, OutboxMessage
 from tests.factories_fairs import seed_fair, seed_principals, starts
 from tests.factories_ops import PgProxy, issue_tokens
 
@@ -54,5 +54,5 @@ async def test_a_commit_cut_short_answers_503_and_leaves_nothing(proxy: PgProxy,
         proxy.restore()
 
     async with sessionmaker() as session:
-        for model in (Meeting, MeetingEvent, OutboxMessage):
+        for model in (Meeting, MeetingEvent, MailNotice, OutboxMessage):
             assert await session.scalar(select(func.count()).select_from(model)) == 0, model.__name__

@@ -77,6 +77,15 @@ async def test_a_killed_instance_loses_no_accepted_booking(database_url, session
 
         audit = await audit_bookings(database_url, fair.fair_id, attempts)
         audit.assert_sound()
+
+        async def notices_expanded() -> bool:  # by instance 2's dispatcher, into the bookings' mails
+            conn = await connect_raw(database_url)
+            try:
+                return await conn.fetchval("SELECT count(*) FROM mail_notices") == 0
+            finally:
+                await conn.close()
+
+        await wait_until(notices_expanded, 60, "instance 2's dispatcher expands every booking notice")
         expected = await outbox_of(database_url, fair.fair_id)
         assert len(expected) == 2 * len(audit.meetings)
 

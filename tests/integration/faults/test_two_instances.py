@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +37,13 @@ from tests.factories_ops import (
 from tests.integration.notify.conftest import SmtpServer
 
 JOBS_EVERY_SECOND = "notify.dispatch=1,notify.sweep=1,fairs.schedule_closed=1"
+
+
+def notices_expanded(database_url: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return not await fetch(database_url, "SELECT 1 FROM mail_notices LIMIT 1")
+
+    return check
 
 
 async def seed_request_fair(sessionmaker) -> tuple[str, int, int]:
@@ -111,6 +119,8 @@ async def test_two_instances_run_timed_work_once_and_race_bookings_safely(
         async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=len(attempts))) as http:
             await asyncio.gather(*(post_booking(http, fair.fair_id, a) for a in attempts))
 
+        # the dispatchers have expanded every booking's notice into its mails (reminders included)
+        await wait_until(notices_expanded(database_url), 60, "every booking notice expanded", step=0.25)
         # the clock reaches the meetings' 1-hour reminders (they were queued for 2030)
         await fetch(
             database_url,

@@ -13,6 +13,7 @@ from service.app import create_app
 from service.config import get_settings
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxMessage
+from service.notify.subscribers import expand_notices
 from tests.integration.fairs.test_fairs_api import SLOT1, book, world
 
 BASE_URL = "http://mails.example.kr"
@@ -36,6 +37,8 @@ async def test_mails_carry_the_base_url_time_zone_and_sender_of_the_app_settings
     finally:
         get_settings.cache_clear()
 
+    async with sessionmaker.begin() as session:
+        await expand_notices(session, passed)  # what the app's dispatcher does with the booking's notice
     async with sessionmaker() as session:
         rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.template == "meeting_booked"))).all()
     assert len(rows) == 2

@@ -15,6 +15,7 @@ from service.lib.events import publish
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxMessage, OutboxStatus
 from service.notify.service import Attachment, Mail, enqueue_many, stored_attachment
+from service.notify.subscribers import expand_notices
 from tests.factories import create_staff
 from tests.factories_notify import meeting, outbox
 from tests.integration.notify.test_dispatcher import CONTEXT, rows
@@ -43,6 +44,7 @@ async def test_a_booking_queues_one_recipe_that_a_batch_renders_once(sessionmake
     async with sessionmaker.begin() as session:
         m = await meeting(session, agency_users=agency_users, firm_users=firm_users)
         await publish(session, MeetingBooked(m, None))
+        await expand_notices(session)  # the booking's notice → its mails
         meeting_id = m.id
     assert renders == []  # the booking's transaction described the invite, it rendered nothing
 
@@ -81,6 +83,7 @@ async def test_the_staff_page_lists_both_forms_with_their_size(client, sessionma
     async with sessionmaker.begin() as session:
         m = await meeting(session)
         await publish(session, MeetingBooked(m, None))
+        await expand_notices(session)  # the booking's notice → its mails
         [first, _] = await outbox(session, f"meeting:{m.id.hex}:booked:")
         legacy = Attachment("old.ics", "text/calendar; method=REQUEST", b"12345")
         mail = Mail("legacy:2", "a@example.kr", "ko", "organization_verified", CONTEXT, attachments=[legacy])
@@ -101,6 +104,7 @@ async def test_a_recipe_that_cannot_render_fails_its_row_at_once_and_the_page_st
     async with sessionmaker.begin() as session:
         m = await meeting(session)
         await publish(session, MeetingBooked(m, None))
+        await expand_notices(session)  # the booking's notice → its mails
         broken, intact = await outbox(session, f"meeting:{m.id.hex}:booked:")
         recipe = {**broken.attachments[0]["invite"], "starts_at": "not a time"}
         await session.execute(

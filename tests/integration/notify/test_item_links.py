@@ -14,6 +14,7 @@ from service.lib.events import publish
 from service.matching.events import ShortlistInvited
 from service.needs.models import Need
 from service.notify.service import OutboxService
+from service.notify.subscribers import expand_notices
 from tests.factories_notify import meeting, outbox
 
 BASE = "http://127.0.0.1:8000"  # the test settings' BASE_URL
@@ -36,6 +37,7 @@ class TestItemLinks:
         async with sessionmaker.begin() as session:
             m = await meeting(session)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
         agenda = f"{BASE}/fairs/{m.fair_id}/agenda"
         for _, mail in await rendered(sessionmaker, f"meeting:{m.id.hex}:booked"):
             assert links_to(mail, agenda)

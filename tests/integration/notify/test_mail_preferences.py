@@ -16,6 +16,7 @@ from service.lib.clock import today
 from service.lib.events import publish
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxStatus
+from service.notify.subscribers import expand_notices
 from service.notify.sweeps import warn_expiring_certifications
 from service.registry.events import OrganizationVerified
 from service.registry.models import Organization
@@ -82,6 +83,7 @@ class TestOrganizationMails:
         async with sessionmaker.begin() as session:
             m = await session.get(Meeting, meeting_id)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
 
         async with sessionmaker() as session:
             booked = await outbox(session, f"meeting:{meeting_id.hex}:booked")
@@ -108,6 +110,7 @@ class TestOrganizationMails:
         async with sessionmaker.begin() as session:
             m = await meeting(session, agency_users=AGENCY, firm_users=FIRM)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
             meeting_id = m.id
         await _switch(sessionmaker, "f2@mapo.coop", reminders=False)
         async with sessionmaker() as session:

@@ -25,6 +25,7 @@ from service.lib.events import publish
 from service.matching.events import ShortlistInvited
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxStatus
+from service.notify.subscribers import expand_notices
 from tests.factories import PASSWORD, agency_payload, create_staff, register, verify
 from tests.factories_notify import ROOM, count_outbox, meeting, outbox
 
@@ -103,6 +104,7 @@ class TestMeetingMails:
         async with sessionmaker.begin() as session:
             m = await meeting(session)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
             meeting_id, starts_at = m.id, m.starts_at
 
         await drain(sessionmaker, smtp_settings)
@@ -128,8 +130,10 @@ class TestMeetingMails:
         async with sessionmaker.begin() as session:
             m = await meeting(session)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
             first = await count_outbox(session)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
             assert await count_outbox(session) == first == 2 + 4 + 8  # confirmations, 2 × 2 reminders, 2 × 4 follow-ups
 
     async def test_reminders_fire_24_hours_and_1_hour_before_with_the_room_link(
@@ -138,6 +142,7 @@ class TestMeetingMails:
         async with sessionmaker.begin() as session:
             m = await meeting(session)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
             starts_at = m.starts_at
         await drain(sessionmaker, smtp_settings)
         smtp.inbox.clear()
@@ -164,6 +169,7 @@ class TestMeetingMails:
         async with sessionmaker.begin() as session:
             m = await meeting(session)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
         await drain(sessionmaker, smtp_settings)
         smtp.inbox.clear()
 
@@ -198,6 +204,7 @@ class TestMeetingMails:
         async with sessionmaker.begin() as session:
             m = await meeting(session)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
         await drain(sessionmaker, smtp_settings)
         smtp.inbox.clear()
         previous = m.starts_at
@@ -229,6 +236,7 @@ class TestMeetingMails:
         async with sessionmaker.begin() as session:
             m = await meeting(session, starts_at=clock.now() + timedelta(minutes=50))
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
             assert await outbox(session, f"reminder:{m.id.hex}:") == []
             assert len(await outbox(session, f"meeting:{m.id.hex}:")) == 2
 
@@ -266,6 +274,7 @@ class TestFollowUps:
         async with sessionmaker.begin() as session:
             m = await meeting(session)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
         clock.set_now(m.ends_at + timedelta(hours=23))
         await drain(sessionmaker, smtp_settings)  # confirmations and both reminders
         smtp.inbox.clear()
@@ -407,6 +416,7 @@ class TestNoDeal:
         async with sessionmaker.begin() as session:
             m = await meeting(session)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
             m.firm_rating = MeetingRating.COOPERATION_POSSIBLE
             await publish(session, MeetingRated(m, None))
             assert await outbox(session, f"followup:{m.id.hex}:contract:", OutboxStatus.CANCELLED) == []
@@ -457,6 +467,7 @@ class TestPastMeetings:
         async with sessionmaker.begin() as session:
             m = await meeting(session, starts_at=clock.now() - timedelta(days=40))
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
             assert await outbox(session, f"reminder:{m.id.hex}:") == []
             labels = {r.dedupe_key.split(":")[3] for r in await outbox(session, f"followup:{m.id.hex}:")}
             assert labels == {"3m", "6m"}

@@ -14,6 +14,7 @@ from service.lib import clock
 from service.lib.events import publish
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxStatus
+from service.notify.subscribers import expand_notices
 from service.notify.sweeps import sweep
 from tests.factories_fairs import principal_for
 from tests.factories_notify import meeting, outbox
@@ -24,6 +25,7 @@ class TestOnlyTheSideThatHasNotRated:
         async with sessionmaker.begin() as session:
             m = await meeting(session)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
             firm_user = await session.scalar(select(User).where(User.organization_id == m.firm_id))
         assert firm_user is not None
         clock.set_now(m.ends_at + timedelta(hours=2))
@@ -50,6 +52,7 @@ class TestOnlyTheSideThatHasNotRated:
         async with sessionmaker.begin() as session:
             m = await meeting(session)
             await publish(session, MeetingBooked(m, None))
+            await expand_notices(session)  # the booking's notice → its mails
             m.agency_rating = MeetingRating.INFORMATIVE_NO_COOPERATION  # no MeetingRated published
         await sweep(sessionmaker, smtp_settings)
         async with sessionmaker() as session:

@@ -12,6 +12,7 @@ from service.lib import clock
 from service.lib.events import publish
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxStatus
+from service.notify.subscribers import expand_notices
 from service.notify.sweeps import sweep
 from service.registry.models import Organization
 from tests.factories_notify import meeting, organization, outbox
@@ -82,8 +83,10 @@ class TestNoDealSafetyNet:
         async with sessionmaker.begin() as session:
             settled = await meeting(session)
             await publish(session, MeetingBooked(settled, None))
+            await expand_notices(session)  # the booking's notice → its mails
             open_ = await meeting(session)
             await publish(session, MeetingBooked(open_, None))
+            await expand_notices(session)  # the booking's notice → its mails
             settled.firm_rating = MeetingRating.DID_NOT_TAKE_PLACE  # no MeetingRated published
             open_.firm_rating = MeetingRating.COOPERATION_POSSIBLE
         await sweep(sessionmaker, smtp_settings)
