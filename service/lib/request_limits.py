@@ -17,6 +17,7 @@ from service.lib.web import problem_response
 
 # No request schema nests deeper than a handful of levels; 32 leaves room for free-form JSON.
 MAX_JSON_DEPTH = 32
+BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})  # their bodies are never read
 # Bodies larger than this are passed on uninspected: Litestar refuses them (413) by its own limit.
 MAX_INSPECTED_BYTES = 10_000_000
 THREAD_ABOVE_BYTES = 256_000
@@ -112,7 +113,7 @@ class JsonBodyGuardMiddleware(ASGIMiddleware):
     scopes = ("http",)  # type: ignore[assignment]
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if not _is_json(scope):
+        if scope.get("method") in BODILESS or not _is_json(scope):
             await next_app(scope, receive, send)
             return
         body, complete, pending = await _read_body(receive)
