@@ -164,14 +164,14 @@ class SessionPages(Controller):
         )
 
     def _refused(
-        self, request: Request[Any, Any, Any], staff: Principal, sessions: SessionService, session_id: uuid.UUID,
+        self, request: Request[Any, Any, Any], viewer: Principal, sessions: SessionService, session_id: uuid.UUID,
         **extra: Any,
     ) -> Callable[[DomainError], Awaitable[Response[Any]]]:  # fmt: skip
-        """The session's page again, 422, with the refused staff form's errors."""
+        """The session's page again, with the refused form's errors and the refusal's status."""
 
         async def rerender(error: DomainError) -> Response[Any]:
-            page = await self._detail(request, staff, sessions, session_id, errors=field_errors(error), **extra)
-            page.status_code = 422
+            page = await self._detail(request, viewer, sessions, session_id, errors=field_errors(error), **extra)
+            page.status_code = error.status
             return page
 
         return rerender
@@ -204,12 +204,7 @@ class SessionPages(Controller):
             rows = await sessions.register(verified_org, session_id, [i for i in ids if i is not None])
             return redirect(f"/programs/sessions/{session_id}?done={rows[0].status}")
 
-        async def rerender(error: DomainError) -> Response[Any]:
-            page = await self._detail(request, verified_org, sessions, session_id, errors=field_errors(error))
-            page.status_code = 422 if error.status == 422 else error.status
-            return page
-
-        return await form_action(db_session, register, rerender)
+        return await form_action(db_session, register, self._refused(request, verified_org, sessions, session_id))
 
     @post("/{session_id:uuid}/registrations/{registration_id:uuid}/cancel")
     async def cancel_registration_page(
