@@ -15,12 +15,11 @@ from service.accounts.auth import session_cookie
 from service.accounts.callers import CallerAccount, CallerCache
 from service.accounts.me import UNCHANGED, MyAccount, ProfileChange
 from service.accounts.members_api import ROUTES as MEMBER_ROUTES
-from service.accounts.preferences import MailPreferences, MailPreferenceService
+from service.accounts.preferences import MailPreferenceService
 from service.accounts.recovery import PasswordRecovery
 from service.accounts.schemas import (
     LoginIn,
     LoginOut,
-    MailPreferencesOut,
     MeOut,
     MePatchIn,
     PasswordResetAccepted,
@@ -31,6 +30,8 @@ from service.accounts.schemas import (
     RegisterOut,
     SessionOut,
     UserOut,
+    preferences_out,
+    user_out,
 )
 from service.accounts.service import AccountService, account_service
 from service.config import Settings
@@ -58,23 +59,6 @@ def me_out(account: CallerAccount) -> MeOut:
         locale=account.locale,
         organization=organization_out(org, today=today()) if org else None,
         mail_preferences=preferences_out(account),
-    )
-
-
-def preferences_out(user: Any) -> MailPreferencesOut:
-    return MailPreferencesOut(**MailPreferences.of(user).as_dict())
-
-
-def user_out(user: Any) -> UserOut:
-    return UserOut(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        role=user.role.value,
-        organization_id=user.organization_id,
-        phone=user.phone,
-        locale=user.locale,
-        mail_preferences=preferences_out(user),
     )
 
 

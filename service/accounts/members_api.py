@@ -11,8 +11,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from service.accounts.members import Member, MemberService, invitation_state
-from service.accounts.models import Invitation, User
-from service.accounts.schemas import UserOut
+from service.accounts.models import Invitation
+from service.accounts.schemas import UserOut, user_out
 from service.identity.principal import Principal
 from service.lib.clock import now, today
 from service.lib.deps import provide_service
@@ -70,18 +70,6 @@ def invitation_out(invitation: Invitation) -> InvitationOut:
         expires_at=invitation.expires_at,
         sent_at=invitation.sent_at,
         status=invitation_state(invitation, now()),
-    )
-
-
-def joined_user_out(user: User) -> UserOut:
-    return UserOut(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        role=user.role.value,
-        organization_id=user.organization_id,
-        phone=user.phone,
-        locale=user.locale,
     )
 
 
@@ -158,7 +146,7 @@ class InvitationsController(Controller):
         """Join with the mailed token: a new account (name, password) or an existing account without an
         organization (its password). 410 when the invitation was used, revoked or has expired."""
         user, org = await members.accept(data.token, data.name, data.password)
-        return AcceptOut(user=joined_user_out(user), organization=organization_out(org, today=today()))
+        return AcceptOut(user=user_out(user), organization=organization_out(org, today=today()))
 
 
 ROUTES = [MembersController, InvitationsController]

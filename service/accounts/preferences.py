@@ -25,9 +25,12 @@ MAIL_KINDS = {"reminders": "mail_reminders", "followups": "mail_followups", "dig
 class MailSwitches(Protocol):
     """What holds a user's switches: the user, or the cached caller's account."""
 
-    mail_reminders: bool
-    mail_followups: bool
-    mail_digest: bool
+    @property
+    def mail_reminders(self) -> bool: ...
+    @property
+    def mail_followups(self) -> bool: ...
+    @property
+    def mail_digest(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from service.accounts.preferences import MailPreferences, MailSwitches
 from service.registry.schemas import OrganizationIn, OrganizationOut
 
 
@@ -107,3 +108,20 @@ class SessionOut(msgspec.Struct, kw_only=True):
     last_seen_at: datetime
     expires_at: datetime
     current: bool
+
+
+def preferences_out(user: MailSwitches) -> MailPreferencesOut:
+    return MailPreferencesOut(**MailPreferences.of(user).as_dict())
+
+
+def user_out(user: Any) -> UserOut:
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role.value,
+        organization_id=user.organization_id,
+        phone=user.phone,
+        locale=user.locale,
+        mail_preferences=preferences_out(user),
+    )
