@@ -96,6 +96,7 @@ class StaffHome:
     pending_changes: int
     fairs: list[tuple[Fair, int]]
     mails: list[OutboxMessage]
+    mail_titles: dict[uuid.UUID, str | None]
     mails_total: int
     stale_contracts: list[ContractItem]
     stale_total: int
@@ -170,6 +171,7 @@ class HomeService:
             pending_changes=pending_changes,
             fairs=await self.fairs.in_progress(),
             mails=mails,
+            mail_titles=OutboxService.titles(mails),
             mails_total=mails_total,
             stale_contracts=await self._contract_items(stale),
             stale_total=stale_total,

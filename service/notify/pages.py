@@ -54,6 +54,7 @@ class MailPages(Controller):
             "notify/queue.html",
             counts=await outbox.counts(),
             messages=messages,
+            titles=OutboxService.titles(messages),
             pager=pager.with_total(total),
             chosen=chosen.value if chosen else "",
             statuses=[s.value for s in OutboxStatus],

@@ -363,6 +363,18 @@ class OutboxService:
             mail = render_stored(message.template, message.locale, message.context)
         return RenderedMail(subject=mail.subject, text=mask_secrets(mail.text), html=mask_secrets(mail.html))
 
+    @staticmethod
+    def titles(messages: Iterable[OutboxMessage]) -> dict[uuid.UUID, str | None]:
+        """The subject each message shows in a list: as sent, or as the queued mail would read now
+        (in its recipient's language); None for one that cannot render (the reason it failed)."""
+        out: dict[uuid.UUID, str | None] = {}
+        for message in messages:
+            try:
+                out[message.id] = message.subject or OutboxService.content(message).subject
+            except Exception:  # a broken template or context: listed without a subject
+                out[message.id] = None
+        return out
+
     async def retry(self, message_id: uuid.UUID) -> OutboxMessage:
         """Queue a failed or cancelled message again, now, with a fresh attempt budget."""
         message = await self.get(message_id)

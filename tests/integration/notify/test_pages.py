@@ -91,3 +91,23 @@ class TestMailPage:
             follow_redirects=False,
         )
         assert again.status_code == 409
+
+
+async def test_queued_mails_are_listed_by_the_subject_they_will_have(client, sessionmaker, settings):
+    """A queued mail has no stored subject yet: the queue and the staff home show the subject it
+    would be sent with (Korean), never its template's name; one that cannot render says so."""
+    staff = await create_staff(client, sessionmaker, settings)
+    await queue(sessionmaker, 2)
+    broken, _ = await rows(sessionmaker)
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == broken.id)
+            .values(context={"values": {}, "tz": "Asia/Seoul"}, status=OutboxStatus.FAILED)
+        )
+    page = (await client.get("/staff/mail", headers=staff.headers)).text
+    assert "[공공구매 상담·매칭] 은평구청 승인 완료" in page
+    assert "organization_verified" not in page
+    assert "(내용을 만들 수 없는 메일)" in page
+    home = (await client.get("/", headers=staff.headers)).text
+    assert "(내용을 만들 수 없는 메일)" in home and "organization_verified" not in home
