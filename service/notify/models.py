@@ -62,6 +62,16 @@ class OutboxMessage(UUIDPrimaryKey, Timestamps, Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    @property
+    def can_retry(self) -> bool:
+        """Staff may queue it again: it failed or was cancelled."""
+        return self.status in (OutboxStatus.FAILED, OutboxStatus.CANCELLED)
+
+    @property
+    def can_cancel(self) -> bool:
+        """Staff may stop it: it has not gone out (queued, or failed and retryable later)."""
+        return self.status in (OutboxStatus.QUEUED, OutboxStatus.FAILED)
+
 
 class FirmDigest(UUIDPrimaryKey, Base):
     """One weekly digest mailed to one member of a firm: at most one per user and week (the unique

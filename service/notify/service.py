@@ -378,7 +378,7 @@ class OutboxService:
     async def retry(self, message_id: uuid.UUID) -> OutboxMessage:
         """Queue a failed or cancelled message again, now, with a fresh attempt budget."""
         message = await self.get(message_id)
-        if message.status not in (OutboxStatus.FAILED, OutboxStatus.CANCELLED):
+        if not message.can_retry:
             raise Conflict(f"Only failed or cancelled messages can be retried; this one is {message.status.value}.")
         message.status = OutboxStatus.QUEUED
         message.attempts = 0
@@ -389,7 +389,7 @@ class OutboxService:
 
     async def cancel(self, message_id: uuid.UUID) -> OutboxMessage:
         message = await self.get(message_id)
-        if message.status not in (OutboxStatus.QUEUED, OutboxStatus.FAILED):
+        if not message.can_cancel:
             raise Conflict(f"Only queued or failed messages can be cancelled; this one is {message.status.value}.")
         message.status = OutboxStatus.CANCELLED
         await self.session.flush()
