@@ -74,7 +74,8 @@ async def test_staff_read_a_queued_mail_before_it_is_sent(client, sessionmaker, 
     await queue(sessionmaker, 1)
     [row] = await rows(sessionmaker)
     listing = await client.get("/staff/mail", headers=staff.headers)
-    assert "organization_verified" in listing.text  # no subject yet: the template's name
+    # no subject stored yet: listed by the subject it will be sent with, in its recipient's language
+    assert f'<a href="/staff/mail/{row.id}" lang="ko">[공공구매 상담·매칭] 은평구청 승인 완료</a>' in listing.text
     shown = await client.get(f"/staff/mail/{row.id}", headers=staff.headers)
     assert shown.status_code == 200
     assert "지원센터가 은평구청을(를) 승인했습니다" in shown.text
