@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 from service.config import Settings
 from service.db.embedded import APP_DATABASE, socket_url, start_embedded
@@ -155,3 +156,42 @@ def _log_slow_queries(engine: AsyncEngine, threshold_ms: int) -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000
         if elapsed_ms >= threshold_ms:
             log.warning("slow query %.0f ms: %s", elapsed_ms, " ".join(statement.split())[:500])
+
+
+def idle(session: AsyncSession) -> bool:
+    """Whether the session has begun nothing: no transaction open, no object waiting to be flushed."""
+    return not (session.in_transaction() or session.new or session.dirty or session.deleted)
+
+
+async def fetch_row_alone(session: AsyncSession, statement: str, *args: Any) -> tuple[Any, ...] | None:
+    """Run one statement (`$1`-style parameters) as a transaction of its own, straight on a driver
+    connection from the pool of the session's engine: one round trip, with no BEGIN, no COMMIT and
+    none of SQLAlchemy's per-statement work (its `engine.connect()` alone cost about twice the
+    pool's checkout here). Only for a statement that is its request's whole write (the caller
+    checks `idle(session)`); its first row, values as the driver decodes them, or None.
+
+    The checkout goes through the pool's events (the idle ping) as any other; a connection the
+    statement found closed is invalidated, not returned to the pool.
+    """
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine), "the session must be bound to one engine"
+    pooled = await greenlet_spawn(engine.sync_engine.pool.connect)
+    driver = pooled.driver_connection
+    try:
+        row = await driver.fetchrow(statement, *args)  # type: ignore[union-attr]
+    except BaseException:
+        if driver is None or driver.is_closed():
+            pooled.invalidate()
+        raise
+    finally:
+        pooled.close()
+    return tuple(row) if row is not None else None
+
+
+async def fetch_row(session: AsyncSession, statement: str, *args: Any) -> tuple[Any, ...] | None:
+    """Run one statement (`$1`-style parameters) inside the session's transaction (pending ORM
+    changes are flushed first); its first row, values as the driver decodes them, or None."""
+    await session.flush()
+    conn = await session.connection()
+    row = (await conn.exec_driver_sql(statement, args)).first()
+    return tuple(row) if row is not None else None

@@ -15,17 +15,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Executable, Row
+from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from service.config import Settings
+from service.db.engine import idle
 from service.fairs import repository
 from service.fairs.calendar import meeting_ics, meeting_parties
-from service.fairs.events import MeetingBooked, MeetingCancelled, MeetingMoved, MeetingRated
+from service.fairs.events import MeetingCancelled, MeetingMoved, MeetingRated
 from service.fairs.models import (
     Fair,
-    FairMode,
     Meeting,
     MeetingEvent,
     MeetingOutcome,
@@ -34,6 +35,7 @@ from service.fairs.models import (
 )
 from service.fairs.service import BookingRuleBroken, FairService, fair_grid, grid_of
 from service.fairs.slots import Slot
+from service.fairs.terms import KEPT, FairTerms
 from service.identity.audit import record_audit
 from service.identity.principal import Principal, require_principal
 from service.lib.clock import now
@@ -57,11 +59,8 @@ def _retryable(exc: DBAPIError) -> bool:
     return state in RETRYABLE
 
 
-def slot_taken_from(exc: IntegrityError) -> SlotTaken | None:
-    """Map an exclusion (23P01) or unique (23505) violation to SlotTaken; None for anything else."""
-    state, constraint = repository.sqlstate(exc)
-    if state not in (repository.EXCLUSION_VIOLATION, repository.UNIQUE_VIOLATION):
-        return None
+def slot_taken(constraint: str | None) -> SlotTaken:
+    """The refusal when the constraint named `constraint` kept the meeting out of its slot."""
     if constraint == "ex_meetings_firm_overlap":
         return SlotTaken(
             "The firm already has a meeting at that time.", extra={"rule": "firm_overlap", "constraint": constraint}
@@ -70,6 +69,14 @@ def slot_taken_from(exc: IntegrityError) -> SlotTaken | None:
         "Someone else booked this slot a moment ago; pick another one.",
         extra={"rule": "slot_taken", "constraint": constraint},
     )
+
+
+def slot_taken_from(exc: IntegrityError) -> SlotTaken | None:
+    """Map an exclusion (23P01) or unique (23505) violation to SlotTaken; None for anything else."""
+    state, constraint = repository.sqlstate(exc)
+    if state not in (repository.EXCLUSION_VIOLATION, repository.UNIQUE_VIOLATION):
+        return None
+    return slot_taken(constraint)
 
 
 # What the caller is told when a Meeting.why_not_* rule refuses an action, by (action, rule).
@@ -107,34 +114,51 @@ def _booking_firm(actor: Principal, firm_id: uuid.UUID | None) -> uuid.UUID:
     return actor.organization_id
 
 
-def _booked_meeting(params: dict[str, Any], row: Row[Any]) -> Meeting:
-    """The meeting the booking statement inserted, attached to the session as persistent without
-    another round trip (the row exists already)."""
-    meeting = Meeting(
-        id=params["id"],
-        fair_id=params["fair"],
-        agency_id=params["agency"],
-        firm_id=params["firm"],
-        starts_at=params["start"],
-        ends_at=params["end"],
-        during=row.during,
+def _booked_meeting(
+    fair_id: uuid.UUID, agency_id: uuid.UUID, firm_id: uuid.UUID, slot: Slot, actor: Principal
+) -> Meeting:
+    """The meeting a booking inserts, as `book_meeting` writes it (the room and the timestamps are
+    the database's, filled in from its answer)."""
+    return Meeting(
+        id=uuid.uuid4(),
+        fair_id=fair_id,
+        agency_id=agency_id,
+        firm_id=firm_id,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        during=Range(slot.starts_at, slot.ends_at, bounds="[)"),
         status=MeetingStatus.BOOKED,
-        room_url=params["room"],
+        room_url=None,
         sequence=0,
         provisional=False,
         request_id=None,
-        booked_by=params["user"],
-        by_staff=params["by_staff"],
+        booked_by=actor.user_id,
+        by_staff=actor.is_staff,
         agency_rating=None,
         firm_rating=None,
         agency_outcome=None,
         firm_outcome=None,
         staff_outcome=None,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )
-    make_transient_to_detached(meeting)
-    return meeting
+
+
+def _booking_args(meeting: Meeting, version: str, moment: datetime) -> tuple[Any, ...]:
+    """`book_meeting`'s twelve arguments, in its order."""
+    history = json.dumps({"start": meeting.starts_at.isoformat()})
+    return (
+        meeting.fair_id,
+        version,
+        meeting.agency_id,
+        meeting.firm_id,
+        meeting.starts_at,
+        meeting.ends_at,
+        meeting.id,
+        uuid.uuid4(),
+        meeting.booked_by,
+        meeting.by_staff,
+        history,
+        moment,
+    )
 
 
 class BookingService:
@@ -225,30 +249,34 @@ class BookingService:
     ) -> Meeting:
         """Book `start` at the agency's table for the actor's firm (or, for staff, `firm_id`).
 
-        Two statements after BEGIN (the hot path skips the ORM unit of work: single INSERTs ran
-        at about 1k/s through the ORM against 5-8k/s through asyncpg on this kind of machine):
-        1. take the slot's advisory lock (`repository.LOCK_SLOT`: writers into one slot take turns),
-           then, in the same statement, lock the firm's participant row and read the fair: a firm's
-           bookings in one fair are serialized, so the count in (2) cannot be outdated by a
-           concurrent booking of the firm; the agency's row is KEY SHARE locked, so the agency
-           marking slots unavailable (FOR UPDATE) waits for this booking or this booking for it,
-           while bookings share it;
-        2. one statement with a fresh snapshot counts unavailability and the firm's meetings,
-           inserts the meeting only if the rules allow, and writes the history row. The exclusion
-           constraints decide who wins a slot; it runs in a savepoint, retried when it loses a
-           deadlock to other writers into the slot (see `_write_slot`).
+        The fair's rules (mode, window, slot grid) are checked here on its kept terms
+        (`service.fairs.terms`); the rest is one statement, the database function `book_meeting`
+        (`repository.BOOK_MEETING`): the slot's and the firm's locks, the fair's row version
+        (`stale`: the fair changed since its terms were read; they are read again and checked
+        again), unavailability and the firm's limit on a fresh snapshot, the INSERT that the
+        exclusion constraints decide, the history row and the mail notice.
+
+        When the booking is all its session does (a firm's API call without Idempotency-Key), the
+        statement is its own transaction, straight on the driver: one round trip. Otherwise (a form,
+        a keyed request, staff with their audit row) it joins the session's transaction.
         """
         firm_id = _booking_firm(actor, firm_id)
         on_behalf = actor.is_staff
         if start.tzinfo is None:
             raise ValidationFailed.single("start", "must include a UTC offset")
-        params = await self._booking_params(actor, fair_id, agency_id, firm_id, start)
-        row = await self._write_slot(repository.CHECK_AND_INSERT, params)
-        if row.unavailable:
-            raise BookingRuleBroken("unavailable", "The agency or the firm marked this slot as unavailable.")
-        if row.created_at is None:
-            raise BookingRuleBroken("limit", "The firm has reached the fair's meeting limit.")
-        meeting = _booked_meeting(params, row)
+        alone = not on_behalf and idle(self.session)
+        for fresh in (False, True, True):
+            terms, slot = await self._bookable_slot(fair_id, start, on_behalf, alone=alone, fresh=fresh)
+            meeting = _booked_meeting(fair_id, agency_id, firm_id, slot, actor)
+            args = _booking_args(meeting, terms.version, now())
+            outcome, detail, room, booked_at = await repository.book_meeting(self.session, args, alone=alone)
+            if outcome != "stale":
+                break
+        else:
+            raise Conflict("The fair changed while booking; try again.")
+        await self._refuse(outcome, detail, fair_id, agency_id)
+        meeting.room_url, meeting.created_at, meeting.updated_at = room, booked_at, booked_at
+        make_transient_to_detached(meeting)
         self.session.add(meeting)
         if on_behalf:
             await record_audit(
@@ -259,42 +287,42 @@ class BookingService:
                 target_id=meeting.id,
                 changes={"firm_id": firm_id, "start": meeting.starts_at},
             )
-        await publish(self.session, MeetingBooked(meeting, actor))
         return meeting
 
-    async def _booking_params(
-        self, actor: Principal, fair_id: uuid.UUID, agency_id: uuid.UUID, firm_id: uuid.UUID, start: datetime
-    ) -> dict[str, Any]:
-        """Take the slot's and the firm's locks, check the fair's rules, and give the parameters of
-        the booking statement."""
-        on_behalf = actor.is_staff
-        fair_row = await repository.lock_slot_and_firm_read_fair(self.session, fair_id, firm_id, agency_id, start)
-        if fair_row is None:
+    async def _bookable_slot(
+        self, fair_id: uuid.UUID, start: datetime, on_behalf: bool, *, alone: bool, fresh: bool
+    ) -> tuple[FairTerms, Slot]:
+        """The fair's terms and the slot they let the caller book; a refusal only on terms read afresh."""
+        engine = self.session.bind
+        assert isinstance(engine, AsyncEngine)
+        terms = None if fresh else KEPT.get(engine, fair_id)
+        if terms is None:
+            row = await repository.fair_terms(self.session, fair_id, alone=alone)
+            if row is None:
+                KEPT.forget(engine, fair_id)
+                raise NotFound("No such fair.")
+            terms = FairTerms.from_row(row)
+            KEPT.keep(engine, fair_id, terms)
+            fresh = True
+        slot = terms.slot_for(start, now(), on_behalf=on_behalf)
+        if isinstance(slot, DomainError):
+            if not fresh:
+                return await self._bookable_slot(fair_id, start, on_behalf, alone=alone, fresh=True)
+            raise slot
+        return terms, slot
+
+    async def _refuse(self, outcome: str, detail: str | None, fair_id: uuid.UUID, agency_id: uuid.UUID) -> None:
+        """Raise what `book_meeting`'s outcome means, unless the meeting was booked."""
+        if outcome == "booked":
+            return
+        if outcome == "not_participant":
             await self._explain_missing(fair_id, agency_id)
             raise BookingRuleBroken("not_participant", "The firm does not take part in this fair; join it first.")
-        if fair_row.mode != FairMode.FIRST_COME and not on_behalf:
-            raise BookingRuleBroken("mode", "This fair schedules meetings from requests; send a request instead.")
-        moment = now()
-        if not on_behalf and not (fair_row.booking_opens_at <= moment < fair_row.booking_closes_at):
-            raise BookingRuleBroken("window", "Booking is only possible while the fair's booking window is open.")
-        slot = fair_grid(fair_row.days, fair_row.slot_minutes)[1].get(start)
-        if slot is None:
-            raise ValidationFailed.single("start", "is not the start of a slot of this fair")
-        return {
-            "fair": fair_id,
-            "firm": firm_id,
-            "agency": agency_id,
-            "id": uuid.uuid4(),
-            "event_id": uuid.uuid4(),
-            "start": slot.starts_at,
-            "end": slot.ends_at,
-            "room": fair_row.room_url,
-            "user": actor.user_id,
-            "by_staff": on_behalf,
-            "limit": fair_row.max_meetings_per_firm,
-            "data": json.dumps({"start": slot.starts_at.isoformat()}),
-            "at": moment,
-        }
+        if outcome == "unavailable":
+            raise BookingRuleBroken("unavailable", "The agency or the firm marked this slot as unavailable.")
+        if outcome == "limit":
+            raise BookingRuleBroken("limit", "The firm has reached the fair's meeting limit.")
+        raise slot_taken(detail)
 
     async def _explain_missing(self, fair_id: uuid.UUID, agency_id: uuid.UUID) -> None:
         """The rare path: say whether the fair or the agency is what is missing."""

@@ -12,12 +12,6 @@ from service.lib.events import DomainEvent
 
 
 @dataclass(frozen=True)
-class MeetingBooked(DomainEvent):
-    meeting: Meeting
-    actor: Principal
-
-
-@dataclass(frozen=True)
 class MeetingMoved(DomainEvent):
     meeting: Meeting  # already at its new time, its sequence grown
     actor: Principal

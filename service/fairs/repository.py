@@ -9,8 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Enum,
-    Row,
     Update,
     and_,
     delete,
@@ -23,11 +21,11 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import TSTZRANGE
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.models import User
+from service.db.engine import fetch_row, fetch_row_alone
 from service.fairs.models import (
     Fair,
     FairMode,
@@ -65,31 +63,24 @@ def sqlstate(exc: IntegrityError) -> tuple[str | None, str | None]:
 # writer's uncommitted index entry (an exclusion constraint is checked after the entry goes
 # in); when that writer fails after all (its firm is busy then elsewhere) they wake together,
 # wait for each other, and PostgreSQL kills all but one with 40P01. Writers into other slots
-# never wait for it.
-# Raw because the lock key is a string built from two typed parameters: as SQL the exact key
-# (and that it is the same for booking and moving) is readable at a glance.
-SLOT_KEY = """hashtextextended(
-             'slot:' || CAST(CAST(:agency AS uuid) AS text) || ':'
-             || CAST(extract(epoch FROM CAST(:start AS timestamptz)) AS text), 0)"""
-LOCK_SLOT = text(f"SELECT pg_advisory_xact_lock({SLOT_KEY})")
+# never wait for it. The key is the database's `meeting_slot_key` (migration 026), so a booking
+# (`book_meeting`) and a move take the same one.
+LOCK_SLOT = text("SELECT pg_advisory_xact_lock(meeting_slot_key(:agency, :start))")
 
-# Raw because it takes two lock strengths in one statement (FOR UPDATE OF the firm's row, FOR
-# KEY SHARE OF the agency's): SQLAlchemy's with_for_update gives one mode to the whole statement.
-# The slot's advisory lock (LOCK_SLOT) is taken by the same statement, before any row lock: rows
-# are locked as the join emits them (LockRows sits above it), and the join emits none before it has
-# read the `slot` CTE once. One round trip for both, on the booking hot path.
-LOCK_SLOT_AND_FIRM_READ_FAIR = text(
-    f"""
-    WITH slot AS MATERIALIZED (SELECT pg_advisory_xact_lock({SLOT_KEY}))
-    SELECT f.mode, f.days, f.slot_minutes, f.booking_opens_at, f.booking_closes_at, f.max_meetings_per_firm,
-           a.room_url
-      FROM slot CROSS JOIN fair_participants p
-      JOIN fairs f ON f.id = p.fair_id
-      JOIN fair_participants a ON a.fair_id = p.fair_id AND a.organization_id = :agency AND a.kind = 'agency'
-     WHERE p.fair_id = :fair AND p.organization_id = :firm AND p.kind = 'firm'
-       FOR UPDATE OF p FOR KEY SHARE OF a
-    """
-).columns(mode=Enum(FairMode, name="fair_mode", values_callable=lambda e: [m.value for m in e]))
+# A first-come booking in one statement: the database function of migration 026 takes the slot's
+# and the firm's locks, compares the fair's row version with `FairTerms.version`, counts the
+# rules' rows, inserts the meeting (its history row, its mail notice) unless they or the
+# constraints refuse, and says what happened: `booked`, `not_participant`, `stale`,
+# `unavailable`, `limit` or `taken` (with the refusing constraint's name in `detail`).
+BOOK_MEETING = (
+    "SELECT outcome, detail, room, booked_at FROM book_meeting($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+)
+
+# The fair's booking rules and the row version they were read at (`xmin`: every UPDATE of the row
+# makes a new one), checked again by `book_meeting`.
+FAIR_TERMS = (
+    "SELECT mode, days, slot_minutes, booking_opens_at, booking_closes_at, CAST(xmin AS text) FROM fairs WHERE id = $1"
+)
 
 # A move locks both parties' rows, in one global order (by organization id; LockRows runs above
 # the sort): moves at one agency table, and a firm's moves and bookings, take turns, while
@@ -109,44 +100,24 @@ LOCK_PARTIES_IN_ORDER = text(
 # Raw for the same reason: a statement run only for its lock (KEY SHARE of every participant row).
 SHARE_FAIR_PARTICIPANTS = text("SELECT 1 FROM fair_participants WHERE fair_id = :fair FOR KEY SHARE")
 
-# Raw because it is one round trip with data-modifying CTEs: count the rules' rows, insert the
-# meeting only if they allow it, write its history row, and report why not (a LEFT JOIN on the
-# insert's RETURNING). The ORM's unit of work would take four statements on the booking hot path.
-CHECK_AND_INSERT = text(
-    """
-    WITH checks AS (
-      SELECT (SELECT count(*) FROM fair_unavailability
-               WHERE fair_id = :fair AND organization_id IN (:agency, :firm) AND starts_at = :start) AS unavailable,
-             (SELECT count(*) FROM meetings
-               WHERE fair_id = :fair AND firm_id = :firm AND status <> 'cancelled') AS firm_meetings
-    ), ins AS (
-      INSERT INTO meetings (id, fair_id, agency_id, firm_id, starts_at, ends_at, room_url, booked_by, by_staff,
-                            status, sequence, provisional)
-      SELECT :id, :fair, :agency, :firm, :start, :end, :room, :user, :by_staff, 'booked', 0, false
-        FROM checks
-       WHERE unavailable = 0 AND (CAST(:limit AS integer) IS NULL OR firm_meetings < CAST(:limit AS integer))
-      RETURNING id, during, created_at, updated_at
-    ), history AS (
-      INSERT INTO meeting_events (id, meeting_id, kind, actor_id, by_staff, data, at)
-      SELECT :event_id, id, 'booked', :user, :by_staff, CAST(:data AS jsonb), :at FROM ins
-    )
-    SELECT checks.unavailable, checks.firm_meetings, ins.during, ins.created_at, ins.updated_at
-      FROM checks LEFT JOIN ins ON true
-    """
-).columns(during=TSTZRANGE())
-
 
 async def lock_slot(session: AsyncSession, agency_id: uuid.UUID, start: datetime) -> None:
     await session.execute(LOCK_SLOT, {"agency": agency_id, "start": start})
 
 
-async def lock_slot_and_firm_read_fair(
-    session: AsyncSession, fair_id: uuid.UUID, firm_id: uuid.UUID, agency_id: uuid.UUID, start: datetime
-) -> Row[Any] | None:
-    """The slot's advisory lock, then the fair's booking settings and the agency's room with the
-    firm's row locked; None when the fair, the firm's participation or the agency's is missing."""
-    ids = {"fair": fair_id, "firm": firm_id, "agency": agency_id, "start": start}
-    return (await session.execute(LOCK_SLOT_AND_FIRM_READ_FAIR, ids)).one_or_none()
+async def book_meeting(session: AsyncSession, args: Sequence[Any], *, alone: bool) -> tuple[Any, ...]:
+    """Run `BOOK_MEETING` with its twelve arguments, as a transaction of its own when `alone`
+    (the request writes nothing else), else in the session's; its (outcome, detail, room, booked_at)."""
+    run = fetch_row_alone if alone else fetch_row
+    row = await run(session, BOOK_MEETING, *args)
+    assert row is not None
+    return row
+
+
+async def fair_terms(session: AsyncSession, fair_id: uuid.UUID, *, alone: bool) -> tuple[Any, ...] | None:
+    """The fair's (mode, days, slot_minutes, opens, closes, version); None when there is no such fair."""
+    run = fetch_row_alone if alone else fetch_row
+    return await run(session, FAIR_TERMS, fair_id)
 
 
 async def lock_parties_in_order(

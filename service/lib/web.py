@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import MediaType, Request, Response
 from litestar.datastructures import MutableScopeHeaders
@@ -107,15 +108,19 @@ def to_domain_error(exc: Exception) -> DomainError:
         error: DomainError = klass(str(exc.detail))
         error.headers = dict(exc.headers or {})
         return error
-    if isinstance(exc, DBAPIError) and str(getattr(exc.orig, "sqlstate", "") or "").startswith("22"):
+    # asyncpg's own errors come from statements run on the driver directly (`fetch_row_alone`).
+    if _sqlstate(exc).startswith("22"):
         # SQLSTATE class 22 "data exception": a NUL character in text, a number beyond bigint, a
         # string longer than its column... The input is at fault, never the server.
-        log.info("input rejected by PostgreSQL: %s", getattr(exc.orig, "sqlstate", ""))
+        log.info("input rejected by PostgreSQL: %s", _sqlstate(exc))
         return ValidationFailed(
             "A value is not acceptable: text with a NUL character, a number out of range or a text too long."
         )
-    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionError)) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    unreachable = (OperationalError, InterfaceError, PoolTimeout, OSError, ConnectionError)
+    if (
+        isinstance(exc, (*unreachable, asyncpg.InterfaceError))
+        or _sqlstate(exc)[:2] in ("08", "57")  # connection exception, operator intervention (shutdown)
+        or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
     ):
         log.warning("database unavailable: %s", exc)
         return ServiceUnavailable(
@@ -125,6 +130,15 @@ def to_domain_error(exc: Exception) -> DomainError:
     internal = type("InternalProblem", (DomainError,), {"status": 500, "code": "internal", "title": "Internal error"})
     result: DomainError = internal("Something went wrong on our side. The error was logged.")
     return result
+
+
+def _sqlstate(exc: Exception) -> str:
+    """The SQLSTATE of a database error, raised through SQLAlchemy or by asyncpg itself; "" for others."""
+    if isinstance(exc, DBAPIError):
+        return str(getattr(exc.orig, "sqlstate", "") or "")
+    if isinstance(exc, asyncpg.PostgresError):
+        return str(exc.sqlstate or "")
+    return ""
 
 
 def _title(status: int) -> str:

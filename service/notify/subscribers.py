@@ -33,7 +33,6 @@ from service.fairs.calendar import (
 from service.fairs.events import (
     FairFinalized,
     FairScheduled,
-    MeetingBooked,
     MeetingCancelled,
     MeetingMoved,
     MeetingRated,
@@ -60,7 +59,7 @@ from service.notify import (
     program_mails,  # noqa: F401 (registers the session mails' handlers)
 )
 from service.notify.models import OutboxMessage, OutboxStatus
-from service.notify.notices import delete_notices, drop_notice, record_notice, take_notices
+from service.notify.notices import delete_notices, drop_notice, take_notices
 from service.notify.service import InviteAttachment, Mail, cancel_optional, cancel_pending, enqueue_many
 from service.registry.events import OrganizationRejected, OrganizationVerified
 from service.registry.models import Organization
@@ -243,17 +242,6 @@ def _reminders(meeting: Meeting, parties: MeetingParties, settings: Settings) ->
             for user, own, other in parties.people
         ]
     return mails
-
-
-@subscribe(MeetingBooked)
-async def on_meeting_booked(session: AsyncSession, event: MeetingBooked, settings: Settings) -> None:
-    """The booking's mails are owed as one notice, expanded by the dispatcher (`expand_notices`):
-    the booking transaction loads nothing and writes one row."""
-    meeting = event.meeting
-    if meeting.provisional:
-        return  # a provisional agenda is announced by FairScheduled; invites follow FairFinalized
-    actor_id = event.actor.user_id if event.actor is not None else None  # None: a job or a test
-    await record_notice(session, meeting.id, notices.BOOKED, meeting.sequence, actor_id)
 
 
 def booking_mails(meeting: Meeting, parties: MeetingParties, settings: Settings) -> list[Mail]:

@@ -10,10 +10,9 @@ from sqlalchemy import update
 
 import service.notify.service as notify_service
 from service.fairs.calendar import InviteData, meeting_invite
-from service.fairs.events import MeetingBooked
-from service.lib.events import publish
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxMessage, OutboxStatus
+from service.notify.notices import BOOKED, record_notice
 from service.notify.service import Attachment, Mail, enqueue_many, stored_attachment
 from service.notify.subscribers import expand_notices
 from tests.factories import create_staff
@@ -43,7 +42,7 @@ async def test_a_booking_queues_one_recipe_that_a_batch_renders_once(sessionmake
     firm_users = [("ceo@mapo.coop", "ko"), ("staff@mapo.coop", "en")]
     async with sessionmaker.begin() as session:
         m = await meeting(session, agency_users=agency_users, firm_users=firm_users)
-        await publish(session, MeetingBooked(m, None))
+        await record_notice(session, m.id, BOOKED, m.sequence, None)
         await expand_notices(session)  # the booking's notice → its mails
         meeting_id = m.id
     assert renders == []  # the booking's transaction described the invite, it rendered nothing
@@ -82,7 +81,7 @@ async def test_the_staff_page_lists_both_forms_with_their_size(client, sessionma
     staff = await create_staff(client, sessionmaker, settings)
     async with sessionmaker.begin() as session:
         m = await meeting(session)
-        await publish(session, MeetingBooked(m, None))
+        await record_notice(session, m.id, BOOKED, m.sequence, None)
         await expand_notices(session)  # the booking's notice → its mails
         [first, _] = await outbox(session, f"meeting:{m.id.hex}:booked:")
         legacy = Attachment("old.ics", "text/calendar; method=REQUEST", b"12345")
@@ -103,7 +102,7 @@ async def test_a_recipe_that_cannot_render_fails_its_row_at_once_and_the_page_st
     staff = await create_staff(client, sessionmaker, settings)
     async with sessionmaker.begin() as session:
         m = await meeting(session)
-        await publish(session, MeetingBooked(m, None))
+        await record_notice(session, m.id, BOOKED, m.sequence, None)
         await expand_notices(session)  # the booking's notice → its mails
         broken, intact = await outbox(session, f"meeting:{m.id.hex}:booked:")
         recipe = {**broken.attachments[0]["invite"], "starts_at": "not a time"}

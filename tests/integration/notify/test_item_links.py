@@ -8,11 +8,12 @@ from datetime import date
 from types import SimpleNamespace
 
 from service.contracts.events import ContractReported
-from service.fairs.events import MeetingBooked, MeetingRequestAccepted, MeetingRequestCreated
+from service.fairs.events import MeetingRequestAccepted, MeetingRequestCreated
 from service.fairs.models import MeetingRequest
 from service.lib.events import publish
 from service.matching.events import ShortlistInvited
 from service.needs.models import Need
+from service.notify.notices import BOOKED, record_notice
 from service.notify.service import OutboxService
 from service.notify.subscribers import expand_notices
 from tests.factories_notify import meeting, outbox
@@ -36,7 +37,7 @@ class TestItemLinks:
     async def test_meeting_mails_link_to_the_agenda_and_contract_questions_to_the_contract_form(self, sessionmaker):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
         agenda = f"{BASE}/fairs/{m.fair_id}/agenda"
         for _, mail in await rendered(sessionmaker, f"meeting:{m.id.hex}:booked"):

@@ -10,12 +10,12 @@ from sqlalchemy import select, update
 
 from service.accounts.models import User
 from service.accounts.preferences import MailPreferenceService
-from service.fairs.events import MeetingBooked
 from service.fairs.models import Meeting
 from service.lib.clock import today
 from service.lib.events import publish
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxStatus
+from service.notify.notices import BOOKED, record_notice
 from service.notify.subscribers import expand_notices
 from service.notify.sweeps import warn_expiring_certifications
 from service.registry.events import OrganizationVerified
@@ -82,7 +82,7 @@ class TestOrganizationMails:
         await _switch(sessionmaker, "f1@mapo.coop", followups=False)
         async with sessionmaker.begin() as session:
             m = await session.get(Meeting, meeting_id)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
 
         async with sessionmaker() as session:
@@ -109,7 +109,7 @@ class TestOrganizationMails:
     async def test_turning_a_kind_off_stops_what_is_already_queued_for_that_user_only(self, sessionmaker):
         async with sessionmaker.begin() as session:
             m = await meeting(session, agency_users=AGENCY, firm_users=FIRM)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             meeting_id = m.id
         await _switch(sessionmaker, "f2@mapo.coop", reminders=False)

@@ -13,7 +13,6 @@ from service.contracts.events import ContractReported
 from service.fairs.events import (
     FairFinalized,
     FairScheduled,
-    MeetingBooked,
     MeetingCancelled,
     MeetingMoved,
     MeetingRated,
@@ -25,6 +24,7 @@ from service.lib.events import publish
 from service.matching.events import ShortlistInvited
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxStatus
+from service.notify.notices import BOOKED, record_notice
 from service.notify.subscribers import expand_notices
 from tests.factories import PASSWORD, agency_payload, create_staff, register, verify
 from tests.factories_notify import ROOM, count_outbox, meeting, outbox
@@ -103,7 +103,7 @@ class TestMeetingMails:
     async def test_booking_mails_both_parties_with_an_ics_request(self, sessionmaker, smtp, smtp_settings):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             meeting_id, starts_at = m.id, m.starts_at
 
@@ -129,10 +129,10 @@ class TestMeetingMails:
     async def test_the_same_event_twice_queues_each_mail_once(self, sessionmaker):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             first = await count_outbox(session)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             assert await count_outbox(session) == first == 2 + 4 + 8  # confirmations, 2 × 2 reminders, 2 × 4 follow-ups
 
@@ -141,7 +141,7 @@ class TestMeetingMails:
     ):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             starts_at = m.starts_at
         await drain(sessionmaker, smtp_settings)
@@ -168,7 +168,7 @@ class TestMeetingMails:
     ):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
         await drain(sessionmaker, smtp_settings)
         smtp.inbox.clear()
@@ -203,7 +203,7 @@ class TestMeetingMails:
     async def test_moving_replaces_the_reminders_and_sends_an_updated_invite(self, sessionmaker, smtp, smtp_settings):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
         await drain(sessionmaker, smtp_settings)
         smtp.inbox.clear()
@@ -235,7 +235,7 @@ class TestMeetingMails:
     async def test_a_meeting_booked_within_the_hour_gets_no_reminders(self, sessionmaker):
         async with sessionmaker.begin() as session:
             m = await meeting(session, starts_at=clock.now() + timedelta(minutes=50))
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             assert await outbox(session, f"reminder:{m.id.hex}:") == []
             assert len(await outbox(session, f"meeting:{m.id.hex}:")) == 2
@@ -273,7 +273,7 @@ class TestFollowUps:
     ):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
         clock.set_now(m.ends_at + timedelta(hours=23))
         await drain(sessionmaker, smtp_settings)  # confirmations and both reminders
@@ -415,7 +415,7 @@ class TestNoDeal:
 
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             m.firm_rating = MeetingRating.COOPERATION_POSSIBLE
             await publish(session, MeetingRated(m, None))
@@ -457,7 +457,7 @@ class TestProvisionalMeetings:
             m = await meeting(session)
             m.provisional = True
             await session.flush()
-            for event in (MeetingBooked(m, None), MeetingMoved(m, None, m.starts_at), MeetingCancelled(m, None)):
+            for event in (MeetingMoved(m, None, m.starts_at), MeetingCancelled(m, None)):
                 await publish(session, event)
             assert await count_outbox(session) == 0
 
@@ -466,7 +466,7 @@ class TestPastMeetings:
     async def test_a_meeting_recorded_after_the_fact_gets_only_the_questions_still_ahead(self, sessionmaker):
         async with sessionmaker.begin() as session:
             m = await meeting(session, starts_at=clock.now() - timedelta(days=40))
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             assert await outbox(session, f"reminder:{m.id.hex}:") == []
             labels = {r.dedupe_key.split(":")[3] for r in await outbox(session, f"followup:{m.id.hex}:")}

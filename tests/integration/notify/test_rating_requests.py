@@ -8,12 +8,11 @@ from sqlalchemy import select
 
 from service.accounts.models import User
 from service.fairs.booking import BookingService
-from service.fairs.events import MeetingBooked
 from service.fairs.models import MeetingRating
 from service.lib import clock
-from service.lib.events import publish
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxStatus
+from service.notify.notices import BOOKED, record_notice
 from service.notify.subscribers import expand_notices
 from service.notify.sweeps import sweep
 from tests.factories_fairs import principal_for
@@ -24,7 +23,7 @@ class TestOnlyTheSideThatHasNotRated:
     async def test_the_firm_rated_so_only_the_agency_is_asked(self, sessionmaker, smtp, smtp_settings):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             firm_user = await session.scalar(select(User).where(User.organization_id == m.firm_id))
         assert firm_user is not None
@@ -51,7 +50,7 @@ class TestOnlyTheSideThatHasNotRated:
     async def test_a_rating_recorded_without_the_event_is_caught_by_the_sweep(self, sessionmaker, smtp_settings):
         async with sessionmaker.begin() as session:
             m = await meeting(session)
-            await publish(session, MeetingBooked(m, None))
+            await record_notice(session, m.id, BOOKED, m.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             m.agency_rating = MeetingRating.INFORMATIVE_NO_COOPERATION  # no MeetingRated published
         await sweep(sessionmaker, smtp_settings)

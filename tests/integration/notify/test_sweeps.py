@@ -6,12 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from service.fairs.events import MeetingBooked
 from service.fairs.models import MeetingRating, MeetingRequest, RequestStatus
 from service.lib import clock
-from service.lib.events import publish
 from service.notify.dispatcher import drain
 from service.notify.models import OutboxStatus
+from service.notify.notices import BOOKED, record_notice
 from service.notify.subscribers import expand_notices
 from service.notify.sweeps import sweep
 from service.registry.models import Organization
@@ -82,10 +81,10 @@ class TestNoDealSafetyNet:
     ):
         async with sessionmaker.begin() as session:
             settled = await meeting(session)
-            await publish(session, MeetingBooked(settled, None))
+            await record_notice(session, settled.id, BOOKED, settled.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             open_ = await meeting(session)
-            await publish(session, MeetingBooked(open_, None))
+            await record_notice(session, open_.id, BOOKED, open_.sequence, None)
             await expand_notices(session)  # the booking's notice → its mails
             settled.firm_rating = MeetingRating.DID_NOT_TAKE_PLACE  # no MeetingRated published
             open_.firm_rating = MeetingRating.COOPERATION_POSSIBLE
