@@ -1,9 +1,14 @@
-"""book_meeting(): a first-come booking as one statement, in one round trip
+"""book_meeting(): a first-come booking as one statement, in one round trip; caller_holds()
 
 A booking used to be six round trips (BEGIN, the locks with the fair's row, SAVEPOINT, the checked
 INSERT, the mail notice, COMMIT). `book_meeting` does the same work inside the database, so a
 booking that is its transaction's only work is one statement and one round trip:
 
+0. when the caller's token is given (a caller the request took from its cache without the cache's
+   barrier round), the caller as the cache knows them (`caller_holds`: the token live, the user
+   active, with the same role and organization, that organization of the same kind and status):
+   another answer means the caller changed since the cache read them, `caller_changed`, before any
+   lock. So such a request needs no other check that its cached caller is current;
 1. the slot's advisory lock (`meeting_slot_key`, shared with moves: writers into one slot of one
    agency table take turns), then the firm's participant row FOR UPDATE (a firm's bookings in one
    fair take turns, so the count in 3 is not outdated) and the agency's FOR KEY SHARE (marking
@@ -38,8 +43,26 @@ LANGUAGE sql STABLE PARALLEL SAFE
 RETURN hashtextextended('slot:' || CAST(agency AS text) || ':' || CAST(extract(epoch FROM start) AS text), 0)
 """
 
+CALLER_HOLDS = """
+CREATE FUNCTION caller_holds(
+    p_token uuid, p_user uuid, p_role text, p_org uuid, p_org_kind text, p_org_status text
+) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN EXISTS (
+    SELECT 1
+      FROM auth_tokens t
+      JOIN users u ON u.id = t.user_id
+      LEFT JOIN organizations o ON o.id = u.organization_id
+     WHERE t.id = p_token AND t.user_id = p_user AND t.revoked_at IS NULL AND t.expires_at > now()
+       AND u.is_active AND CAST(u.role AS text) = p_role AND u.organization_id IS NOT DISTINCT FROM p_org
+       AND CAST(o.kind AS text) IS NOT DISTINCT FROM p_org_kind
+       AND CAST(o.status AS text) IS NOT DISTINCT FROM p_org_status
+)
+"""
+
 BOOK_MEETING = """
 CREATE FUNCTION book_meeting(
+    p_token uuid, p_role text, p_org uuid, p_org_kind text, p_org_status text,
     p_fair uuid, p_fair_version text, p_agency uuid, p_firm uuid, p_start timestamptz, p_end timestamptz,
     p_id uuid, p_event_id uuid, p_user uuid, p_by_staff boolean, p_data jsonb, p_at timestamptz,
     OUT outcome text, OUT detail text, OUT room text, OUT booked_at timestamptz
@@ -50,6 +73,10 @@ DECLARE
     v_count bigint;
     v_attempt integer := 0;
 BEGIN
+    IF p_token IS NOT NULL AND NOT caller_holds(p_token, p_user, p_role, p_org, p_org_kind, p_org_status) THEN
+        outcome := 'caller_changed';
+        RETURN;
+    END IF;
     PERFORM pg_advisory_xact_lock(meeting_slot_key(p_agency, p_start));
     SELECT f.max_meetings_per_firm, CAST(f.xmin AS text), a.room_url INTO v_limit, v_version, room
       FROM fair_participants p
@@ -110,12 +137,14 @@ $$
 
 def upgrade() -> None:
     op.execute(SLOT_KEY)
+    op.execute(CALLER_HOLDS)
     op.execute(BOOK_MEETING)
 
 
 def downgrade() -> None:
     op.execute(
-        "DROP FUNCTION book_meeting(uuid, text, uuid, uuid, timestamptz, timestamptz, uuid, uuid, uuid, boolean, "
-        "jsonb, timestamptz)"
+        "DROP FUNCTION book_meeting(uuid, text, uuid, text, text, uuid, text, uuid, uuid, timestamptz, timestamptz, "
+        "uuid, uuid, uuid, boolean, jsonb, timestamptz)"
     )
+    op.execute("DROP FUNCTION caller_holds(uuid, uuid, text, uuid, text, text)")
     op.execute("DROP FUNCTION meeting_slot_key(uuid, timestamptz)")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.accounts.callers import CallerCache
 from service.accounts.sessions import touch
 from service.config import SUPPORTED_LOCALES, Settings
+from service.identity.deps import write_checks_caller
 from service.identity.principal import Principal
 from service.lib.i18n import set_locale
 from service.lib.web import bare_error_response, to_domain_error
@@ -79,7 +80,7 @@ class AuthMiddleware(ASGIMiddleware):
         principal: Principal | None = None
         if raw:
             try:
-                principal = await self.callers.principal(raw)
+                principal = await self.callers.principal(raw, settle=not write_checks_caller(scope))
                 if principal is not None:
                     await touch(self.sessionmaker, principal.token_id)  # "last seen" of the sessions list
             except Exception as exc:  # the database is down: answer 503, never a stack trace

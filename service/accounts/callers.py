@@ -23,8 +23,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import asyncpg
@@ -133,6 +134,11 @@ class Entry:
     expires_at: datetime
     cached_at: float
     row: Any  # the whole row, the account's columns included
+
+    @cached_property
+    def unsettled(self) -> Principal:
+        """The principal as given without the barrier round: its write must check it."""
+        return replace(self.principal, settled=False)
 
 
 def principal_from_row(row: Any) -> tuple[Principal, datetime]:
@@ -265,20 +271,28 @@ class CallerCache:
                 await listener.close(timeout=2)
 
     # -- lookup -----------------------------------------------------------------------
-    async def principal(self, raw_token: str) -> Principal | None:
+    async def principal(self, raw_token: str, *, settle: bool = True) -> Principal | None:
+        """The caller of `raw_token`, None for an unknown, revoked or expired token.
+
+        A cached caller is current once the barrier round confirms that every change committed
+        before this call has been notified (`settle`). A request whose write checks the caller in
+        its own statement (`identity.deps.WRITE_CHECKS_CALLER`) passes `settle=False`: a change
+        the cache has not heard of yet is caught by that statement instead, one round trip fewer.
+        """
         key = hash_token(raw_token)
         loop = asyncio.get_running_loop()
         entry = self.entries.get(key)
         barrier = self.barrier
         if entry is not None and barrier is not None and loop.time() - entry.cached_at < self.ttl:
             try:
-                await barrier.wait()
+                if settle:
+                    await barrier.wait()
             except Exception:  # the listening connection failed: ask the database
                 entry = None
             if entry is not None and self.entries.get(key) is entry:
                 if entry.expires_at > now():
                     self.hits += 1
-                    return entry.principal
+                    return entry.principal if settle else entry.unsettled
                 return None
         self.misses += 1
         started, generation = loop.time(), self.generation

@@ -35,6 +35,7 @@ from service.fairs.schemas import (
 )
 from service.fairs.service import FairService
 from service.fairs.slots import seoul
+from service.identity.deps import WRITE_CHECKS_CALLER
 from service.identity.principal import Principal
 from service.lib.deps import provide_service
 from service.lib.pagination import Page, check_page
@@ -158,7 +159,7 @@ class FairController(Controller):
             for v in views
         ]
 
-    @post("/{fair_id:uuid}/meetings")
+    @post("/{fair_id:uuid}/meetings", opt=WRITE_CHECKS_CALLER)
     async def book_meeting(
         self,
         fair_id: FromPath[uuid.UUID],

@@ -39,7 +39,7 @@ from service.fairs.terms import KEPT, FairTerms
 from service.identity.audit import record_audit
 from service.identity.principal import Principal, require_principal
 from service.lib.clock import now
-from service.lib.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from service.lib.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed
 from service.lib.events import publish
 
 RETRYABLE = ("40P01", "40001")  # deadlock detected, serialization failure
@@ -142,10 +142,16 @@ def _booked_meeting(
     )
 
 
-def _booking_args(meeting: Meeting, version: str, moment: datetime) -> tuple[Any, ...]:
-    """`book_meeting`'s twelve arguments, in its order."""
+def _booking_args(actor: Principal, meeting: Meeting, version: str, moment: datetime) -> tuple[Any, ...]:
+    """`book_meeting`'s seventeen arguments, in its order: the caller as this request knows them (with
+    their token when they are to be checked: an unsettled caller), then the booking."""
     history = json.dumps({"start": meeting.starts_at.isoformat()})
     return (
+        None if actor.settled else actor.token_id,
+        actor.role,
+        actor.organization_id,
+        actor.organization_kind,
+        actor.organization_status,
         meeting.fair_id,
         version,
         meeting.agency_id,
@@ -154,7 +160,7 @@ def _booking_args(meeting: Meeting, version: str, moment: datetime) -> tuple[Any
         meeting.ends_at,
         meeting.id,
         uuid.uuid4(),
-        meeting.booked_by,
+        actor.user_id,
         meeting.by_staff,
         history,
         moment,
@@ -268,7 +274,7 @@ class BookingService:
         for fresh in (False, True, True):
             terms, slot = await self._bookable_slot(fair_id, start, on_behalf, alone=alone, fresh=fresh)
             meeting = _booked_meeting(fair_id, agency_id, firm_id, slot, actor)
-            args = _booking_args(meeting, terms.version, now())
+            args = _booking_args(actor, meeting, terms.version, now())
             outcome, detail, room, booked_at = await repository.book_meeting(self.session, args, alone=alone)
             if outcome != "stale":
                 break
@@ -315,6 +321,8 @@ class BookingService:
         """Raise what `book_meeting`'s outcome means, unless the meeting was booked."""
         if outcome == "booked":
             return
+        if outcome == "caller_changed":  # signed out, removed, suspended... a moment ago, on any instance
+            raise Unauthorized("Your sign-in changed a moment ago; sign in again.")
         if outcome == "not_participant":
             await self._explain_missing(fair_id, agency_id)
             raise BookingRuleBroken("not_participant", "The firm does not take part in this fair; join it first.")

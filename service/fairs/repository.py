@@ -67,13 +67,15 @@ def sqlstate(exc: IntegrityError) -> tuple[str | None, str | None]:
 # (`book_meeting`) and a move take the same one.
 LOCK_SLOT = text("SELECT pg_advisory_xact_lock(meeting_slot_key(:agency, :start))")
 
-# A first-come booking in one statement: the database function of migration 026 takes the slot's
-# and the firm's locks, compares the fair's row version with `FairTerms.version`, counts the
-# rules' rows, inserts the meeting (its history row, its mail notice) unless they or the
-# constraints refuse, and says what happened: `booked`, `not_participant`, `stale`,
-# `unavailable`, `limit` or `taken` (with the refusing constraint's name in `detail`).
+# A first-come booking in one statement: the database function of migration 026 checks that the
+# caller is still who the request's cache says (`caller_holds`), takes the slot's and the firm's
+# locks, compares the fair's row version with `FairTerms.version`, counts the rules' rows, inserts
+# the meeting (its history row, its mail notice) unless they or the constraints refuse, and says
+# what happened: `booked`, `caller_changed`, `not_participant`, `stale`, `unavailable`, `limit` or
+# `taken` (with the refusing constraint's name in `detail`).
 BOOK_MEETING = (
-    "SELECT outcome, detail, room, booked_at FROM book_meeting($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    "SELECT outcome, detail, room, booked_at"
+    " FROM book_meeting($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
 )
 
 # The fair's booking rules and the row version they were read at (`xmin`: every UPDATE of the row
@@ -106,7 +108,7 @@ async def lock_slot(session: AsyncSession, agency_id: uuid.UUID, start: datetime
 
 
 async def book_meeting(session: AsyncSession, args: Sequence[Any], *, alone: bool) -> tuple[Any, ...]:
-    """Run `BOOK_MEETING` with its twelve arguments, as a transaction of its own when `alone`
+    """Run `BOOK_MEETING` with its seventeen arguments, as a transaction of its own when `alone`
     (the request writes nothing else), else in the session's; its (outcome, detail, room, booked_at)."""
     run = fetch_row_alone if alone else fetch_row
     row = await run(session, BOOK_MEETING, *args)

@@ -3,6 +3,9 @@
 - Providers: a handler that takes `viewer` is for signed-in callers (401 otherwise); `staff` for
   support-center staff (403 otherwise); `verified_org` for staff and members of a verified organization
   (403 `awaiting_verification` otherwise). Each resolves to the caller's `Principal`.
+- `opt=WRITE_CHECKS_CALLER` on a handler whose one write verifies, in its own statement, that the
+  caller is still who the request's caller cache says (the booking: `caller_holds` in the database):
+  its caller is taken from the cache without the cache's barrier round (see `CallerCache.principal`).
 - Guards: `guards=[staff_only]` on a controller (or `signed_in`) refuses the call before any dependency is
   built or any body is read.
 """
@@ -17,6 +20,14 @@ from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 
 from service.identity.principal import Principal, require_principal, require_staff
+
+WRITE_CHECKS_CALLER = {"write_checks_caller": True}
+
+
+def write_checks_caller(scope: Any) -> bool:
+    """Whether the handler routed to declared `opt=WRITE_CHECKS_CALLER`."""
+    handler = scope.get("route_handler")
+    return bool(handler is not None and handler.opt.get("write_checks_caller"))
 
 
 def provide_viewer(request: Request[Any, Any, Any]) -> Principal:

@@ -20,6 +20,10 @@ class Principal:
     organization_name: str | None
     locale: str
     token_id: uuid.UUID
+    # Confirmed current when the request began (the caller cache's barrier round, or read from the
+    # database). An unsettled caller, taken from the cache for a handler whose write checks its caller
+    # itself (`identity.deps.WRITE_CHECKS_CALLER`), must be checked by that write.
+    settled: bool = True
 
     @property
     def is_staff(self) -> bool:

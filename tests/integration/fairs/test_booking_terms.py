@@ -4,17 +4,23 @@ after its terms were kept is judged on its new terms at once, both ways (issue 1
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.accounts.models import AuthToken
+from service.app import create_app
 from service.config import Settings
 from service.fairs.models import Meeting, MeetingEvent
 from service.identity.models import AuditEvent
+from service.lib import clock
 from service.notify.models import MailNotice
+from service.registry.models import Organization, OrganizationStatus
 from tests.integration.fairs.test_fairs_api import SLOT0, SLOT1, SLOT2, book, world
 
 Client = AsyncTestClient[Litestar]
@@ -102,3 +108,35 @@ async def test_staff_booking_on_behalf_commits_with_its_audit_row(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "meeting.book_on_behalf")
         )
     assert audits == 1
+
+
+async def test_a_caller_changed_a_moment_ago_cannot_book_though_the_cache_has_not_heard(
+    database_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The booking route takes its caller from the cache without the barrier round: the booking's
+    statement checks the caller itself (`caller_holds`), so a revocation on another instance whose
+    notification is still on its way refuses the booking all the same."""
+    app = create_app(settings, database_url)
+    async with AsyncTestClient(app, base_url="http://127.0.0.1:8000") as client:
+        w = await world(client, sessionmaker, settings)
+        assert (await book(client, w, w.firm, SLOT0)).status_code == 201  # both firms' callers are cached now
+        assert (await book(client, w, w.other_firm, SLOT1)).status_code == 201
+        monkeypatch.setattr(app.state.callers, "drop", lambda: None)  # deaf to notifications from here on
+        async with sessionmaker.begin() as session:
+            await session.execute(
+                update(AuthToken).where(AuthToken.user_id == uuid.UUID(w.firm.user_id)).values(revoked_at=clock.now())
+            )
+            await session.execute(
+                update(Organization)
+                .where(Organization.id == uuid.UUID(w.other_firm.organization_id))
+                .values(status=OrganizationStatus.SUSPENDED)
+            )
+
+        signed_out = await book(client, w, w.firm, SLOT2)
+        suspended = await book(client, w, w.other_firm, SLOT2)
+        assert (signed_out.status_code, suspended.status_code) == (401, 401), (signed_out.text, suspended.text)
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Meeting)) == 2
