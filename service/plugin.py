@@ -108,6 +108,7 @@ class AppPlugin(InitPluginProtocol):
             before_send_handler="autocommit_include_redirects",
             set_default_exception_handler=False,
         )
+        app_config.state["database_config"] = database_config
         app_config.plugins.append(SQLAlchemyPlugin(config=database_config))
         app_config.template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(jinja_environment()))
         app_config.openapi_config = OpenAPIConfig(

@@ -37,11 +37,12 @@ from service.fairs.service import FairService
 from service.fairs.slots import seoul
 from service.identity.deps import WRITE_CHECKS_CALLER
 from service.identity.principal import Principal
-from service.lib.deps import provide_service
+from service.lib.deps import provide_service, provide_service_after_caller
 from service.lib.pagination import Page, check_page
 
 FAIRS = provide_service(FairService)
 BOOKING = provide_service(BookingService)
+BOOKING_AFTER_CALLER = provide_service_after_caller(BookingService)  # the booking's hot path: no task group
 MEETING_REQUESTS = provide_service(RequestService)
 
 
@@ -60,7 +61,7 @@ async def invite_response(
 class FairController(Controller):
     path = "/api/v1/fairs"
     tags = ["fairs"]
-    dependencies = {"fairs": FAIRS, "booking": BOOKING, "meeting_requests": MEETING_REQUESTS}
+    dependencies = {"fairs": FAIRS, "booking": BOOKING_AFTER_CALLER, "meeting_requests": MEETING_REQUESTS}
 
     @post("/")
     async def create_fair(

@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
@@ -50,6 +52,23 @@ def provide_configured_service(factory: Callable[[AsyncSession, Settings], T]) -
 
     def provide(db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]) -> Any:
         return factory(db_session, settings)
+
+    return Provide(provide, sync_to_thread=False)
+
+
+def provide_service_after_caller(factory: Callable[[AsyncSession], T]) -> Provide:
+    """A provider building `factory(the request's session)` once the caller is known.
+
+    Litestar resolves the dependencies of one level together in an anyio task group, which cost a
+    booking a tenth of its time: `viewer` and `db_session` are both first-level. This provider
+    asks for `viewer` and opens the request's session itself (the one `db_session` would give,
+    closed and committed the same way), so a handler taking `viewer` and this service resolves
+    them one after the other. For the hot paths; it refuses callers who are not signed in (401).
+    """
+
+    def provide(viewer: NamedDependency[Any], state: State, scope: Scope) -> Any:
+        config: SQLAlchemyAsyncConfig = state["database_config"]
+        return factory(config.provide_session(state, scope))
 
     return Provide(provide, sync_to_thread=False)
 
