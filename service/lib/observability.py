@@ -267,7 +267,7 @@ class EdgeMiddleware:
         status = 500
 
         async def send_with_status(message: Message) -> None:
-            # the X-Request-ID header is added by `ensure_request_id` (before_send), from the context
+            # the X-Request-ID header is added by `service.lib.web.response_headers` (before_send), from the context
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
@@ -342,13 +342,8 @@ class MetricsController(PrometheusController):
     guards = [requires_metrics_access]
 
 
-async def ensure_request_id(message: Message, scope: Scope) -> None:
-    """A `before_send` hook: the request id on every response (EdgeMiddleware keeps it in the
-    context; for 404/405 answered by the router, which no middleware sees, a fresh one)."""
-    if message["type"] == "http.response.start":
-        headers = message.get("headers")
-        name = REQUEST_ID_HEADER_RAW
-        if not isinstance(headers, list):
-            headers = message["headers"] = list(headers or ())  # type: ignore[typeddict-unknown-key]
-        if not any(pair[0] == name for pair in headers):
-            headers.append((name, (_request_id.get() or new_request_id(None)).encode()))
+def response_request_id() -> bytes:
+    """The id a response carries (`service.lib.web.response_headers` adds it): the request's, which
+    EdgeMiddleware keeps in the context; for 404/405 answered by the router, which no middleware
+    sees, a fresh one."""
+    return (_request_id.get() or new_request_id(None)).encode()

@@ -9,10 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from advanced_alchemy.extensions.litestar import async_autocommit_handler_maker as autocommit_handler_maker
 from litestar import MediaType, Request, Response
-from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
-from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -20,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service.lib.errors import DomainError, FieldError, ServiceUnavailable, Unauthorized, ValidationFailed
 from service.lib.i18n import current_locale, set_locale
+from service.lib.observability import REQUEST_ID_HEADER_RAW, response_request_id
 
 log = logging.getLogger("service.web")
 PROBLEM_JSON = "application/problem+json"
@@ -152,12 +152,35 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def security_headers(https: bool) -> Callable[[Message, Scope], Awaitable[None]]:
-    """A `before_send` hook: CSP without inline script, no framing, nosniff, referrer policy, HSTS behind https.
+def response_hook(https: bool, database_config: SQLAlchemyAsyncConfig) -> Callable[[Message, Scope], Awaitable[None]]:
+    """The application's one `before_send` hook (it is advanced-alchemy's `before_send_handler`).
 
-    A hook rather than a middleware because Litestar runs middleware only for routed requests;
-    the hook also covers 404/405 pages answered by the router itself.
+    Litestar calls every hook for every message of every response, the router's own 404/405 included
+    (no middleware sees those), so one hook does all of it:
+    - the request's database session, only where there is one: advanced-alchemy's autocommit handler
+      (commit on 2xx/3xx, already done by `CommitBeforeResponseMiddleware`; roll back otherwise; close
+      it at the end of the response);
+    - on a response start, in one pass over its headers (`response_headers`): the security headers,
+      the request id and, on OPTIONS, the complete `Allow`.
     """
+    key = database_config.session_scope_key
+    finish_session = autocommit_handler_maker(commit_on_redirect=True, session_scope_key=key)
+    add_headers = response_headers(https)
+
+    async def hook(message: Message, scope: Scope) -> None:
+        sessions: Any = scope.get("_aa_connection_state")
+        if sessions and sessions.get(key) is not None:
+            await finish_session(message, scope)
+        if message["type"] == "http.response.start":
+            add_headers(message, scope)
+
+    return hook
+
+
+def response_headers(https: bool) -> Callable[[Message, Scope], None]:
+    """What every response start gets: CSP without inline script, no framing, nosniff, referrer
+    policy, HSTS behind https (set, replacing same-named headers); the request id (unless the
+    response has one); and on OPTIONS the complete `Allow` (`allowed_methods`)."""
 
     common = [
         (b"x-content-type-options", b"nosniff"),
@@ -167,25 +190,29 @@ def security_headers(https: bool) -> Callable[[Message, Scope], Awaitable[None]]
     if https:
         common.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
     with_policy = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()), *common]
+    # the API docs page loads its own scripts: no policy of ours there
+    for_docs = (common, frozenset(name for name, _ in common))
+    for_others = (with_policy, frozenset(name for name, _ in with_policy))
 
-    async def add_headers(message: Message, scope: Scope) -> None:
-        if message["type"] != "http.response.start":
-            return
-        # the API docs page loads its own scripts: no policy of ours there
-        added = common if scope["path"].startswith("/schema") else with_policy
-        set_raw_headers(message, added)
+    def add_headers(message: Message, scope: Scope) -> None:
+        added, names = for_docs if scope["path"].startswith("/schema") else for_others
+        allow = allowed_methods(scope) if scope.get("method") == "OPTIONS" else None
+        if allow is not None:
+            added, names = [*added, (b"allow", allow.encode())], names | {b"allow"}
+        headers = []
+        has_id = False
+        for pair in message.get("headers", ()):  # type: ignore[attr-defined]
+            name = bytes(pair[0]).lower()
+            if name in names:
+                continue
+            has_id = has_id or name == REQUEST_ID_HEADER_RAW
+            headers.append(pair)
+        headers.extend(added)
+        if not has_id:
+            headers.append((REQUEST_ID_HEADER_RAW, response_request_id()))
+        message["headers"] = headers  # type: ignore[typeddict-unknown-key]
 
     return add_headers
-
-
-def set_raw_headers(message: Message, added: list[tuple[bytes, bytes]]) -> None:
-    """Set `added` (lower-case names) on a response start, replacing same-named headers: one pass
-    over the raw list (MutableScopeHeaders searches the whole list once per header)."""
-    names = {name for name, _ in added}
-    raw: Any = message.get("headers", ())
-    headers = [pair for pair in raw if bytes(pair[0]).lower() not in names]
-    headers.extend(added)
-    message["headers"] = headers  # type: ignore[typeddict-unknown-key]
 
 
 def _allowed_methods(app: Any) -> dict[str, str]:
@@ -204,18 +231,14 @@ def _allowed_methods(app: Any) -> dict[str, str]:
     return cached
 
 
-async def complete_allow_header(message: Message, scope: Scope) -> None:
-    """A `before_send` hook: Litestar's automatic OPTIONS lists only the first method of a path
-    in `Allow` (litestar#4169); answer with every method the path has."""
-    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
-        return
+def allowed_methods(scope: Scope) -> str | None:
+    """Every method the requested path has, for `Allow`: Litestar's automatic OPTIONS lists only the
+    first method of a path (litestar#4169)."""
     template = scope.get("path_template")
     app = scope.get("app")
     if template is None or app is None:
-        return
-    allowed = _allowed_methods(app).get(str(template))
-    if allowed:
-        MutableScopeHeaders.from_message(message)["Allow"] = allowed
+        return None
+    return _allowed_methods(app).get(str(template)) or None
 
 
 _UNAVAILABLE_PAGE = """<!doctype html>
@@ -255,7 +278,7 @@ def request_session(scope: Scope, database_config: SQLAlchemyAsyncConfig) -> Any
     return state.get(database_config.session_scope_key)
 
 
-class CommitBeforeResponseMiddleware(ASGIMiddleware):
+class CommitBeforeResponseMiddleware:
     """Commit the request's database session before a 2xx/3xx response starts, and tell the truth
     when that COMMIT fails.
 
@@ -266,10 +289,11 @@ class CommitBeforeResponseMiddleware(ASGIMiddleware):
     still closes the session (its commit is then a no-op) and rolls back error responses.
     """
 
-    def __init__(self, database_config: SQLAlchemyAsyncConfig) -> None:
+    def __init__(self, database_config: SQLAlchemyAsyncConfig, app: ASGIApp) -> None:
+        self.app = app
         self.database_config = database_config
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         replaced = False
 
         async def send_after_commit(message: Message) -> None:
@@ -290,4 +314,4 @@ class CommitBeforeResponseMiddleware(ASGIMiddleware):
                         return
             await send(message)
 
-        await next_app(scope, receive, send_after_commit)
+        await self.app(scope, receive, send_after_commit)
