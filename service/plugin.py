@@ -8,7 +8,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar import (
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyInitPlugin,
+    SQLAlchemySerializationPlugin,
+)
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
 from litestar.config.app import AppConfig
@@ -36,7 +40,7 @@ from service.lib.request_limits import JsonBodyGuardMiddleware
 from service.lib.web import (
     CommitBeforeResponseMiddleware,
     exception_handler,
-    response_hook,
+    response_headers,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +85,18 @@ def jinja_environment() -> Environment:
     return env
 
 
+class SessionPlugin(SQLAlchemyInitPlugin):
+    """advanced-alchemy's plugin (the `db_session` dependency, its lifespan) without its before_send
+    hook: `CommitBeforeResponseMiddleware` commits, rolls back and closes the request's session,
+    where a request has one; the hook would be called for every message of every response."""
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config = super().on_app_init(app_config)
+        for config in self.config:
+            app_config.before_send.remove(config.before_send_handler)  # type: ignore[arg-type]
+        return app_config
+
+
 class AppPlugin(InitPluginProtocol):
     """Wires the whole application; `create_app()` only instantiates Litestar with it."""
 
@@ -107,9 +123,7 @@ class AppPlugin(InitPluginProtocol):
             session_maker=sessionmaker,
             set_default_exception_handler=False,
         )
-        # The app's one before_send hook: the session (where a request has one) and every response's headers.
-        database_config.before_send_handler = response_hook(settings.app.secure_cookies, database_config)
-        app_config.plugins.append(SQLAlchemyPlugin(config=database_config))
+        app_config.plugins.extend([SessionPlugin(config=database_config), SQLAlchemySerializationPlugin()])
         app_config.template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(jinja_environment()))
         app_config.openapi_config = OpenAPIConfig(
             title="procure-match API", version="1.0.0", path="/schema", render_plugins=[ScalarRenderPlugin()]
@@ -117,7 +131,10 @@ class AppPlugin(InitPluginProtocol):
         app_config.middleware = [
             # Plain ASGI layers, each passing straight through what it has nothing to do with (a
             # Litestar ASGIMiddleware asks its should-bypass questions on every request).
-            EdgeMiddleware,
+            # EdgeMiddleware gives every response it sees its headers; the exception handler gives them
+            # to the rest (the router's own 404/405, errors raised by a middleware). No before_send hook:
+            # Litestar would call it for every message of every response.
+            DefineMiddleware(EdgeMiddleware, on_response_start=response_headers(settings.app.secure_cookies)),
             JsonBodyGuardMiddleware,
             DefineMiddleware(AuthMiddleware, callers, settings, sessionmaker),
             # after AuthMiddleware: a signed-in caller's token is bound to their session
