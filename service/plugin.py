@@ -8,10 +8,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar import (
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyInitPlugin,
+    SQLAlchemySerializationPlugin,
+)
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
 from litestar.config.app import AppConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins import InitPluginProtocol
@@ -29,14 +34,13 @@ from service.lib import i18n
 from service.lib.csrf import SessionCsrfMiddleware
 from service.lib.deps import DEPENDENCIES
 from service.lib.idempotency import IdempotencyMiddleware, form_token
-from service.lib.observability import ACCESS_LINES, EdgeMiddleware, MetricsController, ensure_request_id
+from service.lib.observability import ACCESS_LINES, EdgeMiddleware, MetricsController
 from service.lib.openapi import document_idempotency, document_problem_responses
 from service.lib.request_limits import JsonBodyGuardMiddleware
 from service.lib.web import (
     CommitBeforeResponseMiddleware,
-    complete_allow_header,
     exception_handler,
-    security_headers,
+    response_headers,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +85,18 @@ def jinja_environment() -> Environment:
     return env
 
 
+class SessionPlugin(SQLAlchemyInitPlugin):
+    """advanced-alchemy's plugin (the `db_session` dependency, its lifespan) without its before_send
+    hook: `CommitBeforeResponseMiddleware` commits, rolls back and closes the request's session,
+    where a request has one; the hook would be called for every message of every response."""
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config = super().on_app_init(app_config)
+        for config in self.config:
+            app_config.before_send.remove(config.before_send_handler)  # type: ignore[arg-type]
+        return app_config
+
+
 class AppPlugin(InitPluginProtocol):
     """Wires the whole application; `create_app()` only instantiates Litestar with it."""
 
@@ -105,30 +121,31 @@ class AppPlugin(InitPluginProtocol):
         database_config = SQLAlchemyAsyncConfig(
             engine_instance=engine,
             session_maker=sessionmaker,
-            before_send_handler="autocommit_include_redirects",
             set_default_exception_handler=False,
         )
         app_config.state["database_config"] = database_config
-        app_config.plugins.append(SQLAlchemyPlugin(config=database_config))
+        app_config.plugins.extend([SessionPlugin(config=database_config), SQLAlchemySerializationPlugin()])
         app_config.template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(jinja_environment()))
         app_config.openapi_config = OpenAPIConfig(
             title="procure-match API", version="1.0.0", path="/schema", render_plugins=[ScalarRenderPlugin()]
         )
         app_config.middleware = [
-            EdgeMiddleware,
-            JsonBodyGuardMiddleware(),
-            AuthMiddleware(callers, settings, sessionmaker),
+            # Plain ASGI layers, each passing straight through what it has nothing to do with (a
+            # Litestar ASGIMiddleware asks its should-bypass questions on every request).
+            # EdgeMiddleware gives every response it sees its headers; the exception handler gives them
+            # to the rest (the router's own 404/405, errors raised by a middleware). No before_send hook:
+            # Litestar would call it for every message of every response.
+            DefineMiddleware(EdgeMiddleware, on_response_start=response_headers(settings.app.secure_cookies)),
+            JsonBodyGuardMiddleware,
+            DefineMiddleware(AuthMiddleware, callers, settings, sessionmaker),
             # after AuthMiddleware: a signed-in caller's token is bound to their session
-            SessionCsrfMiddleware(settings.auth.secret_key, secure_cookie=settings.app.secure_cookies),
+            DefineMiddleware(SessionCsrfMiddleware, settings.auth.secret_key, settings.app.secure_cookies),
             # The request's session is the one advanced-alchemy gives the handler, asked of its config.
-            CommitBeforeResponseMiddleware(database_config),
+            DefineMiddleware(CommitBeforeResponseMiddleware, database_config),
             # Inside the commit: a creating request's key is stored in its session, committed with it.
-            IdempotencyMiddleware(database_config),
+            DefineMiddleware(IdempotencyMiddleware, database_config),
             *app_config.middleware,
         ]
-        app_config.before_send.extend(
-            [security_headers(https=settings.app.secure_cookies), ensure_request_id, complete_allow_header]
-        )
         app_config.dependencies = {**DEPENDENCIES, **CALLER_DEPENDENCIES, **app_config.dependencies}
         app_config.exception_handlers = {Exception: exception_handler, **app_config.exception_handlers}
         app_config.after_exception = [*app_config.after_exception, RouterMissCaller(callers)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.datastructures import Cookie
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -52,8 +51,8 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return out
 
 
-class AuthMiddleware(ASGIMiddleware):
-    """Sets scope["user"] to a Principal or None.
+class AuthMiddleware:
+    """Sets scope["user"] to a Principal or None (a plain ASGI layer).
 
     API calls that change state authenticate by bearer token only: the session cookie
     alone is not accepted there, so a foreign page cannot ride on a browser's cookie
@@ -61,13 +60,14 @@ class AuthMiddleware(ASGIMiddleware):
     """
 
     def __init__(
-        self, callers: CallerCache, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+        self, callers: CallerCache, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], app: ASGIApp
     ) -> None:
+        self.app = app
         self.callers = callers
         self.settings = settings
         self.sessionmaker = sessionmaker  # only for noting a session's "last seen", every few minutes
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cookies = _cookies(scope)
         raw: str | None = None
         authorization = _header(scope, b"authorization") or ""
@@ -94,7 +94,7 @@ class AuthMiddleware(ASGIMiddleware):
         set_locale(locale or self.settings.app.default_locale)
         state: Any = scope.setdefault("state", {})
         state["locale"] = locale or self.settings.app.default_locale
-        await next_app(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 class RouterMissCaller:

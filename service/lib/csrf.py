@@ -18,9 +18,8 @@ import secrets
 from typing import Any
 
 from litestar.datastructures import Cookie, MutableScopeHeaders
-from litestar.enums import RequestEncodingType
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import PermissionDeniedException
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
@@ -31,6 +30,7 @@ SESSION_COOKIE = "pm_session"  # service.accounts.auth.SESSION_COOKIE (not impor
 # Forms that start a session rather than act in one.
 ANONYMOUS_FORMS = frozenset({"/login", "/register"})
 EXEMPT_PREFIXES = ("/api/", "/static/", "/schema")
+EXEMPT_PATHS = frozenset({"/health", "/ready"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _RANDOM_HEX = 64
 
@@ -78,18 +78,22 @@ def _session_credential(scope: Scope, headers: dict[bytes, str], cookies: dict[s
     return cookies.get(SESSION_COOKIE)
 
 
-class SessionCsrfMiddleware(ASGIMiddleware):
+class SessionCsrfMiddleware:
     """Checks `_csrf_token` (form field) or `X-CSRFToken` (htmx header) on unsafe HTML requests;
-    puts the caller's token in scope for `csrf_token()` in templates. Runs after AuthMiddleware."""
+    puts the caller's token in scope for `csrf_token()` in templates. Runs after AuthMiddleware.
+    A plain ASGI layer; the API, static files, the schema and the probes pass straight through."""
 
-    scopes = ("http",)  # type: ignore[assignment]
-    should_bypass_for_scope = staticmethod(  # type: ignore[assignment]
-        lambda scope: scope["path"].startswith(EXEMPT_PREFIXES) or scope["path"] in ("/health", "/ready")
-    )
-
-    def __init__(self, secret: str, secure_cookie: bool) -> None:
+    def __init__(self, secret: str, secure_cookie: bool, app: ASGIApp) -> None:
+        self.app = app
         self.secret = secret
         self.secure_cookie = secure_cookie
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if scope["type"] != ScopeType.HTTP or path.startswith(EXEMPT_PREFIXES) or path in EXEMPT_PATHS:
+            await self.app(scope, receive, send)
+            return
+        await self.handle(scope, receive, send, self.app)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         headers = _headers(scope)

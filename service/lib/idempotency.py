@@ -44,7 +44,6 @@ from litestar import Request, Response
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType, ScopeType
 from litestar.handlers import HTTPRouteHandler
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 from markupsafe import Markup
 from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Table, Text, delete, select, tuple_
@@ -167,21 +166,26 @@ def _check_key(value: str, field: str) -> str:
     return value
 
 
-class IdempotencyMiddleware(ASGIMiddleware):
+class IdempotencyMiddleware:
     """Claims the key before the handler runs and stores the handler's answer with its writes.
 
     Sits inside `CommitBeforeResponseMiddleware`: the answer is buffered and stored in the
     request's session first, then the start of the response goes out through the outer
     middleware, which commits the creation and the key together (or answers 503 if it cannot).
+    A plain ASGI layer: anything but a POST passes straight through.
     """
 
-    def __init__(self, database_config: SQLAlchemyAsyncConfig) -> None:
+    def __init__(self, database_config: SQLAlchemyAsyncConfig, app: ASGIApp) -> None:
+        self.app = app
         self.database_config = database_config
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP or scope.get("method") != "POST":
-            await next_app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send, self.app)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         request: Request[Any, Any, Any] = Request(scope, receive)
         try:
             submission = await self._submission(request)

@@ -9,7 +9,7 @@ could exceed the limit) and answers 400 problem+json naming `body` instead.
 from __future__ import annotations
 
 import anyio.to_thread
-from litestar.middleware import ASGIMiddleware
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from service.lib.errors import DomainError, FieldError
@@ -106,15 +106,17 @@ async def _body_problem_off_loop(body: bytes) -> BadBody | None:
     return body_problem(body)
 
 
-class JsonBodyGuardMiddleware(ASGIMiddleware):
+class JsonBodyGuardMiddleware:
     """Reads a JSON request body, refuses it with 400 when it is not UTF-8 or nests too deep,
-    and replays it unchanged to the application otherwise."""
+    and replays it unchanged to the application otherwise. A plain ASGI layer: a request without a
+    JSON body (every GET) costs it one look at the method or the content type."""
 
-    scopes = ("http",)  # type: ignore[assignment]
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope.get("method") in BODILESS or not _is_json(scope):
-            await next_app(scope, receive, send)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope.get("method") in BODILESS or not _is_json(scope):
+            await self.app(scope, receive, send)
             return
         body, complete, pending = await _read_body(receive)
         if complete:
@@ -135,4 +137,4 @@ class JsonBodyGuardMiddleware(ASGIMiddleware):
                 return message
             return await receive()
 
-        await next_app(scope, replay, send)
+        await self.app(scope, replay, send)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import MediaType, Request, Response
-from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
-from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -21,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service.lib.errors import DomainError, FieldError, ServiceUnavailable, Unauthorized, ValidationFailed
 from service.lib.i18n import current_locale, set_locale
+from service.lib.observability import REQUEST_ID_HEADER, REQUEST_ID_HEADER_RAW, response_request_id
 
 log = logging.getLogger("service.web")
 PROBLEM_JSON = "application/problem+json"
@@ -154,9 +153,8 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     error = to_domain_error(exc)
     if isinstance(exc, NotAuthorizedException) and "csrf" in str(exc.detail).lower():
         error.detail = "The form expired or was sent from elsewhere (CSRF check failed). Reload the page and try again."
-    if wants_json(request):
-        return problem_response(error)
-    return _html_error(request, error)
+    response = problem_response(error) if wants_json(request) else _html_error(request, error)
+    return with_edge_headers(request, response)
 
 
 CONTENT_SECURITY_POLICY = (
@@ -166,40 +164,75 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def security_headers(https: bool) -> Callable[[Message, Scope], Awaitable[None]]:
-    """A `before_send` hook: CSP without inline script, no framing, nosniff, referrer policy, HSTS behind https.
-
-    A hook rather than a middleware because Litestar runs middleware only for routed requests;
-    the hook also covers 404/405 pages answered by the router itself.
-    """
-
-    common = [
+def _edge_headers(https: bool, docs: bool) -> tuple[list[tuple[bytes, bytes]], frozenset[bytes]]:
+    """CSP without inline script, no framing, nosniff, referrer policy, HSTS behind https; the API
+    docs page loads its own scripts: no policy of ours there. With their names, to replace."""
+    added = [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
         (b"referrer-policy", b"same-origin"),
     ]
     if https:
-        common.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-    with_policy = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()), *common]
+        added.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    if not docs:
+        added.insert(0, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+    return added, frozenset(name for name, _ in added)
 
-    async def add_headers(message: Message, scope: Scope) -> None:
-        if message["type"] != "http.response.start":
-            return
-        # the API docs page loads its own scripts: no policy of ours there
-        added = common if scope["path"].startswith("/schema") else with_policy
-        set_raw_headers(message, added)
+
+EDGE_HEADERS = {(https, docs): _edge_headers(https, docs) for https in (False, True) for docs in (False, True)}
+
+
+def response_headers(https: bool) -> Callable[[Message, Scope], None]:
+    """What every response start gets, in one pass over its headers: the security headers
+    (`_edge_headers`, replacing same-named ones), the request id (unless the response has one) and
+    on OPTIONS the complete `Allow` (`allowed_methods`). EdgeMiddleware calls it at every response
+    start it sees; `exception_handler` gives the same headers to the answers it does not see."""
+    for_docs, for_others = EDGE_HEADERS[(https, True)], EDGE_HEADERS[(https, False)]
+
+    def add_headers(message: Message, scope: Scope) -> None:
+        added, names = for_docs if scope["path"].startswith("/schema") else for_others
+        allow = allowed_methods(scope) if scope.get("method") == "OPTIONS" else None
+        if allow is not None:
+            added, names = [*added, (b"allow", allow.encode())], names | {b"allow"}
+        headers = []
+        has_id = False
+        for pair in message.get("headers", ()):  # type: ignore[attr-defined]
+            name = bytes(pair[0]).lower()
+            if name in names:
+                continue
+            has_id = has_id or name == REQUEST_ID_HEADER_RAW
+            headers.append(pair)
+        headers.extend(added)
+        if not has_id:
+            headers.append((REQUEST_ID_HEADER_RAW, response_request_id()))
+        message["headers"] = headers  # type: ignore[typeddict-unknown-key]
 
     return add_headers
 
 
-def set_raw_headers(message: Message, added: list[tuple[bytes, bytes]]) -> None:
-    """Set `added` (lower-case names) on a response start, replacing same-named headers: one pass
-    over the raw list (MutableScopeHeaders searches the whole list once per header)."""
-    names = {name for name, _ in added}
-    raw: Any = message.get("headers", ())
-    headers = [pair for pair in raw if bytes(pair[0]).lower() not in names]
-    headers.extend(added)
-    message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+def with_edge_headers(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
+    """The headers of `response_headers` on an error response. The router's own 404/405 and errors
+    raised by a middleware are answered outside EdgeMiddleware, so they get them here; a handler's
+    error passes EdgeMiddleware too, which sets the same values again."""
+    scope = request.scope
+    settings = request.app.state.get("settings")
+    https = bool(settings and settings.app.secure_cookies)
+    headers = response.headers
+    for name, value in EDGE_HEADERS[(https, scope["path"].startswith("/schema"))][0]:
+        _set_header(headers, name.decode(), value.decode())
+    if not any(key.lower() == REQUEST_ID_HEADER.lower() for key in headers):
+        state: Any = scope.get("state") or {}
+        headers[REQUEST_ID_HEADER] = state.get("request_id") or response_request_id().decode()
+    allow = allowed_methods(scope) if scope.get("method") == "OPTIONS" else None
+    if allow is not None:
+        _set_header(headers, "allow", allow)
+    return response
+
+
+def _set_header(headers: Any, name: str, value: str) -> None:
+    for key in [key for key in headers if key.lower() == name]:
+        del headers[key]
+    headers[name] = value
 
 
 def _allowed_methods(app: Any) -> dict[str, str]:
@@ -218,18 +251,14 @@ def _allowed_methods(app: Any) -> dict[str, str]:
     return cached
 
 
-async def complete_allow_header(message: Message, scope: Scope) -> None:
-    """A `before_send` hook: Litestar's automatic OPTIONS lists only the first method of a path
-    in `Allow` (litestar#4169); answer with every method the path has."""
-    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
-        return
+def allowed_methods(scope: Scope) -> str | None:
+    """Every method the requested path has, for `Allow`: Litestar's automatic OPTIONS lists only the
+    first method of a path (litestar#4169)."""
     template = scope.get("path_template")
     app = scope.get("app")
     if template is None or app is None:
-        return
-    allowed = _allowed_methods(app).get(str(template))
-    if allowed:
-        MutableScopeHeaders.from_message(message)["Allow"] = allowed
+        return None
+    return _allowed_methods(app).get(str(template)) or None
 
 
 _UNAVAILABLE_PAGE = """<!doctype html>
@@ -269,39 +298,74 @@ def request_session(scope: Scope, database_config: SQLAlchemyAsyncConfig) -> Any
     return state.get(database_config.session_scope_key)
 
 
-class CommitBeforeResponseMiddleware(ASGIMiddleware):
+class CommitBeforeResponseMiddleware:
     """Commit the request's database session before a 2xx/3xx response starts, and tell the truth
-    when that COMMIT fails.
+    when that COMMIT fails; then close the session, as the response starts.
 
     advanced-alchemy's autocommit hook commits in `before_send` and only logs a failed COMMIT
     (at debug level), so a booking whose COMMIT never reached the database was answered 201.
     Here the COMMIT happens first; if it fails, the success response is dropped and the error
-    response goes out instead (503 problem+json when the database is unreachable). The hook
-    still closes the session (its commit is then a no-op) and rolls back error responses.
+    response goes out instead (503 problem+json when the database is unreachable). Any other
+    response rolls the session back. Either way the session is closed and forgotten before the
+    response starts, as that hook did; the hook itself is not installed (`SessionPlugin`): a
+    before_send hook costs every message of every response, this costs only requests with a
+    session. A request that ends without a response start passing here (an error escaping the
+    handler's layers) has its session rolled back and closed on the way out.
     """
 
-    def __init__(self, database_config: SQLAlchemyAsyncConfig) -> None:
+    def __init__(self, database_config: SQLAlchemyAsyncConfig, app: ASGIApp) -> None:
+        self.app = app
         self.database_config = database_config
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         replaced = False
 
         async def send_after_commit(message: Message) -> None:
             nonlocal replaced
             if replaced:
                 return  # the rest of a success response that did not happen
-            if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
+            if message["type"] == "http.response.start":
                 session = request_session(scope, self.database_config)
-                if session is not None and session.in_transaction():
-                    try:
-                        await session.commit()
-                    except Exception as exc:  # the outcome is unknown to us: never claim success
+                if session is not None:
+                    error = await self._finish(scope, session, message["status"])
+                    if error is not None:  # the outcome is unknown to us: never claim success
                         replaced = True
-                        error = to_domain_error(exc)
                         log.warning("commit failed, answering %d instead of %d", error.status, message["status"])
                         response = bare_error_response(scope, error)
                         await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]
                         return
             await send(message)
 
-        await next_app(scope, receive, send_after_commit)
+        try:
+            await self.app(scope, receive, send_after_commit)
+        finally:
+            session = request_session(scope, self.database_config)
+            if session is not None:
+                await self._close(scope, session, rollback=True)
+
+    async def _finish(self, scope: Scope, session: Any, status: int) -> DomainError | None:
+        """Commit a success (the error if the COMMIT fails), roll back anything else; close."""
+        failure: DomainError | None = None
+        success = 200 <= status < 400
+        if success and session.in_transaction():
+            try:
+                await session.commit()
+            except Exception as exc:
+                failure = to_domain_error(exc)
+        await self._close(scope, session, rollback=failure is not None or not success)
+        return failure
+
+    async def _close(self, scope: Scope, session: Any, rollback: bool) -> None:
+        """What advanced-alchemy's hook did after its commit: roll back, close, forget the session."""
+        try:
+            if rollback:
+                await session.rollback()
+        except Exception:  # the connection is gone: closing it is all there is left to do
+            log.debug("session rollback failed", exc_info=True)
+        finally:
+            try:
+                await session.close()
+            except Exception:
+                log.debug("session close failed", exc_info=True)
+            state: dict[str, Any] = scope.get("_aa_connection_state") or {}  # type: ignore[assignment]
+            state.pop(self.database_config.session_scope_key, None)
