@@ -280,6 +280,7 @@ class PgProxy:
         self._server: Any = None
         self._writers: set[Any] = set()
         self._generation = 0
+        self._cut_after: bytes | None = None
 
     def url(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
@@ -299,15 +300,22 @@ class PgProxy:
 
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
 
-    async def _pipe(self, reader: Any, writer: Any) -> None:
+    async def _pipe(self, reader: Any, writer: Any, upstream: bool = False) -> None:
         try:
             while data := await reader.read(65536):
                 writer.write(data)
                 await writer.drain()
+                if upstream and self._cut_after is not None and self._cut_after in data:
+                    self._cut_after = None
+                    await self._close_all()  # the server has the message; its answer never comes back
         except (ConnectionError, OSError):
             pass
         finally:
             writer.close()
+
+    def cut_after(self, marker: bytes) -> None:
+        """Cut (as `cut`) right after passing on the first client message that contains `marker`."""
+        self._cut_after = marker
 
     async def _handle(self, client_reader: Any, client_writer: Any) -> None:
         import asyncio
@@ -324,7 +332,9 @@ class PgProxy:
             upstream_writer.transport.abort()
             return
         self._writers |= {client_writer, upstream_writer}
-        await asyncio.gather(self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer))
+        await asyncio.gather(
+            self._pipe(client_reader, upstream_writer, upstream=True), self._pipe(upstream_reader, client_writer)
+        )
         self._writers -= {client_writer, upstream_writer}
 
     def restore(self) -> None:
@@ -338,14 +348,14 @@ class PgProxy:
     def cut(self) -> None:
         """Refuse new connections and break every open one, as a crashed server would."""
 
-        async def close_all() -> None:
-            self._generation += 1
-            self._server.close()
-            for writer in list(self._writers):
-                writer.transport.abort()
-            self._writers.clear()
+        self._call(self._close_all())
 
-        self._call(close_all())
+    async def _close_all(self) -> None:
+        self._generation += 1
+        self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
 
     def stop(self) -> None:
         self.cut()
