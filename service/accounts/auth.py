@@ -82,7 +82,7 @@ class AuthMiddleware:
             try:
                 principal = await self.callers.principal(raw, settle=not write_checks_caller(scope))
                 if principal is not None:
-                    await touch(self.sessionmaker, principal.token_id)  # "last seen" of the sessions list
+                    touch(self.sessionmaker, principal.token_id)  # "last seen" of the sessions list
             except Exception as exc:  # the database is down: answer 503, never a stack trace
                 response = bare_error_response(scope, to_domain_error(exc))
                 await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]

@@ -6,6 +6,8 @@ the very next request (and whatever caches that lookup watches the column).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import time
 import uuid
@@ -17,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.accounts.models import AuthToken
+from service.db.engine import fetch_row_alone
 from service.lib.clock import now
 from service.lib.errors import NotFound
 
@@ -24,6 +27,8 @@ from service.lib.errors import NotFound
 # a session costs one small UPDATE every few minutes, not one per request.
 TOUCH_EVERY_SECONDS = 300.0
 _touched: dict[uuid.UUID, float] = {}
+_noting: set[asyncio.Task[None]] = set()
+log = logging.getLogger("service.accounts.sessions")
 
 BROWSERS = (("Edg/", "Edge"), ("Whale/", "Whale"), ("SamsungBrowser/", "Samsung Internet"),
             ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))  # fmt: skip
@@ -58,6 +63,7 @@ def live(user_id: uuid.UUID) -> tuple[object, ...]:
 
 async def list_sessions(session: AsyncSession, user_id: uuid.UUID, current: uuid.UUID | None) -> list[SessionInfo]:
     """The user's live sessions, the one in use first, then the most recently seen."""
+    await settle_touches()
     rows: Sequence[AuthToken] = (
         await session.scalars(select(AuthToken).where(*live(user_id)).order_by(AuthToken.created_at.desc()).limit(200))  # type: ignore[arg-type]
     ).all()
@@ -100,13 +106,34 @@ async def end_sessions(session: AsyncSession, user_id: uuid.UUID, keep: uuid.UUI
     return len(result.all())
 
 
-async def touch(sessionmaker: async_sessionmaker[AsyncSession], token_id: uuid.UUID) -> None:
-    """Note that the session was used now, unless this process did so in the last few minutes."""
+def touch(sessionmaker: async_sessionmaker[AsyncSession], token_id: uuid.UUID) -> None:
+    """Note that the session was used now, unless this process did so in the last few minutes.
+
+    One statement on its own, written beside the request, which does not wait for it: the first
+    request of each session in each process had waited for a transaction of its own (a tenth of
+    the requests when booking opens). `list_sessions` waits for the notes still being written."""
     moment = time.monotonic()
     if moment - _touched.get(token_id, -TOUCH_EVERY_SECONDS) < TOUCH_EVERY_SECONDS:
         return
     if len(_touched) > 10_000:
         _touched.clear()
     _touched[token_id] = moment
-    async with sessionmaker.begin() as session:
-        await session.execute(update(AuthToken).where(AuthToken.id == token_id).values(last_seen_at=now()))
+    task = asyncio.get_running_loop().create_task(_note_seen(sessionmaker, token_id, now()))
+    _noting.add(task)  # held: the loop keeps only a weak reference
+    task.add_done_callback(_noting.discard)
+
+
+async def _note_seen(sessionmaker: async_sessionmaker[AsyncSession], token_id: uuid.UUID, at: datetime) -> None:
+    try:
+        async with sessionmaker() as session:
+            await fetch_row_alone(session, "UPDATE auth_tokens SET last_seen_at = $2 WHERE id = $1", token_id, at)
+    except Exception:  # "last seen" is a courtesy: a database that is away costs it, nothing else
+        log.warning("could not note the last use of a session", exc_info=True)
+
+
+async def settle_touches() -> None:
+    """Wait for the notes of last use this process is still writing (on this event loop)."""
+    loop = asyncio.get_running_loop()
+    mine = [task for task in _noting if task.get_loop() is loop]
+    if mine:
+        await asyncio.gather(*mine, return_exceptions=True)
