@@ -159,6 +159,7 @@ def start_app(  # type: ignore[no-untyped-def]
         "DATA_DIR": str(ROOT / ".data" / "bench-app"),
         "SECRET_KEY": "bench-secret-key-0123456789abcdef",
         "SCHEDULER_ENABLED": "0",
+        "GC_FREEZE": "1",  # as `procmatch serve` runs its workers
         **(extra_env or {}),
     }
     # BENCH_NO_ACCESS_LOG=1 silences only the access line (uvicorn's start-up lines are awaited below)

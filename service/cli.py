@@ -81,6 +81,8 @@ def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) ->
         dedicated = _start_dedicated_scheduler()
     if not scheduler or dedicated is not None:
         _disable_scheduler()
+    os.environ.setdefault("GC_FREEZE", "1")  # the workers read it (settings.app.freeze_gc)
+    get_settings.cache_clear()
     options = _uvicorn_options(host, port)
     try:
         uvicorn.run("service.app:create_app", workers=None if reload else workers, reload=reload, **options)

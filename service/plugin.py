@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -85,6 +86,13 @@ def jinja_environment() -> Environment:
     return env
 
 
+def freeze_heap() -> None:
+    """After start-up: collect once, then keep every object alive now out of later collections
+    (`settings.app.freeze_gc`)."""
+    gc.collect()
+    gc.freeze()
+
+
 class SessionPlugin(SQLAlchemyInitPlugin):
     """advanced-alchemy's plugin (the `db_session` dependency, its lifespan) without its before_send
     hook: `CommitBeforeResponseMiddleware` commits, rolls back and closes the request's session,
@@ -155,6 +163,8 @@ class AppPlugin(InitPluginProtocol):
             create_static_files_router(path="/static", directories=[STATIC_DIR], name="static")
         )
         app_config.on_startup.extend([document_problem_responses, document_idempotency])
+        if settings.app.freeze_gc:
+            app_config.on_startup.append(freeze_heap)
         # Logging is configured once by the process (service.lib.observability.log_config, applied by
         # the CLI and by uvicorn in every worker); Litestar's default would replace it at startup.
         app_config.logging_config = None
