@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -114,21 +115,56 @@ def _booking_firm(actor: Principal, firm_id: uuid.UUID | None) -> uuid.UUID:
     return actor.organization_id
 
 
-def _booked_meeting(
-    fair_id: uuid.UUID, agency_id: uuid.UUID, firm_id: uuid.UUID, slot: Slot, actor: Principal
-) -> Meeting:
-    """The meeting a booking inserts, as `book_meeting` writes it (the room and the timestamps are
-    the database's, filled in from its answer)."""
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """What a booking asks for: a new meeting's id, and where and when."""
+
+    id: uuid.UUID
+    fair_id: uuid.UUID
+    agency_id: uuid.UUID
+    firm_id: uuid.UUID
+    slot: Slot
+
+
+def _booking_args(actor: Principal, booking: Booking, version: str, moment: datetime) -> tuple[Any, ...]:
+    """`book_meeting`'s seventeen arguments, in its order: the caller as this request knows them (with
+    their token when they are to be checked: an unsettled caller), then the booking."""
+    slot = booking.slot
+    history = json.dumps({"start": slot.starts_at.isoformat()})
+    return (
+        None if actor.settled else actor.token_id,
+        actor.role,
+        actor.organization_id,
+        actor.organization_kind,
+        actor.organization_status,
+        booking.fair_id,
+        version,
+        booking.agency_id,
+        booking.firm_id,
+        slot.starts_at,
+        slot.ends_at,
+        booking.id,
+        uuid.uuid4(),
+        actor.user_id,
+        actor.is_staff,
+        history,
+        moment,
+    )
+
+
+def _booked_meeting(booking: Booking, actor: Principal, room: str | None, booked_at: datetime) -> Meeting:
+    """The meeting `book_meeting` inserted, as it wrote it (the room and the timestamps its answer)."""
+    slot = booking.slot
     return Meeting(
-        id=uuid.uuid4(),
-        fair_id=fair_id,
-        agency_id=agency_id,
-        firm_id=firm_id,
+        id=booking.id,
+        fair_id=booking.fair_id,
+        agency_id=booking.agency_id,
+        firm_id=booking.firm_id,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         during=Range(slot.starts_at, slot.ends_at, bounds="[)"),
         status=MeetingStatus.BOOKED,
-        room_url=None,
+        room_url=room,
         sequence=0,
         provisional=False,
         request_id=None,
@@ -139,31 +175,8 @@ def _booked_meeting(
         agency_outcome=None,
         firm_outcome=None,
         staff_outcome=None,
-    )
-
-
-def _booking_args(actor: Principal, meeting: Meeting, version: str, moment: datetime) -> tuple[Any, ...]:
-    """`book_meeting`'s seventeen arguments, in its order: the caller as this request knows them (with
-    their token when they are to be checked: an unsettled caller), then the booking."""
-    history = json.dumps({"start": meeting.starts_at.isoformat()})
-    return (
-        None if actor.settled else actor.token_id,
-        actor.role,
-        actor.organization_id,
-        actor.organization_kind,
-        actor.organization_status,
-        meeting.fair_id,
-        version,
-        meeting.agency_id,
-        meeting.firm_id,
-        meeting.starts_at,
-        meeting.ends_at,
-        meeting.id,
-        uuid.uuid4(),
-        actor.user_id,
-        meeting.by_staff,
-        history,
-        moment,
+        created_at=booked_at,
+        updated_at=booked_at,
     )
 
 
@@ -271,19 +284,21 @@ class BookingService:
         if start.tzinfo is None:
             raise ValidationFailed.single("start", "must include a UTC offset")
         alone = not on_behalf and idle(self.session)
+        meeting_id = uuid.uuid4()
         for fresh in (False, True, True):
             terms, slot = await self._bookable_slot(fair_id, start, on_behalf, alone=alone, fresh=fresh)
-            meeting = _booked_meeting(fair_id, agency_id, firm_id, slot, actor)
-            args = _booking_args(actor, meeting, terms.version, now())
+            booking = Booking(meeting_id, fair_id, agency_id, firm_id, slot)
+            args = _booking_args(actor, booking, terms.version, now())
             outcome, detail, room, booked_at = await repository.book_meeting(self.session, args, alone=alone)
             if outcome != "stale":
                 break
         else:
             raise Conflict("The fair changed while booking; try again.")
         await self._refuse(outcome, detail, fair_id, agency_id)
-        meeting.room_url, meeting.created_at, meeting.updated_at = room, booked_at, booked_at
-        make_transient_to_detached(meeting)
-        self.session.add(meeting)
+        meeting = _booked_meeting(booking, actor, room, booked_at)
+        if not alone:  # the session's later work (a page, the audit row) sees it as the row it is
+            make_transient_to_detached(meeting)
+            self.session.add(meeting)
         if on_behalf:
             await record_audit(
                 self.session,
