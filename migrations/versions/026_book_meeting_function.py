@@ -9,19 +9,23 @@ booking that is its transaction's only work is one statement and one round trip:
    active, with the same role and organization, that organization of the same kind and status):
    another answer means the caller changed since the cache read them, `caller_changed`, before any
    lock. So such a request needs no other check that its cached caller is current;
-1. the slot's advisory lock (`meeting_slot_key`, shared with moves: writers into one slot of one
+1. reads before any lock or write: the firm and the agency take part in the fair (else
+   `not_participant`), and no live meeting of the agency or the firm overlaps the slot (else
+   `taken`, naming the constraint the INSERT would break, the agency's first). Most attempts in a
+   burst are for slots taken already: they lock nothing, write nothing, wait for no WAL flush;
+2. the slot's advisory lock (`meeting_slot_key`, shared with moves: writers into one slot of one
    agency table take turns), then the firm's participant row FOR UPDATE (a firm's bookings in one
-   fair take turns, so the count in 3 is not outdated) and the agency's FOR KEY SHARE (marking
+   fair take turns, so the count in 4 is not outdated) and the agency's FOR KEY SHARE (marking
    slots unavailable waits for the booking, and it for them); no such rows: `not_participant`;
-2. the fair's row version (`xmin`) against the one the caller checked the fair's rules on (mode,
+3. the fair's row version (`xmin`) against the one the caller checked the fair's rules on (mode,
    window, slot grid): another version means the fair changed since, `stale`, and the caller
    checks again;
-3. with a fresh snapshot (each statement of a VOLATILE function takes one): `unavailable` when the
+4. with a fresh snapshot (each statement of a VOLATILE function takes one): `unavailable` when the
    agency or the firm marked the slot so, `limit` when the firm has its meetings' maximum;
-4. the INSERT, in a block of its own (a subtransaction): when the exclusion or unique constraints
+5. the INSERT, in a block of its own (a subtransaction): when the exclusion or unique constraints
    refuse it, `taken` with the constraint's name (the rest of the transaction goes on); when it
-   loses a deadlock to another writer the lock in 1 does not cover, it is tried again, 5 times;
-5. the meeting's history row and its one mail notice (expanded into mails by the dispatcher).
+   loses a deadlock to another writer the lock in 2 does not cover, it is tried again, 5 times;
+6. the meeting's history row and its one mail notice (expanded into mails by the dispatcher).
 
 Revision ID: 2601
 Revises: 2501
@@ -75,6 +79,25 @@ DECLARE
 BEGIN
     IF p_token IS NOT NULL AND NOT caller_holds(p_token, p_user, p_role, p_org, p_org_kind, p_org_status) THEN
         outcome := 'caller_changed';
+        RETURN;
+    END IF;
+    PERFORM 1
+      FROM fair_participants p
+      JOIN fair_participants a ON a.fair_id = p.fair_id AND a.organization_id = p_agency AND a.kind = 'agency'
+     WHERE p.fair_id = p_fair AND p.organization_id = p_firm AND p.kind = 'firm';
+    IF NOT FOUND THEN
+        outcome := 'not_participant';
+        RETURN;
+    END IF;
+    SELECT CASE WHEN m.agency_id = p_agency THEN 'ex_meetings_agency_overlap' ELSE 'ex_meetings_firm_overlap' END
+      INTO detail
+      FROM meetings m
+     WHERE (m.agency_id = p_agency OR m.firm_id = p_firm)
+       AND m.during && tstzrange(p_start, p_end, '[)') AND m.status <> 'cancelled'
+     ORDER BY m.agency_id = p_agency DESC
+     LIMIT 1;
+    IF FOUND THEN
+        outcome := 'taken';
         RETURN;
     END IF;
     PERFORM pg_advisory_xact_lock(meeting_slot_key(p_agency, p_start));
