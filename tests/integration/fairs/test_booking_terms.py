@@ -17,7 +17,6 @@ from service.accounts.models import AuthToken
 from service.app import create_app
 from service.config import Settings
 from service.fairs.models import Meeting, MeetingEvent
-from service.identity.models import AuditEvent
 from service.lib import clock
 from service.notify.models import MailNotice
 from service.registry.models import Organization, OrganizationStatus
@@ -90,24 +89,6 @@ async def test_a_refused_booking_writes_nothing_and_a_keyed_one_commits_with_its
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Meeting)) == 2
         assert await session.scalar(select(func.count()).select_from(MailNotice)) == 2
-
-
-async def test_staff_booking_on_behalf_commits_with_its_audit_row(
-    client: Client, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
-) -> None:
-    w = await world(client, sessionmaker, settings)
-    response = await client.post(
-        f"/api/v1/fairs/{w.fair_id}/meetings",
-        json={"agency_id": w.agency.organization_id, "start": SLOT1, "firm_id": w.firm.organization_id},
-        headers=w.staff.headers,
-    )
-    assert response.status_code == 201, response.text
-    assert response.json()["by_staff"] is True
-    async with sessionmaker() as session:
-        audits = await session.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "meeting.book_on_behalf")
-        )
-    assert audits == 1
 
 
 async def test_a_caller_changed_a_moment_ago_cannot_book_though_the_cache_has_not_heard(
