@@ -3,7 +3,10 @@ PostgreSQL LISTEN/NOTIFY.
 
 Every signed-in request needs its caller (token hash → user, role, organization status). The lookup
 is one statement in autocommit on a pool connection (the driver's SQL, kept prepared per
-connection; no ORM session, no transaction). Its result is kept for `TTL_SECONDS` at most.
+connection; no ORM session, no transaction). Its result is kept for `TTL_SECONDS` at most: a bound
+on what a lost notification could cost, not what keeps the cache honest (the notifications and the
+barrier below do). At 5 s every cached caller came back for a refetch every 5 s, together: in a
+booking burst with 600 firms that cost a quarter of the throughput (same-run wrk, 1,298 → 1,619/s).
 The same statement reads the caller's account as `GET /api/v1/me` shows it (the user's mail
 preferences, the organization's profile), so that request costs no further round trip (`account`).
 
@@ -41,7 +44,7 @@ from service.registry.models import AgencyType, Organization, OrganizationKind, 
 log = logging.getLogger("service.accounts.callers")
 
 CHANNEL = "auth_changed"
-TTL_SECONDS = 5.0
+TTL_SECONDS = 30.0
 MAX_ENTRIES = 50_000
 BARRIER_TIMEOUT_SECONDS = 2.0
 
