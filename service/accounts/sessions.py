@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.accounts.models import AuthToken
-from service.db.engine import fetch_row_alone
+from service.db.engine import fetch_row
 from service.lib.clock import now
 from service.lib.errors import NotFound
 
@@ -126,7 +126,7 @@ def touch(sessionmaker: async_sessionmaker[AsyncSession], token_id: uuid.UUID) -
 async def _note_seen(sessionmaker: async_sessionmaker[AsyncSession], token_id: uuid.UUID, at: datetime) -> None:
     try:
         async with sessionmaker() as session:
-            await fetch_row_alone(session, "UPDATE auth_tokens SET last_seen_at = $2 WHERE id = $1", token_id, at)
+            await fetch_row(session, "UPDATE auth_tokens SET last_seen_at = $2 WHERE id = $1", token_id, at, alone=True)
     except Exception:  # "last seen" is a courtesy: a database that is away costs it, nothing else
         log.warning("could not note the last use of a session", exc_info=True)
 

@@ -163,16 +163,27 @@ def idle(session: AsyncSession) -> bool:
     return not (session.in_transaction() or session.new or session.dirty or session.deleted)
 
 
-async def fetch_row_alone(session: AsyncSession, statement: str, *args: Any) -> tuple[Any, ...] | None:
-    """Run one statement (`$1`-style parameters) as a transaction of its own, straight on a driver
-    connection from the pool of the session's engine: one round trip, with no BEGIN, no COMMIT and
-    none of SQLAlchemy's per-statement work (its `engine.connect()` alone cost about twice the
-    pool's checkout here). Only for a statement that is its request's whole write (the caller
-    checks `idle(session)`); its first row, values as the driver decodes them, or None.
+async def fetch_row(session: AsyncSession, statement: str, *args: Any, alone: bool = False) -> tuple[Any, ...] | None:
+    """Run one statement (`$1`-style parameters); its first row, values as the driver decodes them,
+    or None.
 
-    The checkout goes through the pool's events (the idle ping) as any other; a connection the
-    statement found closed is invalidated, not returned to the pool.
+    In the session's transaction (pending ORM changes flushed first), or, `alone`, as a transaction
+    of its own straight on a driver connection from the pool of the session's engine: one round
+    trip, with no BEGIN, no COMMIT and none of SQLAlchemy's per-statement work (its
+    `engine.connect()` alone cost about twice the pool's checkout here). `alone` only for a
+    statement that is its request's whole write (the caller checks `idle(session)`).
     """
+    if alone:
+        return await _fetch_alone(session, statement, args)
+    await session.flush()
+    conn = await session.connection()
+    row = (await conn.exec_driver_sql(statement, args)).first()
+    return tuple(row) if row is not None else None
+
+
+async def _fetch_alone(session: AsyncSession, statement: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The checkout goes through the pool's events (the idle ping) as any other; a connection the
+    statement found closed is invalidated, not returned to the pool."""
     engine = session.bind
     assert isinstance(engine, AsyncEngine), "the session must be bound to one engine"
     pooled = await greenlet_spawn(engine.sync_engine.pool.connect)
@@ -185,13 +196,4 @@ async def fetch_row_alone(session: AsyncSession, statement: str, *args: Any) -> 
         raise
     finally:
         pooled.close()
-    return tuple(row) if row is not None else None
-
-
-async def fetch_row(session: AsyncSession, statement: str, *args: Any) -> tuple[Any, ...] | None:
-    """Run one statement (`$1`-style parameters) inside the session's transaction (pending ORM
-    changes are flushed first); its first row, values as the driver decodes them, or None."""
-    await session.flush()
-    conn = await session.connection()
-    row = (await conn.exec_driver_sql(statement, args)).first()
     return tuple(row) if row is not None else None

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.models import User
-from service.db.engine import fetch_row, fetch_row_alone
+from service.db.engine import fetch_row
 from service.fairs.models import (
     Fair,
     FairMode,
@@ -110,16 +110,14 @@ async def lock_slot(session: AsyncSession, agency_id: uuid.UUID, start: datetime
 async def book_meeting(session: AsyncSession, args: Sequence[Any], *, alone: bool) -> tuple[Any, ...]:
     """Run `BOOK_MEETING` with its seventeen arguments, as a transaction of its own when `alone`
     (the request writes nothing else), else in the session's; its (outcome, detail, room, booked_at)."""
-    run = fetch_row_alone if alone else fetch_row
-    row = await run(session, BOOK_MEETING, *args)
+    row = await fetch_row(session, BOOK_MEETING, *args, alone=alone)
     assert row is not None
     return row
 
 
 async def fair_terms(session: AsyncSession, fair_id: uuid.UUID, *, alone: bool) -> tuple[Any, ...] | None:
     """The fair's (mode, days, slot_minutes, opens, closes, version); None when there is no such fair."""
-    run = fetch_row_alone if alone else fetch_row
-    return await run(session, FAIR_TERMS, fair_id)
+    return await fetch_row(session, FAIR_TERMS, fair_id, alone=alone)
 
 
 async def lock_parties_in_order(

@@ -107,7 +107,7 @@ def to_domain_error(exc: Exception) -> DomainError:
         error: DomainError = klass(str(exc.detail))
         error.headers = dict(exc.headers or {})
         return error
-    # asyncpg's own errors come from statements run on the driver directly (`fetch_row_alone`).
+    # asyncpg's own errors come from statements run on the driver directly (`fetch_row(..., alone=True)`).
     if _sqlstate(exc).startswith("22"):
         # SQLSTATE class 22 "data exception": a NUL character in text, a number beyond bigint, a
         # string longer than its column... The input is at fault, never the server.
