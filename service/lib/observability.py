@@ -23,7 +23,6 @@ import queue
 import re
 import sys
 import time
-from bisect import bisect_left
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -195,7 +194,8 @@ class RequestMetrics:
     of an empty request. Here a request moves a plain in-progress count and leaves its route,
     status and duration; every `BATCH_SECONDS`, and before /metrics answers (`flush`), the batch
     goes in: each counter and histogram bucket moved once per route and status, each in-progress
-    gauge set to its count.
+    gauge set to its count. (The histogram is fed one value at a time, through its public
+    `observe`: batching its buckets by hand meant reading prometheus_client's private fields.)
     """
 
     BATCH_SECONDS = 0.05
@@ -230,7 +230,8 @@ class RequestMetrics:
         for key, durations in batches.items():
             counter, histogram = self.labelled(key)
             counter.inc(len(durations))
-            observe_all(histogram, durations)
+            for duration in durations:
+                histogram.observe(duration)
             if key[2] >= 500:
                 ERRORS.labels(*key, APP_NAME).inc(len(durations))
         for route, count in self.in_progress.items():
@@ -241,26 +242,6 @@ class RequestMetrics:
         if children is None:
             children = self.children[key] = (REQUESTS.labels(*key, APP_NAME), DURATION.labels(*key, APP_NAME))
         return children
-
-
-def observe_all(histogram: Any, values: list[float]) -> None:
-    """`histogram.observe(value)` for every value, each bucket moved once: prometheus_client's own
-    observe searches the bucket in Python and takes two locks per value. Falls back to it where
-    the histogram is not shaped as expected."""
-    bounds = getattr(histogram, "_upper_bounds", None)
-    buckets = getattr(histogram, "_buckets", None)
-    total = getattr(histogram, "_sum", None)
-    if bounds is None or buckets is None or total is None or len(bounds) != len(buckets):
-        for value in values:
-            histogram.observe(value)
-        return
-    counts = [0] * len(bounds)
-    for value in values:
-        counts[bisect_left(bounds, value)] += 1  # the first bound >= value, as observe's `value <= bound`
-    for bucket, count in zip(buckets, counts, strict=True):
-        if count:
-            bucket.inc(count)
-    total.inc(sum(values))
 
 
 REQUEST_METRICS = RequestMetrics()
