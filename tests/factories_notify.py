@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.accounts.models import Role, User
 from service.fairs.models import Fair, FairMode, FairParticipant, Meeting
@@ -85,3 +86,9 @@ async def outbox(session: AsyncSession, prefix: str = "", status: OutboxStatus |
 
 async def count_outbox(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+
+
+async def set_outbox(sessionmaker: async_sessionmaker[AsyncSession], message_id: uuid.UUID, **values: Any) -> None:
+    """Change one outbox row in place (a failure, a broken context), committed."""
+    async with sessionmaker.begin() as session:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))

@@ -11,6 +11,7 @@ from service.notify.dispatcher import drain
 from service.notify.models import OutboxMessage, OutboxStatus
 from service.notify.service import Mail, enqueue_many
 from tests.factories import create_staff
+from tests.factories_notify import set_outbox
 from tests.integration.notify.test_dispatcher import queue, rows
 
 
@@ -46,12 +47,7 @@ async def test_names_are_those_of_the_moment_the_mail_goes_out(sessionmaker, smt
 async def test_a_context_that_cannot_render_fails_at_once_and_others_still_go(sessionmaker, smtp, smtp_settings):
     await queue(sessionmaker, 2)
     broken, _fine = await rows(sessionmaker)
-    async with sessionmaker.begin() as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == broken.id)
-            .values(context={"values": {}, "tz": "Asia/Seoul"})
-        )
+    await set_outbox(sessionmaker, broken.id, context={"values": {}, "tz": "Asia/Seoul"})
     result = await drain(sessionmaker, smtp_settings)
     assert (result.sent, result.failed, result.retried) == (1, 1, 0)
     assert len(smtp.inbox.messages) == 1

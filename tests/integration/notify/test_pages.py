@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import update
-
 from service.notify.dispatcher import drain
-from service.notify.models import OutboxMessage, OutboxStatus
+from service.notify.models import OutboxStatus
 from tests.factories import agency_payload, create_staff, register
+from tests.factories_notify import set_outbox
 from tests.integration.notify.test_dispatcher import queue, rows
 
 
@@ -29,12 +28,9 @@ class TestMailPage:
         await queue(sessionmaker, 3)
         await drain(sessionmaker, settings)  # no SMTP configured: the local mailbox
         first, _second, third = await rows(sessionmaker)
-        async with sessionmaker.begin() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == third.id)
-                .values(status=OutboxStatus.FAILED, last_error="SMTPRecipientsRefused: 550 no such user")
-            )
+        await set_outbox(
+            sessionmaker, third.id, status=OutboxStatus.FAILED, last_error="SMTPRecipientsRefused: 550 no such user"
+        )
         page = await client.get("/staff/mail", headers=staff.headers)
         assert page.status_code == 200
         assert '<span id="count-sent">2</span>' in page.text
@@ -55,12 +51,7 @@ class TestMailPage:
         staff = await create_staff(client, sessionmaker, settings)
         await queue(sessionmaker, 2)
         failed, queued = await rows(sessionmaker)
-        async with sessionmaker.begin() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == failed.id)
-                .values(status=OutboxStatus.FAILED, attempts=8, last_error="boom")
-            )
+        await set_outbox(sessionmaker, failed.id, status=OutboxStatus.FAILED, attempts=8, last_error="boom")
         page = await client.get("/staff/mail", headers=staff.headers)
         token = csrf_from(page.text)
         assert f'action="/staff/mail/{failed.id}/retry"' in page.text
@@ -99,12 +90,7 @@ async def test_queued_mails_are_listed_by_the_subject_they_will_have(client, ses
     staff = await create_staff(client, sessionmaker, settings)
     await queue(sessionmaker, 2)
     broken, _ = await rows(sessionmaker)
-    async with sessionmaker.begin() as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == broken.id)
-            .values(context={"values": {}, "tz": "Asia/Seoul"}, status=OutboxStatus.FAILED)
-        )
+    await set_outbox(sessionmaker, broken.id, context={"values": {}, "tz": "Asia/Seoul"}, status=OutboxStatus.FAILED)
     page = (await client.get("/staff/mail", headers=staff.headers)).text
     assert "[공공구매 상담·매칭] 은평구청 승인 완료" in page
     assert "organization_verified" not in page
