@@ -270,9 +270,10 @@ class BookingService:
 
         The fair's rules (mode, window, slot grid) are checked here on its kept terms
         (`service.fairs.terms`); the rest is one statement, the database function `book_meeting`
-        (`repository.BOOK_MEETING`): the slot's and the firm's locks, the fair's row version
+        (`repository.BOOK_MEETING`): the caller, when unsettled (`Principal.settled`); a slot
+        already taken, refused on a read; the slot's and the firm's locks; the fair's row version
         (`stale`: the fair changed since its terms were read; they are read again and checked
-        again), unavailability and the firm's limit on a fresh snapshot, the INSERT that the
+        again); unavailability and the firm's limit on a fresh snapshot; the INSERT that the
         exclusion constraints decide, the history row and the mail notice.
 
         When the booking is all its session does (a firm's API call without Idempotency-Key), the
