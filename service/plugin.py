@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from litestar.template.config import TemplateConfig
 
 from service.accounts.auth import AuthMiddleware, RouterMissCaller
 from service.accounts.callers import CallerCache
+from service.accounts.sessions import settle_touches
 from service.config import Settings, get_settings
 from service.db.engine import make_engine, make_sessionmaker, resolve_database_url
 from service.domains import domain_modules
@@ -96,12 +97,23 @@ def freeze_heap() -> None:
 class SessionPlugin(SQLAlchemyInitPlugin):
     """advanced-alchemy's plugin (the `db_session` dependency, its lifespan) without its before_send
     hook: `CommitBeforeResponseMiddleware` commits, rolls back and closes the request's session,
-    where a request has one; the hook would be called for every message of every response."""
+    where a request has one; the hook would be called for every message of every response.
+
+    `inside` is a lifespan entered after the plugin's own, so that it ends before the plugin's closes
+    the connection pool: what it waits for at shutdown still has its connections closed with the pool.
+    """
+
+    def __init__(
+        self, config: SQLAlchemyAsyncConfig, inside: Callable[[Litestar], AbstractAsyncContextManager[None]]
+    ) -> None:
+        super().__init__(config=config)
+        self.inside = inside
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config = super().on_app_init(app_config)
         for config in self.config:
             app_config.before_send.remove(config.before_send_handler)  # type: ignore[arg-type]
+        app_config.lifespan.append(self.inside)
         return app_config
 
 
@@ -132,7 +144,9 @@ class AppPlugin(InitPluginProtocol):
             set_default_exception_handler=False,
         )
         app_config.state["database_config"] = database_config
-        app_config.plugins.extend([SessionPlugin(config=database_config), SQLAlchemySerializationPlugin()])
+        app_config.plugins.extend(
+            [SessionPlugin(database_config, inside=self._lifespan), SQLAlchemySerializationPlugin()]
+        )
         app_config.template_config = TemplateConfig(engine=JinjaTemplateEngine.from_environment(jinja_environment()))
         app_config.openapi_config = OpenAPIConfig(
             title="procure-match API", version="1.0.0", path="/schema", render_plugins=[ScalarRenderPlugin()]
@@ -168,7 +182,6 @@ class AppPlugin(InitPluginProtocol):
         # Logging is configured once by the process (service.lib.observability.log_config, applied by
         # the CLI and by uvicorn in every worker); Litestar's default would replace it at startup.
         app_config.logging_config = None
-        app_config.lifespan.append(self._lifespan)
         return app_config
 
     @asynccontextmanager
@@ -183,6 +196,7 @@ class AppPlugin(InitPluginProtocol):
             yield
         finally:
             await app.state.callers.close()
+            await settle_touches(timeout=5)  # their connections are closed with the pool, not left behind
             ACCESS_LINES.flush()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)

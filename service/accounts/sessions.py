@@ -131,9 +131,15 @@ async def _note_seen(sessionmaker: async_sessionmaker[AsyncSession], token_id: u
         log.warning("could not note the last use of a session", exc_info=True)
 
 
-async def settle_touches() -> None:
-    """Wait for the notes of last use this process is still writing (on this event loop)."""
+async def settle_touches(timeout: float | None = None) -> None:
+    """Wait for the notes of last use this process is still writing (on this event loop); those
+    still unwritten after `timeout` seconds are given up (cancelled, and waited for, so that their
+    connections go back to the pool before it is closed)."""
     loop = asyncio.get_running_loop()
     mine = [task for task in _noting if task.get_loop() is loop]
-    if mine:
-        await asyncio.gather(*mine, return_exceptions=True)
+    if not mine:
+        return
+    _, late = await asyncio.wait(mine, timeout=timeout)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*mine, return_exceptions=True)
