@@ -67,4 +67,3 @@ async def test_shutdown_waits_for_the_last_use_notes_being_written(app: Litestar
     assert seen
     leaked = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     assert not leaked, leaked
-
