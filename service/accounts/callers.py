@@ -234,7 +234,11 @@ class CallerCache:
 
     async def listen(self) -> None:
         conn = await connect_raw(self.database_url)
-        await conn.add_listener(CHANNEL, self.on_notify)
+        try:
+            await conn.add_listener(CHANNEL, self.on_notify)
+        except BaseException:  # failed or cancelled (closing): the connection is not left open
+            conn.terminate()
+            raise
         conn.add_termination_listener(self.on_lost)
         self.drop()
         self.listener, self.barrier = conn, Barrier(conn)
@@ -268,6 +272,7 @@ class CallerCache:
         self.closing = True
         if self.reconnect is not None:
             self.reconnect.cancel()
+            await asyncio.wait([self.reconnect])  # a connection it was opening is closed before the loop ends
         listener, self.listener, self.barrier = self.listener, None, None
         if listener is not None:
             with contextlib.suppress(Exception):
