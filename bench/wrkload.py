@@ -149,8 +149,8 @@ def start_app(  # type: ignore[no-untyped-def]
     extra_env: dict[str, str] | None = None,
     root: Path = ROOT,
 ):
-    """The app under uvicorn as `procmatch serve --no-scheduler --workers N` runs it (JSON log lines,
-    to a file), from the source tree `root` (another checkout measures the code before a change)."""
+    """The app as `procmatch serve --no-scheduler --workers N` runs it (JSON log lines, to a file),
+    from the source tree `root` (another checkout measures the code before a change)."""
     env = {
         **os.environ,
         "PYTHONPATH": str(root),
@@ -162,14 +162,24 @@ def start_app(  # type: ignore[no-untyped-def]
         "GC_FREEZE": "1",  # as `procmatch serve` runs its workers
         **(extra_env or {}),
     }
-    # BENCH_NO_ACCESS_LOG=1 silences only the access line (uvicorn's start-up lines are awaited below)
-    launcher = (
-        "import os, uvicorn; from service.lib.observability import log_config; config = log_config(); "
-        "config['loggers']['service.access'] = {'level': 'WARNING' if os.environ.get('BENCH_NO_ACCESS_LOG') "
-        "else 'INFO'}; "
-        f"uvicorn.run('service.app:create_app', factory=True, port={port}, workers={workers}, "
-        "log_config=config, access_log=False, timeout_worker_healthcheck=60)"
-    )
+    # BENCH_NO_ACCESS_LOG=1 silences only the access line (uvicorn's start-up lines are awaited below).
+    # Several workers run as `procmatch serve --workers N` runs them: a listening socket each
+    # (service.serving); a tree from before that had uvicorn's workers, sharing one socket.
+    launcher = f"""
+import os, uvicorn
+from service.lib.observability import log_config
+config = log_config()
+config['loggers']['service.access'] = {{'level': 'WARNING' if os.environ.get('BENCH_NO_ACCESS_LOG') else 'INFO'}}
+options = dict(factory=True, port={port}, log_config=config, access_log=False, timeout_worker_healthcheck=60)
+try:
+    from service.serving import run_workers
+except ImportError:
+    run_workers = None
+if run_workers is not None and {workers} > 1:
+    run_workers(dict(app='service.app:create_app', **options), {workers})
+else:
+    uvicorn.run('service.app:create_app', workers={workers}, **options)
+"""
     command = [sys.executable, "-c", launcher]
     named = os.environ.get("BENCH_SERVER_LOG")
     log = open(named, "ab") if named else tempfile.NamedTemporaryFile(prefix="bench-app-", suffix=".log", delete=False)  # noqa: SIM115
@@ -205,9 +215,14 @@ def start_bare(port: int, workers: int = 2):  # type: ignore[no-untyped-def]
     """Litestar with one POST handler under uvicorn: the framework's own ceiling on this machine."""
     folder = Path(tempfile.mkdtemp(prefix="bare-litestar-"))
     (folder / "bare_app.py").write_text(BARE_APP)
-    command = [sys.executable, "-m", "uvicorn", "bare_app:app", "--workers", str(workers), "--port", str(port)]
-    command += ["--no-access-log", "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    # served as the app is (a listening socket per worker), so the ratio compares the stacks alone
+    launcher = (
+        "from service.serving import run_workers; "
+        f"run_workers(dict(app='bare_app:app', port={port}, access_log=False, log_level='warning'), {workers})"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{folder}{os.pathsep}{ROOT}"}
+    command = [sys.executable, "-c", launcher]
+    process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

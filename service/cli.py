@@ -15,6 +15,7 @@ import click
 
 from service.config import SettingsError, get_settings, load_settings
 from service.lib.observability import drain_logs, log_config
+from service.serving import SPREADS, run_workers
 
 
 def _settings_or_exit() -> None:
@@ -84,8 +85,12 @@ def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) ->
     os.environ.setdefault("GC_FREEZE", "1")  # the workers read it (settings.app.freeze_gc)
     get_settings.cache_clear()
     options = _uvicorn_options(host, port)
+    status = 0
     try:
-        uvicorn.run("service.app:create_app", workers=None if reload else workers, reload=reload, **options)
+        if workers > 1 and not reload and SPREADS:  # a listening socket per worker (service.serving)
+            status = run_workers({"app": "service.app:create_app", **options}, workers)
+        else:
+            uvicorn.run("service.app:create_app", workers=None if reload else workers, reload=reload, **options)
     finally:
         if dedicated is not None:
             dedicated.terminate()
@@ -93,6 +98,8 @@ def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) ->
                 dedicated.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 dedicated.kill()
+    if status:
+        sys.exit(status)
 
 
 def _start_dedicated_scheduler() -> subprocess.Popen[bytes]:

