@@ -27,22 +27,24 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 SPREADS = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
-BACKLOG = 2048  # uvicorn's default
 STARTUP_SECONDS = 5.0  # a worker that exits sooner failed to start
 STOP_SECONDS = 30.0
 
 log = logging.getLogger("service.serving")
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
+def bound_socket(host: str, port: int) -> socket.socket:
     """A socket of this worker's own on `host:port`, shared with the other workers' through
-    SO_REUSEPORT (the kernel hashes each new connection to one of them)."""
+    SO_REUSEPORT (the kernel hashes each new connection to one of the sockets listening).
+
+    Bound, not listening: uvicorn listens once the app has started. A socket listening while its
+    worker still imports the app would be handed its share of new connections, and they would
+    wait seconds (a worker restarting, a second worker starting after the first)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.listen(BACKLOG)
     return sock
 
 
@@ -51,7 +53,7 @@ def worker(options: dict[str, Any]) -> None:
     import uvicorn
 
     config = uvicorn.Config(**options)
-    uvicorn.Server(config).run(sockets=[listening_socket(config.host, config.port)])
+    uvicorn.Server(config).run(sockets=[bound_socket(config.host, config.port)])
 
 
 class Workers:
