@@ -3,10 +3,10 @@ its own bound to the same port (SO_REUSEPORT), so the kernel spreads new connect
 
 uvicorn's own workers share one listening socket, and whichever wakes first accepts every
 connection waiting: under a burst of keep-alive connections (a proxy's, or wrk's 64) one worker
-got 42–44 and the other 20–22 in most runs, and the busier one's requests waited twice as long.
-With a socket per worker the split was 25–39 at worst, and the booking race's p99 at 64
-connections went from a median of about 300 ms (191–400 in six runs) to 154 ms (130–389 in
-seven), at a higher rate (bench/booking_race.py).
+got 40–44 and the other 20–24 in every run, and the busier one's requests waited about twice as
+long. With a socket per worker the split was 25/39 at worst, and the booking race's p99 at 64
+connections went from a median of 259 ms (188–400 in six runs) to 154 ms (130–389 in seven,
+alternating with those), at a higher rate (bench/booking_race.py).
 
 The supervisor (this process) starts the workers, starts another in place of one that exits
 after it served a while, gives up (exit status 1) when one fails within its first seconds (a
