@@ -28,6 +28,7 @@ from typing import Any
 
 SPREADS = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
 STARTUP_SECONDS = 5.0  # a worker that exits sooner failed to start
+STARTUP_FAILED = 3  # uvicorn's own exit status for an app that did not start
 STOP_SECONDS = 30.0
 
 log = logging.getLogger("service.serving")
@@ -49,11 +50,15 @@ def bound_socket(host: str, port: int) -> socket.socket:
 
 
 def worker(options: dict[str, Any]) -> None:
-    """One worker process: uvicorn on its own socket (`options` as for `uvicorn.Config`)."""
+    """One worker process: uvicorn on its own socket (`options` as for `uvicorn.Config`); exit
+    status `STARTUP_FAILED` when the app did not start (uvicorn has logged why)."""
     import uvicorn
 
     config = uvicorn.Config(**options)
-    uvicorn.Server(config).run(sockets=[bound_socket(config.host, config.port)])
+    server = uvicorn.Server(config)
+    server.run(sockets=[bound_socket(config.host, config.port)])
+    if not server.started:
+        sys.exit(STARTUP_FAILED)
 
 
 class Workers:
@@ -77,7 +82,7 @@ class Workers:
             for index, (process, started) in enumerate(self.processes):
                 if process.is_alive() or self.stopping:
                     continue
-                if time.monotonic() - started < STARTUP_SECONDS:
+                if process.exitcode == STARTUP_FAILED or time.monotonic() - started < STARTUP_SECONDS:
                     log.error("worker %s failed to start (exit status %s)", process.pid, process.exitcode)
                     return 1
                 log.warning("worker %s exited (status %s); starting another", process.pid, process.exitcode)

