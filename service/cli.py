@@ -87,7 +87,7 @@ def _serve(host: str, port: int, workers: int, reload: bool, scheduler: bool) ->
     options = _uvicorn_options(host, port)
     status = 0
     try:
-        if workers > 1 and not reload and SPREADS:  # a listening socket per worker (service.serving)
+        if workers > 1 and not reload and SPREADS and port:  # a listening socket per worker (service.serving)
             status = run_workers({"app": "service.app:create_app", **options}, workers)
         else:
             uvicorn.run("service.app:create_app", workers=None if reload else workers, reload=reload, **options)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,8 +23,9 @@ from tests.factories import PASSWORD, firm_payload
 
 
 @asynccontextmanager
-async def served(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """The app's lifespan started and, on leaving, shut down, on this loop."""
+async def served(app: Litestar, on_shutdown: Callable[[], object]) -> AsyncIterator[httpx.AsyncClient]:
+    """The app's lifespan started and, on leaving, shut down, on this loop; `on_shutdown` is called
+    once the shutdown has been asked for."""
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     lifespan = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, outbox.put))  # type: ignore[arg-type]
@@ -35,16 +36,24 @@ async def served(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
             yield http
     finally:
         await inbox.put({"type": "lifespan.shutdown"})
+        on_shutdown()
         assert (await outbox.get())["type"] == "lifespan.shutdown.complete"
         await lifespan
 
 
 async def test_shutdown_waits_for_the_last_use_notes_being_written(app: Litestar, engine: AsyncEngine) -> None:
     payload = firm_payload()
+    releasing: list[asyncio.Task[None]] = []
+    gc.collect()  # earlier tests' garbage is not this test's
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         async with engine.connect() as blocker:
-            async with served(app) as http:
+
+            async def release() -> None:
+                await asyncio.sleep(0.3)  # the shutdown is under way, the note still held back
+                await blocker.rollback()
+
+            async with served(app, on_shutdown=lambda: releasing.append(asyncio.create_task(release()))) as http:
                 assert (await http.post("/api/v1/register", json=payload)).status_code == 201
                 login = await http.post(
                     "/api/v1/auth/login", json={"email": payload["user"]["email"], "password": PASSWORD}
@@ -53,14 +62,7 @@ async def test_shutdown_waits_for_the_last_use_notes_being_written(app: Litestar
                 await blocker.execute(text("LOCK TABLE auth_tokens IN EXCLUSIVE MODE"))  # the note waits
                 me = await http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
                 assert me.status_code == 200
-
-                async def release() -> None:
-                    await asyncio.sleep(0.3)
-                    await blocker.rollback()
-
-                releasing = asyncio.create_task(release())
-            # the lifespan has ended: the note was written first, then the pool closed
-            await releasing
+            assert releasing[0].done()  # the shutdown waited for the note, which waited for the lock
             seen = await blocker.scalar(text("SELECT count(*) FROM auth_tokens WHERE last_seen_at IS NOT NULL"))
             await blocker.rollback()
         gc.collect()
