@@ -47,8 +47,7 @@ def definitions() -> dict[str, str]:
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    before = module._book_meeting_2601()
-    return {"before": before, "recheck": before.replace(module.LOCK, module.LOCK + module.RECHECK)}
+    return {"before": module._book_meeting_2601(), "recheck": module.book_meeting_2701()}
 
 
 async def one_round(url: str, fair: uuid.UUID, slots: list[tuple[Any, Any]], firms: list[Any]) -> dict[str, float]:

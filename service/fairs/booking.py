@@ -38,7 +38,7 @@ from service.fairs.service import BookingRuleBroken, FairService, fair_grid, gri
 from service.fairs.slots import Slot
 from service.fairs.terms import KEPT, FairTerms
 from service.identity.audit import record_audit
-from service.identity.principal import Principal, require_principal
+from service.identity.principal import Principal, awaiting_verification, require_principal
 from service.lib.clock import now
 from service.lib.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized, ValidationFailed
 from service.lib.events import publish
@@ -337,8 +337,10 @@ class BookingService:
         """Raise what `book_meeting`'s outcome means, unless the meeting was booked."""
         if outcome == "booked":
             return
-        if outcome == "caller_changed":  # signed out, removed, suspended... a moment ago, on any instance
+        if outcome == "caller_changed":  # signed out, removed, given another role... a moment ago, on any instance
             raise Unauthorized("Your sign-in changed a moment ago; sign in again.")
+        if outcome == "caller_unverified":  # the organization was suspended a moment ago: as any request after it
+            raise awaiting_verification()
         if outcome == "not_participant":
             await self._explain_missing(fair_id, agency_id)
             raise BookingRuleBroken("not_participant", "The firm does not take part in this fair; join it first.")

@@ -67,11 +67,12 @@ def sqlstate(exc: IntegrityError) -> tuple[str | None, str | None]:
 # (`book_meeting`) and a move take the same one.
 LOCK_SLOT = text("SELECT pg_advisory_xact_lock(meeting_slot_key(:agency, :start))")
 
-# A first-come booking in one statement: the database function of migration 026 checks that the
-# caller is still who the request's cache says (`caller_holds`), takes the slot's and the firm's
-# locks, compares the fair's row version with `FairTerms.version`, counts the rules' rows, inserts
-# the meeting (its history row, its mail notice) unless they or the constraints refuse, and says
-# what happened: `booked`, `caller_changed`, `not_participant`, `stale`, `unavailable`, `limit` or
+# A first-come booking in one statement: the database function of migrations 026 and 027 checks
+# that the caller is still who the request's cache says (`caller_holds`), takes the slot's and the
+# firm's locks, compares the fair's row version with `FairTerms.version`, counts the rules' rows,
+# inserts the meeting (its history row, its mail notice) unless they or the constraints refuse,
+# and says what happened: `booked`, `caller_changed`, `caller_unverified` (the caller's
+# organization is no longer verified), `not_participant`, `stale`, `unavailable`, `limit` or
 # `taken` (with the refusing constraint's name in `detail`).
 BOOK_MEETING = (
     "SELECT outcome, detail, room, booked_at"

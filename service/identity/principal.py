@@ -46,10 +46,15 @@ class Principal:
 
     def require_verified(self) -> None:
         if not self.is_verified:
-            raise AwaitingVerification(
-                "Your organization awaits verification by the support center; "
-                "until then you can sign in and edit your profile only."
-            )
+            raise awaiting_verification()
+
+
+def awaiting_verification() -> AwaitingVerification:
+    """The refusal of a caller whose organization is not verified (awaiting, or suspended since)."""
+    return AwaitingVerification(
+        "Your organization awaits verification by the support center; "
+        "until then you can sign in and edit your profile only."
+    )
 
 
 def require_principal(principal: Principal | None) -> Principal:
