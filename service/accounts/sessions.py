@@ -142,4 +142,5 @@ async def settle_touches(timeout: float | None = None) -> None:
     _, late = await asyncio.wait(mine, timeout=timeout)
     for task in late:
         task.cancel()
-    await asyncio.gather(*mine, return_exceptions=True)
+    if late:
+        await asyncio.wait(late)
